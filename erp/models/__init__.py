@@ -1,0 +1,13 @@
+from erp.models.idempotency import IdempotencyRecord
+from erp.models.master_data import Channel, ChannelListing, Location, Sku
+from erp.models.outbox import Endpoint, OutboxMessage
+
+__all__ = [
+    "Channel",
+    "ChannelListing",
+    "Endpoint",
+    "IdempotencyRecord",
+    "Location",
+    "OutboxMessage",
+    "Sku",
+]

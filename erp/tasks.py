@@ -1,0 +1,18 @@
+from celery import shared_task
+
+from erp.services import outbox
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def deliver_outbox_message(message_id: int) -> str:
+    return outbox.deliver_message(message_id=message_id)
+
+
+@shared_task(ignore_result=True)
+def dispatch_due_outbox_messages() -> int:
+    return outbox.dispatch_due_messages()
+
+
+@shared_task(ignore_result=True)
+def purge_delivered_outbox_messages() -> int:
+    return outbox.purge_delivered_messages()

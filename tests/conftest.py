@@ -1,0 +1,85 @@
+import os
+
+import pytest
+from django.db import connection
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from erp import roles
+from erp.roles import sync_role_groups
+from tests.factories import UserFactory
+
+# CI sets this: tests that need PostgreSQL or Redis then fail instead of skipping.
+REQUIRE_SERVICES = os.environ.get("ERP_REQUIRE_SERVICES") == "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    needs = {
+        "postgres": connection.vendor == "postgresql",
+        "redis": bool(os.environ.get("CELERY_BROKER_URL")),
+    }
+    for item in items:
+        for marker, available in needs.items():
+            if item.get_closest_marker(marker) and not available:
+                if REQUIRE_SERVICES:
+                    raise pytest.UsageError(
+                        f"{item.nodeid} needs {marker}, which is not configured (ERP_REQUIRE_SERVICES=1)"
+                    )
+                else:
+                    item.add_marker(
+                        pytest.mark.skip(
+                            reason=f"needs {marker}: set DATABASE_URL / CELERY_BROKER_URL"
+                        )
+                    )
+
+
+@pytest.fixture
+def role_groups(db):
+    sync_role_groups()
+
+
+def _user(role):
+    return UserFactory(username=f"{role}-user", roles=[role])
+
+
+@pytest.fixture
+def manager(role_groups):
+    return _user(roles.MANAGER)
+
+
+@pytest.fixture
+def other_manager(role_groups):
+    return UserFactory(username="second-manager", roles=[roles.MANAGER])
+
+
+@pytest.fixture
+def warehouse_user(role_groups):
+    return _user(roles.WAREHOUSE)
+
+
+@pytest.fixture
+def cs_user(role_groups):
+    return _user(roles.CUSTOMER_SERVICE)
+
+
+@pytest.fixture
+def finance_user(role_groups):
+    return _user(roles.FINANCE)
+
+
+@pytest.fixture
+def integration_user(role_groups):
+    return _user(roles.INTEGRATION)
+
+
+def token_client(user) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def api(integration_user) -> APIClient:
+    """An integration's API client, authenticated by token."""
+    return token_client(integration_user)
