@@ -283,6 +283,22 @@ def _bulk_duplicate_errors(rows: list[dict]) -> list[FieldError]:
     return errors
 
 
+def _bulk_row_errors(sku: Sku, *, prefix: str) -> list[FieldError]:
+    """Field validation without per-row queries: uniqueness is checked set-based above and
+    the database's check constraints are mirrored here (Django evaluates them with a query)."""
+    try:
+        sku.full_clean(exclude=["substitutes"], validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        return ValidationFailed.from_django(error, prefix=prefix).errors
+    if sku.expiry_tracked and not sku.lot_tracked:
+        return [
+            FieldError(
+                f"{prefix}expiry_tracked", "requires_lot", "Expiry tracking needs lot tracking."
+            )
+        ]
+    return []
+
+
 @transaction.atomic
 def bulk_upsert_skus(
     *, actor, rows: list[dict], reason: str = "catalog upsert"
@@ -329,10 +345,9 @@ def bulk_upsert_skus(
                     f"Barcode {sku.barcode} belongs to SKU {holder}.",
                 )
             )
-        try:
-            sku.full_clean(exclude=["substitutes"], validate_unique=False)
-        except ValidationError as error:
-            errors.extend(ValidationFailed.from_django(error, prefix=f"skus[{index}].").errors)
+        row_errors = _bulk_row_errors(sku, prefix=f"skus[{index}].")
+        if row_errors:
+            errors.extend(row_errors)
             continue
         if creating:
             to_create.append(sku)
