@@ -1,0 +1,49 @@
+"""Benchmark registry for `manage.py bench <name>`.
+
+A benchmark is a function `run(out, **options) -> (value, unit)`: it seeds what it needs,
+runs ANALYZE on it, measures, writes its figures to `out` and returns the headline figure,
+which the command prints last as `name: value unit`.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    description: str
+    run: Callable
+
+
+_registry: dict[str, Benchmark] = {}
+
+
+def register_benchmark(name: str, description: str):
+    def decorate(run):
+        _registry[name] = Benchmark(name, description, run)
+        return run
+
+    return decorate
+
+
+def get_benchmark(name: str) -> Benchmark | None:
+    _load()
+    return _registry.get(name)
+
+
+def all_benchmarks() -> list[Benchmark]:
+    _load()
+    return sorted(_registry.values(), key=lambda bench: bench.name)
+
+
+def _load() -> None:
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        try:
+            __import__(f"{config.name}.benchmarks")
+        except ModuleNotFoundError as error:
+            if error.name != f"{config.name}.benchmarks":
+                raise
+    from erp.benchmarks import api_list  # noqa: F401
