@@ -18,8 +18,14 @@ SKU_COUNT = 10_000
 def _seed_skus(count: int) -> int:
     existing = set(Sku.objects.filter(code__startswith="BENCH-").values_list("code", flat=True))
     missing = [
-        Sku(code=code, name=f"Benchmark item {n}", barcode=f"9{n:012d}", unit_cost="3.50",
-            product_family="bench", weight_grams=250)
+        Sku(
+            code=code,
+            name=f"Benchmark item {n}",
+            barcode=f"9{n:012d}",
+            unit_cost="3.50",
+            product_family="bench",
+            weight_grams=250,
+        )
         for n in range(count)
         if (code := f"BENCH-{n:06d}") not in existing
     ]
@@ -31,8 +37,11 @@ def _seed_skus(count: int) -> int:
 def _bench_token() -> str:
     sync_role_groups()
     user, _ = get_user_model().objects.get_or_create(username="bench-integration")
-    user.groups.add(*__import__("django.contrib.auth.models", fromlist=["Group"]).Group.objects.filter(
-        name=roles.INTEGRATION))
+    user.groups.add(
+        *__import__("django.contrib.auth.models", fromlist=["Group"]).Group.objects.filter(
+            name=roles.INTEGRATION
+        )
+    )
     return Token.objects.get_or_create(user=user)[0].key
 
 
@@ -56,9 +65,10 @@ def run(out, *, rounds: int = 3, **options):
     out.write(f"database: {database_label()}")
     out.write(f"skus in table: {total}")
     env = {"ERP_QUERY_COUNT_HEADER": "1", "API_THROTTLE_RATE": "1000000/min"}
-    with gunicorn_server(workers=2, extra_env=env) as url, httpx.Client(
-        headers={"Authorization": f"Token {token}"}, timeout=30
-    ) as client:
+    with (
+        gunicorn_server(workers=2, extra_env=env) as url,
+        httpx.Client(headers={"Authorization": f"Token {token}"}, timeout=30) as client,
+    ):
         _walk(client, url, 100, max_pages=10)  # warm connections and caches
         latencies, queries = [], []
         for _ in range(rounds):
@@ -71,8 +81,10 @@ def run(out, *, rounds: int = 3, **options):
     out.write(f"latency p50: {p50:.1f} ms")
     out.write(f"latency p95: {p95:.1f} ms")
     out.write(f"sql queries per request: {max(queries)} (min {min(queries)})")
-    out.write("sql queries per request by page size: "
-              + ", ".join(f"{size}→{count}" for size, count in per_size.items()))
+    out.write(
+        "sql queries per request by page size: "
+        + ", ".join(f"{size}→{count}" for size, count in per_size.items())
+    )
     if len(set(per_size.values())) != 1:
         out.write("WARNING: queries per request grow with page size")
     return round(p95, 1), "ms p95"

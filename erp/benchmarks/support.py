@@ -51,7 +51,9 @@ def gunicorn_server(*, workers: int = 2, extra_env: dict | None = None):
     env = {
         **os.environ,
         "DEBUG": "0",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-secret-key-0123456789abcdefghijkl"),
+        "SECRET_KEY": os.environ.get(
+            "SECRET_KEY", "benchmark-only-secret-key-0123456789abcdefghijkl"
+        ),
         "SECURE_SSL_REDIRECT": "0",
         "SESSION_COOKIE_SECURE": "0",
         "CSRF_COOKIE_SECURE": "0",
@@ -61,9 +63,21 @@ def gunicorn_server(*, workers: int = 2, extra_env: dict | None = None):
     }
     base_dir = Path(settings.BASE_DIR)
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "erp.wsgi:application", "--workers", str(workers),
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=base_dir, env=env, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "erp.wsgi:application",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=base_dir,
+        env=env,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -1,0 +1,43 @@
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from erp.models import Channel, ChannelListing, Location, Sku
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts():
+    models = [Sku, Location, Channel, ChannelListing]
+    return {model.__name__: (model.objects.count(), model.history.count()) for model in models} | {
+        "channel_locations": Channel.eligible_locations.through.objects.count()
+    }
+
+
+def test_seed_demo_seeds_nodes_channels_skus_and_one_login_per_role(capsys):
+    call_command("seed_demo", skus=30)
+
+    assert Location.objects.count() == 6
+    assert set(Location.objects.values_list("kind", flat=True)) == {
+        "warehouse",
+        "store",
+        "3pl",
+        "dropship",
+    }
+    assert Channel.objects.count() == 6
+    assert Sku.objects.count() == 30
+    assert ChannelListing.objects.filter(channel__code="WEB").count() == 30
+    output = capsys.readouterr().out
+    assert "Integration API token:" in output
+    for role in ["warehouse", "customer_service", "manager", "finance"]:
+        assert role in output
+    assert authenticate(username="manager", password="demo-manager-2026") is not None
+
+
+def test_seed_demo_twice_changes_nothing():
+    call_command("seed_demo", skus=30)
+    before = _counts()
+
+    call_command("seed_demo", skus=30)
+
+    assert _counts() == before
