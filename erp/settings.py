@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "erp.apps.ErpConfig",
+    "inventory.apps.InventoryConfig",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,14 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "outbox-dispatch-due": {"task": "erp.tasks.dispatch_due_outbox_messages", "schedule": 30.0},
+    "inventory-quarantine-expired-lots": {
+        "task": "inventory.tasks.quarantine_expired_lots",
+        "schedule": crontab(hour=0, minute=30),
+    },
+    "inventory-publish-availability": {
+        "task": "inventory.tasks.publish_availability",
+        "schedule": 60.0,
+    },
     "outbox-purge-delivered": {
         "task": "erp.tasks.purge_delivered_outbox_messages",
         "schedule": crontab(hour=3, minute=15),

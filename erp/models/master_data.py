@@ -163,6 +163,14 @@ class Channel(TimestampedModel):
     eligible_locations = models.ManyToManyField(
         Location, related_name="channels", help_text="Stock nodes this channel may sell from."
     )
+    availability_endpoint = models.ForeignKey(
+        "erp.Endpoint",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Where availability updates for this channel are sent (none: not published).",
+    )
     active = models.BooleanField(default=True)
 
     history = HistoricalRecords(m2m_fields=[eligible_locations], excluded_fields=["updated_at"])

@@ -8,8 +8,12 @@ from tests.factories.erp import (
     SkuFactory,
     UserFactory,
 )
+from tests.factories.inventory import AllocationRuleFactory, LotFactory, SafetyStockFactory
 
 __all__ = [
+    "AllocationRuleFactory",
+    "LotFactory",
+    "SafetyStockFactory",
     "ChannelFactory",
     "ChannelListingFactory",
     "EndpointFactory",

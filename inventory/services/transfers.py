@@ -1,0 +1,192 @@
+"""Transfers between nodes: out of sellable into in_transit at the receiving node, then
+received (partially, in several receipts) into sellable; closing reports what never came."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from erp.errors import Conflict, NotFound, ValidationFailed
+from erp.roles import require_permission
+from inventory.models import MovementKind, StockStatus, Transfer, TransferLine
+from inventory.services.ledger import Movement, post_movements
+from inventory.services.validation import (
+    check_lot_and_serials,
+    check_quantity,
+    check_sku_and_location,
+)
+
+
+def _next_number() -> str:
+    last = Transfer.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    return f"TRF-{last + 1:06d}"
+
+
+@transaction.atomic
+def create_transfer(
+    *, from_location, to_location, lines: list[dict], actor, reference: str = ""
+) -> Transfer:
+    """Ship stock to another node: sellable leaves the sender, in_transit appears at the receiver.
+
+    `lines`: [{"sku": Sku, "quantity": int, "lot": Lot | None}].
+    """
+    require_permission(actor, "inventory.add_transfer", action="transfer stock")
+    if from_location.pk == to_location.pk:
+        raise ValidationFailed(
+            "Choose a different destination node.", field="to_location", code="same_node"
+        )
+    if not lines:
+        raise ValidationFailed("Add at least one line.", field="lines", code="required")
+    for index, line in enumerate(lines):
+        check_quantity(line["quantity"], field=f"lines[{index}].quantity")
+        check_sku_and_location(line["sku"], from_location)
+        check_sku_and_location(line["sku"], to_location)
+        check_lot_and_serials(
+            sku=line["sku"],
+            lot=line.get("lot"),
+            serials=None,
+            quantity=line["quantity"],
+            receiving=False,
+        )
+    transfer = Transfer(
+        number=_next_number(),
+        from_location=from_location,
+        to_location=to_location,
+        reference=reference,
+        created_by=actor,
+        shipped_at=timezone.now(),
+    )
+    transfer._history_user = actor
+    transfer.save()
+    TransferLine.objects.bulk_create(
+        [
+            TransferLine(
+                transfer=transfer,
+                sku=line["sku"],
+                lot=line.get("lot"),
+                quantity_shipped=line["quantity"],
+            )
+            for line in lines
+        ]
+    )
+    movements = []
+    for line in lines:
+        lot_id = line["lot"].pk if line.get("lot") else None
+        movements.append(
+            Movement(
+                line["sku"].pk, from_location.pk, StockStatus.SELLABLE, -line["quantity"], lot_id
+            )
+        )
+        movements.append(
+            Movement(
+                line["sku"].pk, to_location.pk, StockStatus.IN_TRANSIT, line["quantity"], lot_id
+            )
+        )
+    post_movements(
+        movements=movements,
+        kind=MovementKind.TRANSFER_OUT,
+        actor=actor,
+        reference=transfer.number,
+        reason=f"transfer to {to_location.code}",
+    )
+    return transfer
+
+
+def _locked_open_transfer(transfer_id: int) -> Transfer:
+    transfer = Transfer.objects.select_for_update().filter(pk=transfer_id).first()
+    if transfer is None:
+        raise NotFound("No such transfer.")
+    if transfer.state not in (Transfer.State.IN_TRANSIT, Transfer.State.PARTIALLY_RECEIVED):
+        raise Conflict(
+            f"Transfer {transfer.number} is {transfer.get_state_display().lower()}.", field="state"
+        )
+    return transfer
+
+
+@transaction.atomic
+def receive_transfer(*, transfer_id: int, received: dict[int, int], actor) -> Transfer:
+    """Receive some or all outstanding units: `received` maps transfer line id → quantity."""
+    require_permission(actor, "inventory.change_transfer", action="receive transfers")
+    transfer = _locked_open_transfer(transfer_id)
+    lines = {line.pk: line for line in transfer.lines.select_for_update().order_by("pk")}
+    movements = []
+    for line_id, quantity in received.items():
+        line = lines.get(int(line_id))
+        if line is None:
+            raise ValidationFailed(
+                "That line is not on this transfer.", field=f"lines[{line_id}]", code="unknown"
+            )
+        if quantity == 0:
+            continue
+        check_quantity(quantity, field=f"lines[{line_id}].quantity")
+        if quantity > line.outstanding:
+            raise ValidationFailed(
+                f"Only {line.outstanding} of {line.sku.code} are still in transit.",
+                field=f"lines[{line_id}].quantity",
+                code="max_value",
+            )
+        line.quantity_received += quantity
+        line.save(update_fields=["quantity_received"])
+        movements.append(
+            Movement(
+                line.sku_id, transfer.to_location_id, StockStatus.IN_TRANSIT, -quantity, line.lot_id
+            )
+        )
+        movements.append(
+            Movement(
+                line.sku_id, transfer.to_location_id, StockStatus.SELLABLE, quantity, line.lot_id
+            )
+        )
+    if not movements:
+        raise ValidationFailed(
+            "Enter a quantity received for at least one line.", field="lines", code="required"
+        )
+    post_movements(
+        movements=movements,
+        kind=MovementKind.TRANSFER_IN,
+        actor=actor,
+        reference=transfer.number,
+        reason=f"received from {transfer.from_location.code}",
+    )
+    outstanding = sum(line.outstanding for line in lines.values())
+    transfer.state = (
+        Transfer.State.RECEIVED if outstanding == 0 else Transfer.State.PARTIALLY_RECEIVED
+    )
+    transfer.closed_at = timezone.now() if outstanding == 0 else None
+    transfer._history_user = actor
+    transfer.save(update_fields=["state", "closed_at"])
+    return transfer
+
+
+@transaction.atomic
+def close_transfer_with_discrepancy(*, transfer_id: int, actor, note: str) -> Transfer:
+    """Stop waiting: units still in transit are reported missing and written out of in_transit."""
+    require_permission(actor, "inventory.change_transfer", action="close transfers")
+    if not note.strip():
+        raise ValidationFailed("Describe the discrepancy.", field="note", code="required")
+    transfer = _locked_open_transfer(transfer_id)
+    movements = []
+    for line in transfer.lines.select_for_update().order_by("pk"):
+        missing = line.outstanding
+        if missing:
+            line.quantity_missing = missing
+            line.save(update_fields=["quantity_missing"])
+            movements.append(
+                Movement(
+                    line.sku_id,
+                    transfer.to_location_id,
+                    StockStatus.IN_TRANSIT,
+                    -missing,
+                    line.lot_id,
+                )
+            )
+    if movements:
+        post_movements(
+            movements=movements,
+            kind=MovementKind.ADJUSTMENT,
+            actor=actor,
+            reference=transfer.number,
+            reason=f"transfer discrepancy: {note}",
+        )
+    transfer.state, transfer.closed_at = Transfer.State.CLOSED_WITH_DISCREPANCY, timezone.now()
+    transfer._history_user, transfer._change_reason = actor, note
+    transfer.save(update_fields=["state", "closed_at"])
+    return transfer
