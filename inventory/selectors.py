@@ -212,3 +212,17 @@ def balances(*, sku_id=None, location_id=None, status=None) -> QuerySet[StockBal
 
 def ledger_entries() -> QuerySet[StockLedgerEntry]:
     return StockLedgerEntry.objects.select_related("sku", "location", "lot", "actor")
+
+
+def inventory_accuracy(*, location) -> float | None:
+    """Share of counted lines (closed counts at the node) whose variance is within tolerance."""
+    from inventory.models import CycleCountLine
+
+    lines = CycleCountLine.objects.filter(
+        count__location=location, count__state="closed", counted__isnull=False
+    ).values_list("counted", "expected", "count__tolerance")
+    total = accurate = 0
+    for counted, expected, tolerance in lines:
+        total += 1
+        accurate += abs(counted - expected) <= tolerance
+    return accurate / total if total else None

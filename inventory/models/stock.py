@@ -1,6 +1,5 @@
 """Inventory truth: an append-only ledger and the balances it adds up to."""
 
-
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q

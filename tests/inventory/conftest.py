@@ -37,9 +37,9 @@ def stocked(manager):
 
 
 def balance(sku, location, status="sellable") -> StockBalance:
-    return StockBalance.objects.filter(sku=sku, location=location, status=status).first() or StockBalance(
-        on_hand=0, reserved=0
-    )
+    return StockBalance.objects.filter(
+        sku=sku, location=location, status=status
+    ).first() or StockBalance(on_hand=0, reserved=0)
 
 
 def ledger_sum(sku, location, status="sellable") -> int:

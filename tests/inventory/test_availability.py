@@ -67,8 +67,9 @@ def test_a_sku_rule_overrides_the_channel_wide_rule(sku, node, channel, stocked)
     assert (figure.available, figure.rule.source) == (6, "sku")
 
 
-def test_full_channel_availability_is_a_fixed_number_of_queries(node, channel, manager, stocked,
-                                                                django_assert_num_queries):
+def test_full_channel_availability_is_a_fixed_number_of_queries(
+    node, channel, manager, stocked, django_assert_num_queries
+):
     skus = [SkuFactory() for _ in range(15)]
     for item in skus:
         ChannelListingFactory(channel=channel, sku=item)
@@ -81,7 +82,9 @@ def test_full_channel_availability_is_a_fixed_number_of_queries(node, channel, m
     assert len(figures) == 15 and {f.available for f in figures.values()} == {3}
 
 
-def test_moving_stock_publishes_one_coalesced_message_per_channel(sku, node, channel, manager, stocked):
+def test_moving_stock_publishes_one_coalesced_message_per_channel(
+    sku, node, channel, manager, stocked
+):
     endpoint = Endpoint.objects.create(code="web-feed", name="feed", url="http://127.0.0.1:9/feed")
     channel.availability_endpoint = endpoint
     channel.save()
@@ -91,7 +94,9 @@ def test_moving_stock_publishes_one_coalesced_message_per_channel(sku, node, cha
 
     stocked(sku, node, 5)
     stocked(other, node, 2)
-    reserve_stock(sku=sku, location=node, channel=channel, quantity=1, line_reference="L1", actor=manager)
+    reserve_stock(
+        sku=sku, location=node, channel=channel, quantity=1, line_reference="L1", actor=manager
+    )
     publish_availability()
 
     message = OutboxMessage.objects.get(topic="inventory.availability")

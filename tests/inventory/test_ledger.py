@@ -13,10 +13,17 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_receipt_writes_a_ledger_entry_and_the_balance(sku, node, manager):
-    receive_stock(sku=sku, location=node, quantity=12, actor=manager, reference="ASN-1", reason="3PL receipt")
+    receive_stock(
+        sku=sku, location=node, quantity=12, actor=manager, reference="ASN-1", reason="3PL receipt"
+    )
 
     entry = StockLedgerEntry.objects.get()
-    assert (entry.kind, entry.quantity, entry.status, entry.reference) == ("receipt", 12, "sellable", "ASN-1")
+    assert (entry.kind, entry.quantity, entry.status, entry.reference) == (
+        "receipt",
+        12,
+        "sellable",
+        "ASN-1",
+    )
     assert entry.actor == manager and entry.reason == "3PL receipt"
     assert balance(sku, node).on_hand == 12
 
@@ -65,8 +72,15 @@ def test_a_serial_already_in_stock_is_refused(node, manager):
 def test_status_change_moves_units_between_statuses(sku, node, manager, stocked):
     stocked(sku, node, 5)
 
-    change_status(sku=sku, location=node, quantity=2, from_status="sellable", to_status="damaged",
-                  actor=manager, reason="crushed carton")
+    change_status(
+        sku=sku,
+        location=node,
+        quantity=2,
+        from_status="sellable",
+        to_status="damaged",
+        actor=manager,
+        reason="crushed carton",
+    )
 
     assert (balance(sku, node).on_hand, balance(sku, node, "damaged").on_hand) == (3, 2)
     assert ledger_sum(sku, node, "damaged") == 2
@@ -76,8 +90,15 @@ def test_status_change_from_a_status_with_no_stock_is_refused(sku, node, manager
     stocked(sku, node, 5)
 
     with pytest.raises(InsufficientStock):
-        change_status(sku=sku, location=node, quantity=1, from_status="quarantine", to_status="sellable",
-                      actor=manager, reason="released")
+        change_status(
+            sku=sku,
+            location=node,
+            quantity=1,
+            from_status="quarantine",
+            to_status="sellable",
+            actor=manager,
+            reason="released",
+        )
 
     assert StockLedgerEntry.objects.count() == 1
 
@@ -86,8 +107,16 @@ def test_lot_balances_follow_the_ledger(node, manager):
     lot = LotFactory()
     receive_stock(sku=lot.sku, location=node, quantity=4, actor=manager, lot=lot)
 
-    change_status(sku=lot.sku, location=node, quantity=1, from_status="sellable", to_status="quarantine",
-                  actor=manager, reason="QA hold", lot=lot)
+    change_status(
+        sku=lot.sku,
+        location=node,
+        quantity=1,
+        from_status="sellable",
+        to_status="quarantine",
+        actor=manager,
+        reason="QA hold",
+        lot=lot,
+    )
 
     assert lot.balances.get(status="sellable").on_hand == 3
     assert lot.balances.get(status="quarantine").on_hand == 1
@@ -104,7 +133,9 @@ def test_the_database_refuses_to_update_or_delete_ledger_entries(sku, node, mana
     assert StockLedgerEntry.objects.get().quantity == 5
 
 
-def test_verify_inventory_reports_a_balance_that_drifted_from_the_ledger(sku, node, stocked, capsys):
+def test_verify_inventory_reports_a_balance_that_drifted_from_the_ledger(
+    sku, node, stocked, capsys
+):
     stocked(sku, node, 5)
     call_command("verify_inventory")
     assert "differences: 0" in capsys.readouterr().out

@@ -5,14 +5,21 @@ from inventory.errors import InsufficientStock
 from inventory.models import Reservation, StockLedgerEntry
 from inventory.services.movements import change_status
 from inventory.services.reservations import consume_reservation, release_reservation, reserve_stock
-from tests.factories import AllocationRuleFactory, ChannelFactory, LocationFactory, SafetyStockFactory
+from tests.factories import (
+    AllocationRuleFactory,
+    ChannelFactory,
+    LocationFactory,
+    SafetyStockFactory,
+)
 from tests.inventory.conftest import balance
 
 pytestmark = pytest.mark.django_db
 
 
 def _reserve(sku, node, channel, quantity, actor, line="L1"):
-    return reserve_stock(sku=sku, location=node, channel=channel, quantity=quantity, line_reference=line, actor=actor)
+    return reserve_stock(
+        sku=sku, location=node, channel=channel, quantity=quantity, line_reference=line, actor=actor
+    )
 
 
 def test_reserving_holds_sellable_units(sku, node, channel, manager, stocked):
@@ -43,7 +50,9 @@ def test_safety_stock_is_not_promised(sku, node, channel, manager, stocked):
     _reserve(sku, node, channel, 3, manager)
 
 
-def test_units_protected_for_another_channel_cannot_be_reserved(sku, node, channel, manager, stocked):
+def test_units_protected_for_another_channel_cannot_be_reserved(
+    sku, node, channel, manager, stocked
+):
     stocked(sku, node, 10)
     wholesale = ChannelFactory(code="B2B", eligible_locations=[node])
     AllocationRuleFactory(channel=wholesale, protected=3)
@@ -84,8 +93,15 @@ def test_reserved_units_cannot_be_moved_out_of_sellable(sku, node, channel, mana
     _reserve(sku, node, channel, 4, manager)
 
     with pytest.raises(InsufficientStock) as caught:
-        change_status(sku=sku, location=node, quantity=2, from_status="sellable", to_status="damaged",
-                      actor=manager, reason="dropped")
+        change_status(
+            sku=sku,
+            location=node,
+            quantity=2,
+            from_status="sellable",
+            to_status="damaged",
+            actor=manager,
+            reason="dropped",
+        )
 
     assert caught.value.errors[0].code == "reserved_stock"
 
@@ -121,7 +137,9 @@ def test_consuming_ships_stock_and_the_reservation_together(sku, node, channel, 
     assert reservation.state == "consumed"
 
 
-def test_reserving_twice_for_the_same_line_adds_to_one_reservation(sku, node, channel, manager, stocked):
+def test_reserving_twice_for_the_same_line_adds_to_one_reservation(
+    sku, node, channel, manager, stocked
+):
     stocked(sku, node, 5)
 
     _reserve(sku, node, channel, 1, manager)
