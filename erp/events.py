@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 
@@ -35,9 +36,23 @@ def subscribe(event_name: str):
     return register
 
 
+def unsubscribe(event_name: str, handler: Callable[[DomainEvent], None]) -> None:
+    """Remove a handler registered with `subscribe` (tests, feature switches)."""
+    if handler in _subscribers.get(event_name, ()):
+        _subscribers[event_name].remove(handler)
+
+
 def publish(event: DomainEvent) -> None:
-    for handler in [*_subscribers.get(event.name, ()), *_subscribers.get("*", ())]:
-        handler(event)
+    """Run every subscriber of `event.name`, then the "*" subscribers, in the caller's
+    transaction: a subscriber's exception propagates and rolls the operation back.
+
+    savepoint=False joins the caller's transaction without a savepoint, so a caller
+    cannot catch a subscriber's failure and commit half of the consequences; called
+    outside a transaction, the subscribers still commit or roll back together.
+    """
+    with transaction.atomic(savepoint=False):
+        for handler in [*_subscribers.get(event.name, ()), *_subscribers.get("*", ())]:
+            handler(event)
 
 
 def subscribers(event_name: str) -> list[Callable]:

@@ -30,11 +30,17 @@ class WebhookConnector:
         if self.endpoint.secret:
             digest = hmac.new(self.endpoint.secret.encode(), body, hashlib.sha256).hexdigest()
             headers["X-ERP-Signature"] = f"sha256={digest}"
-        timeout = httpx.Timeout(settings.OUTBOX_HTTP_TIMEOUT_SECONDS, connect=5.0)
+        seconds = settings.OUTBOX_HTTP_TIMEOUT_SECONDS
+        timeout = httpx.Timeout(seconds, connect=min(seconds, 5.0))
         try:
             response = httpx.post(self.endpoint.url, content=body, headers=headers, timeout=timeout)
         except httpx.TimeoutException as error:
             raise DeliveryError(f"Timed out: {error!r}") from error
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as error:
+            # The endpoint's URL is wrong (URLField also accepts ftp://): no retry can help.
+            raise DeliveryError(
+                f"Cannot post to {self.endpoint.url}: {error}", retryable=False
+            ) from error
         except httpx.HTTPError as error:
             raise DeliveryError(f"Connection failed: {error!r}") from error
         if response.is_success:

@@ -6,19 +6,23 @@ killed mid-delivery leaves an expired lease that the sweeper (beat) picks up aga
 receiver sees the same `Idempotency-Key` and can drop the duplicate.
 """
 
+import logging
 import random
+import uuid
 from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from erp.connectors import DeliveryError, connector_for
 from erp.errors import Conflict, NotFound, ValidationFailed
 from erp.models import Endpoint, OutboxMessage
 from erp.roles import require_permission
+
+logger = logging.getLogger(__name__)
 
 
 def _schedule_delivery(message_id: int, countdown: float = 0) -> None:
@@ -29,6 +33,28 @@ def _schedule_delivery(message_id: int, countdown: float = 0) -> None:
     deliver_outbox_message.apply_async(args=[message_id], countdown=countdown)
 
 
+def _schedule_delivery_after_commit(message_id: int, countdown: float = 0) -> None:
+    """The message is committed, so a broker outage must not fail the caller's request:
+    log it, and the sweeper (or `manage.py deliver_outbox`) delivers the message later."""
+    try:
+        _schedule_delivery(message_id, countdown)
+    except Exception:
+        logger.warning(
+            "Could not queue delivery of outbox message %s; the sweeper will retry it.",
+            message_id,
+            exc_info=True,
+        )
+
+
+def _resolve_endpoint(endpoint: Endpoint | str) -> Endpoint:
+    if not isinstance(endpoint, str):
+        return endpoint
+    try:
+        return Endpoint.objects.get(code=endpoint)
+    except Endpoint.DoesNotExist:
+        raise NotFound(f"Unknown endpoint {endpoint}.", field="endpoint") from None
+
+
 def enqueue_message(
     *, topic: str, endpoint: Endpoint | str, payload: dict, dedupe_key: str
 ) -> OutboxMessage:
@@ -36,27 +62,28 @@ def enqueue_message(
 
     The dedupe key is unique: enqueueing the same key twice keeps the first message.
     """
-    if isinstance(endpoint, str):
-        try:
-            endpoint = Endpoint.objects.get(code=endpoint)
-        except Endpoint.DoesNotExist:
-            raise NotFound(f"Unknown endpoint {endpoint}.", field="endpoint") from None
     message, created = OutboxMessage.objects.get_or_create(
-        dedupe_key=dedupe_key, defaults={"topic": topic, "endpoint": endpoint, "payload": payload}
+        dedupe_key=dedupe_key,
+        defaults={"topic": topic, "endpoint": _resolve_endpoint(endpoint), "payload": payload},
     )
     if created:
-        transaction.on_commit(partial(_schedule_delivery, message.pk))
+        transaction.on_commit(partial(_schedule_delivery_after_commit, message.pk))
     return message
 
 
+@transaction.atomic(savepoint=False)
 def coalesce_message(
-    *, topic: str, endpoint: Endpoint, payload: dict, coalesce_key: str
+    *, topic: str, endpoint: Endpoint | str, payload: dict, coalesce_key: str
 ) -> OutboxMessage:
-    """Keep one undelivered message per `coalesce_key`, carrying the latest payload.
+    """Keep one unsent message per `coalesce_key`, carrying the latest payload.
 
-    Many changes before delivery become one message with the newest figure.
+    Many changes before delivery become one message with the newest figure. A message
+    that was already attempted keeps its payload: the receiver may have seen its
+    Idempotency-Key with that body, and would drop (or refuse) the same key with another
+    body. It is superseded instead, and the new figure goes out under a new key.
     """
-    pending = (
+    endpoint = _resolve_endpoint(endpoint)
+    waiting = list(
         OutboxMessage.objects.select_for_update()
         .filter(
             topic=topic,
@@ -64,47 +91,82 @@ def coalesce_message(
             state=OutboxMessage.State.PENDING,
             dedupe_key__startswith=f"{coalesce_key}:",
         )
-        .first()
+        .order_by("pk")
     )
-    if pending:
-        pending.payload = payload
-        pending.save(update_fields=["payload"])
-        return pending
-    stamp = timezone.now().strftime("%Y%m%dT%H%M%S.%f")
+    unsent = [message for message in waiting if message.attempts == 0]
+    keep = unsent[-1] if unsent else None
+    for stale in waiting:
+        if stale is not keep:
+            stale.state = OutboxMessage.State.DISCARDED
+            stale.resolution_note = f"Superseded by a newer {topic} for {coalesce_key}."
+            stale.save(update_fields=["state", "resolution_note"])
+    if keep:
+        keep.payload = payload
+        keep.save(update_fields=["payload"])
+        return keep
+    stamp = f"{timezone.now():%Y%m%dT%H%M%S.%f}-{uuid.uuid4().hex[:8]}"
     return enqueue_message(
         topic=topic, endpoint=endpoint, payload=payload, dedupe_key=f"{coalesce_key}:{stamp}"
     )
 
 
+def _due(now) -> Q:
+    """Pending and due, or delivering with a lease its worker no longer holds."""
+    return Q(state=OutboxMessage.State.PENDING, next_attempt_at__lte=now) | Q(
+        state=OutboxMessage.State.DELIVERING, lease_expires_at__lt=now
+    )
+
+
 def _claim(message_id: int) -> OutboxMessage | None:
-    """Take the lease on a due message, or None if it is not ours to deliver now."""
+    """Take the lease on a due message, or None if it is not ours to deliver now.
+
+    Returns the message `delivering` under our lease, or `failed` when its last attempt
+    was abandoned (worker lost) and the attempt budget is spent.
+    """
     now = timezone.now()
     with transaction.atomic():
+        # of=("self",): lock only the message. Locking the joined endpoint row too would
+        # make SKIP LOCKED skip every message of an endpoint another worker is claiming.
         message = (
-            OutboxMessage.objects.select_for_update(skip_locked=True)
+            OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("endpoint")
-            .filter(pk=message_id)
-            .filter(
-                Q(state=OutboxMessage.State.PENDING, next_attempt_at__lte=now)
-                | Q(state=OutboxMessage.State.DELIVERING, lease_expires_at__lt=now)
-            )
+            .filter(_due(now), pk=message_id)
             .first()
         )
         if message is None:
             return None
+        abandoned = message.state == OutboxMessage.State.DELIVERING
+        if abandoned and message.attempts >= _max_attempts(message.endpoint):
+            _dead_letter_abandoned(message, now)
+            return message
+        # The row is locked, so counting in Python is safe and saves a re-read.
         message.state = OutboxMessage.State.DELIVERING
-        message.attempts = F("attempts") + 1
+        message.attempts += 1
         message.lease_expires_at = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
         message.save(update_fields=["state", "attempts", "lease_expires_at"])
-        message.refresh_from_db(fields=["attempts"])
         return message
 
 
+def _dead_letter_abandoned(message: OutboxMessage, now) -> None:
+    """A message whose delivery kills the worker every time must still reach the dead
+    letters, instead of being picked up again forever."""
+    message.state, message.failed_at, message.lease_expires_at = (
+        OutboxMessage.State.FAILED,
+        now,
+        None,
+    )
+    message.last_error = (
+        f"Worker lost during attempt {message.attempts}, the last one allowed. {message.last_error}"
+    ).strip()
+    message.save(update_fields=["state", "failed_at", "lease_expires_at", "last_error"])
+
+
 def backoff_seconds(attempts: int) -> float:
-    """Exponential backoff with jitter: base · 2^(attempts−1), capped."""
-    delay = settings.OUTBOX_BACKOFF_BASE_SECONDS * (2 ** max(attempts - 1, 0))
+    """Exponential backoff with ±20 % jitter: base · 2^(attempts−1), capped at the maximum."""
+    # The exponent is bounded so a large attempt budget cannot overflow the float.
+    delay = settings.OUTBOX_BACKOFF_BASE_SECONDS * 2.0 ** min(max(attempts - 1, 0), 64)
     delay = min(delay, settings.OUTBOX_BACKOFF_MAX_SECONDS)
-    return delay * random.uniform(0.8, 1.2)
+    return min(delay * random.uniform(0.8, 1.2), settings.OUTBOX_BACKOFF_MAX_SECONDS)
 
 
 def _max_attempts(endpoint: Endpoint) -> int:
@@ -116,6 +178,8 @@ def deliver_message(*, message_id: int) -> str:
     message = _claim(message_id)
     if message is None:
         return "skipped"
+    if message.state != OutboxMessage.State.DELIVERING:
+        return message.state
     if not message.endpoint.active:
         error = DeliveryError(f"Endpoint {message.endpoint.code} is inactive.", retryable=False)
     else:
@@ -152,7 +216,7 @@ def _record_outcome(message: OutboxMessage, error: DeliveryError | None) -> str:
             delay = backoff_seconds(locked.attempts)
             locked.state, locked.last_error = OutboxMessage.State.PENDING, str(error)
             locked.next_attempt_at = now + timedelta(seconds=delay)
-            transaction.on_commit(partial(_schedule_delivery, locked.pk, delay))
+            transaction.on_commit(partial(_schedule_delivery_after_commit, locked.pk, delay))
         locked.save(
             update_fields=[
                 "state",
@@ -166,20 +230,32 @@ def _record_outcome(message: OutboxMessage, error: DeliveryError | None) -> str:
         return locked.state
 
 
-def dispatch_due_messages(*, limit: int = 500) -> int:
-    """Queue delivery of every due message (pending and due, or with an expired lease)."""
-    now = timezone.now()
-    due = list(
-        OutboxMessage.objects.filter(
-            Q(state=OutboxMessage.State.PENDING, next_attempt_at__lte=now)
-            | Q(state=OutboxMessage.State.DELIVERING, lease_expires_at__lt=now)
-        )
+def _due_message_ids(limit: int) -> list[int]:
+    return list(
+        OutboxMessage.objects.filter(_due(timezone.now()))
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def dispatch_due_messages(*, limit: int = 500) -> int:
+    """Queue delivery of every due message (pending and due, or with an expired lease)."""
+    due = _due_message_ids(limit)
     for message_id in due:
         _schedule_delivery(message_id)
     return len(due)
+
+
+def deliver_due_messages(*, limit: int = 500) -> dict[str, int]:
+    """Deliver every due message now, in this process; for when no worker runs.
+
+    Returns how many messages ended in each state ('skipped': another worker had it).
+    """
+    outcomes: dict[str, int] = {}
+    for message_id in _due_message_ids(limit):
+        outcome = deliver_message(message_id=message_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
 
 
 def _locked_failed_message(message_id: int) -> OutboxMessage:
@@ -207,7 +283,7 @@ def retry_message(*, message_id: int, actor, note: str = "") -> OutboxMessage:
     message.failed_at, message.resolved_by = None, actor
     message.resolution_note = note or f"retried by {actor.get_username()}"
     message.save()
-    transaction.on_commit(partial(_schedule_delivery, message.pk))
+    transaction.on_commit(partial(_schedule_delivery_after_commit, message.pk))
     return message
 
 
