@@ -83,3 +83,11 @@ def token_client(user) -> APIClient:
 def api(integration_user) -> APIClient:
     """An integration's API client, authenticated by token."""
     return token_client(integration_user)
+
+
+@pytest.fixture(autouse=True)
+def tasks_run_in_process(request, settings):
+    """Tasks run eagerly, as in development without a broker, so no test leaves work on a
+    shared Redis. Tests marked `redis` use the real broker and a real worker."""
+    if request.node.get_closest_marker("redis") is None:
+        settings.CELERY_TASK_ALWAYS_EAGER = True

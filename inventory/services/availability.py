@@ -1,6 +1,7 @@
 """Publishing availability: recompute ATS for SKUs whose stock moved, store the figures
 that changed, and put one coalesced message per channel in the outbox."""
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -12,10 +13,16 @@ from inventory.models import AvailabilityDirty, ChannelAvailability
 AVAILABILITY_TOPIC = "inventory.availability"
 
 
+PUBLISH_DEBOUNCE_SECONDS = 1
+
+
 def schedule_availability_publication() -> None:
+    """At most one publication queued per second, however many commits moved stock;
+    the dirty marks wait in the table, so nothing is lost (beat sweeps every minute)."""
     from inventory.tasks import publish_availability
 
-    publish_availability.delay()
+    if cache.add("inventory:availability-publication", True, timeout=PUBLISH_DEBOUNCE_SECONDS):
+        publish_availability.apply_async(countdown=PUBLISH_DEBOUNCE_SECONDS)
 
 
 def _take_dirty(limit: int) -> list[int]:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from erp.errors import ValidationFailed
@@ -108,12 +108,23 @@ def _apply_to_balances(balances, movements, reserved_changes) -> None:
                 field="quantity",
                 code="reserved_stock",
             )
+    _write_rows(StockBalance, balances.values(), ("on_hand", "reserved", "updated_at"))
+
+
+def _write_rows(model, rows, fields) -> None:
+    """One UPDATE per locked row, sent together (the hot path of every movement)."""
+    rows = list(rows)
+    if not rows:
+        return
     now = timezone.now()
-    for balance in balances.values():
-        balance.updated_at = now
-    if balances:
-        StockBalance.objects.bulk_update(
-            list(balances.values()), ["on_hand", "reserved", "updated_at"]
+    for row in rows:
+        if "updated_at" in fields:
+            row.updated_at = now
+    assignments = ", ".join(f"{name} = %s" for name in fields)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {model._meta.db_table} SET {assignments} WHERE id = %s",
+            [[getattr(row, name) for name in fields] + [row.pk] for row in rows],
         )
 
 
@@ -131,7 +142,7 @@ def _apply_to_lot_balances(movements: list[Movement]) -> None:
                 f"Only {lot_balances[key].on_hand - delta} of this lot on hand in {key[2]}.",
                 field="lot",
             )
-    LotBalance.objects.bulk_update(list(lot_balances.values()), ["on_hand"])
+    _write_rows(LotBalance, lot_balances.values(), ("on_hand",))
 
 
 def mark_availability_dirty(sku_ids) -> None:

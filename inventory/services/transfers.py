@@ -1,6 +1,8 @@
 """Transfers between nodes: out of sellable into in_transit at the receiving node, then
 received (partially, in several receipts) into sellable; closing reports what never came."""
 
+import uuid
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,11 +15,6 @@ from inventory.services.validation import (
     check_quantity,
     check_sku_and_location,
 )
-
-
-def _next_number() -> str:
-    last = Transfer.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    return f"TRF-{last + 1:06d}"
 
 
 @transaction.atomic
@@ -46,8 +43,9 @@ def create_transfer(
             quantity=line["quantity"],
             receiving=False,
         )
+    # The number comes from the primary key, which concurrent creators never share.
     transfer = Transfer(
-        number=_next_number(),
+        number=uuid.uuid4().hex[:32],
         from_location=from_location,
         to_location=to_location,
         reference=reference,
@@ -56,6 +54,8 @@ def create_transfer(
     )
     transfer._history_user = actor
     transfer.save()
+    transfer.number = f"TRF-{transfer.pk:06d}"
+    transfer.save(update_fields=["number"])
     TransferLine.objects.bulk_create(
         [
             TransferLine(
