@@ -168,6 +168,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "StockStatusEnum": "inventory.models.StockStatus",
+        "ReceivableStatusEnum": ["sellable", "inspection", "quarantine", "damaged"],
+    },
 }
 
 # Celery: without a broker, tasks run eagerly in-process so `make run` needs nothing else.
