@@ -13,6 +13,7 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from erp import roles
+from erp.demo import demo_seeders
 from erp.models import Channel, ChannelListing, Location, Sku
 from erp.roles import sync_role_groups
 from tests.factories import (
@@ -143,6 +144,8 @@ class Command(BaseCommand):
             sync_role_groups()
             created = self._seed_master_data(skus)
             users = self._seed_users()
+            for name, seeder in demo_seeders():
+                self.stdout.write(f"Seeding {name}: {seeder(users)}")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new rows)."))
         self.stdout.write("Logins (http://127.0.0.1:8000/login/):")
         for role, user in users.items():
