@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from erp import selectors
 from erp.api.base import ServiceViewSet, StrictFieldsMixin
-from erp.models import Channel, ChannelListing, Location, Sku
+from erp.models import Channel, ChannelListing, Endpoint, Location, Sku
 from erp.models.master_data import code_validator
 from erp.services import master_data as services
 
@@ -94,6 +94,9 @@ class ChannelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     eligible_locations = serializers.SlugRelatedField(
         slug_field="code", many=True, queryset=Location.objects.all()
     )
+    availability_endpoint = serializers.SlugRelatedField(
+        slug_field="code", queryset=Endpoint.objects.all(), required=False, allow_null=True
+    )
 
     class Meta:
         model = Channel
@@ -108,6 +111,7 @@ class ChannelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "return_window_days",
             "refund_timing",
             "eligible_locations",
+            "availability_endpoint",
             "active",
             "created_at",
             "updated_at",
