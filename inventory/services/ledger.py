@@ -14,6 +14,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
+from erp import events
 from erp.errors import ValidationFailed
 from inventory.errors import InsufficientStock
 from inventory.models import (
@@ -81,7 +82,26 @@ def post_movements(
         )
         sellable_skus = {key[0] for key in keys if key[2] == StockStatus.SELLABLE}
         mark_availability_dirty(sellable_skus)
+        announce_sellable_stock(
+            {m.sku_id for m in movements if m.status == StockStatus.SELLABLE and m.quantity > 0},
+            actor=actor,
+        )
     return entries
+
+
+SELLABLE_STOCK_ARRIVED = "inventory.sellable_stock_arrived"
+
+
+def announce_sellable_stock(sku_ids, *, actor) -> None:
+    """Tell subscribers (order backorders) that these SKUs gained sellable units: a
+    receipt, a transfer arriving, a restocked return, a released reservation."""
+    sku_ids = sorted(set(sku_ids))
+    if sku_ids:
+        events.publish(
+            events.DomainEvent(
+                SELLABLE_STOCK_ARRIVED, {"sku_ids": sku_ids}, actor_id=getattr(actor, "pk", None)
+            )
+        )
 
 
 def _apply_to_balances(balances, movements, reserved_changes) -> None:

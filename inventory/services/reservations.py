@@ -14,7 +14,12 @@ from erp.roles import require_permission
 from inventory import selectors
 from inventory.errors import InsufficientStock
 from inventory.models import MovementKind, Reservation, StockBalance, StockStatus
-from inventory.services.ledger import Movement, mark_availability_dirty, post_movements
+from inventory.services.ledger import (
+    Movement,
+    announce_sellable_stock,
+    mark_availability_dirty,
+    post_movements,
+)
 from inventory.services.locking import lock_sellable_balances_of_sku
 from inventory.services.validation import check_quantity
 
@@ -98,6 +103,7 @@ def release_reservation(*, reservation_id: int, actor, quantity: int | None = No
         reservation.state, reservation.closed_at = Reservation.State.RELEASED, timezone.now()
     reservation.save(update_fields=["quantity", "state", "closed_at"])
     mark_availability_dirty([reservation.sku_id])
+    announce_sellable_stock([reservation.sku_id], actor=actor)
     return reservation
 
 
