@@ -73,3 +73,21 @@ def require_permission(actor, permission: str, *, action: str = "do this") -> No
         raise NotPermitted(f"You must be signed in to {action}.")
     if not actor.has_perm(permission):
         raise NotPermitted(f"Your role may not {action}.", code="permission_denied")
+
+
+SYSTEM_USERNAME = "system"
+
+
+def system_actor():
+    """The account scheduled jobs act as, so every ledger entry and timeline row names an
+    actor. It holds every permission and can never sign in (no usable password)."""
+    from django.contrib.auth import get_user_model
+
+    user, created = get_user_model().objects.get_or_create(
+        username=SYSTEM_USERNAME,
+        defaults={"first_name": "System", "is_superuser": True, "is_active": True},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user

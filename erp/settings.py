@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "simple_history",
     "erp.apps.ErpConfig",
     "inventory.apps.InventoryConfig",
+    "orders.apps.OrdersConfig",
 ]
 
 MIDDLEWARE = [
@@ -193,6 +194,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inventory.tasks.publish_availability",
         "schedule": 60.0,
     },
+    "orders-escalate-past-sla": {"task": "orders.tasks.escalate_orders", "schedule": 300.0},
     "outbox-purge-delivered": {
         "task": "erp.tasks.purge_delivered_outbox_messages",
         "schedule": crontab(hour=3, minute=15),

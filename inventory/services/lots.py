@@ -2,25 +2,14 @@
 
 from datetime import date
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from erp.errors import ValidationFailed
-from erp.roles import require_permission
+from erp.roles import require_permission, system_actor
 from inventory.errors import InsufficientStock
 from inventory.models import Lot, LotBalance, MovementKind, StockStatus
 from inventory.services.ledger import Movement, post_movements
-
-SYSTEM_USERNAME = "system"
-
-
-def system_actor():
-    """The account that scheduled jobs act as, so the ledger always names an actor."""
-    user, _ = get_user_model().objects.get_or_create(
-        username=SYSTEM_USERNAME, defaults={"is_active": False, "first_name": "System"}
-    )
-    return user
 
 
 def register_lot(*, sku, code: str, expires_on: date | None, actor) -> Lot:

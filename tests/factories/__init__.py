@@ -9,8 +9,11 @@ from tests.factories.erp import (
     UserFactory,
 )
 from tests.factories.inventory import AllocationRuleFactory, LotFactory, SafetyStockFactory
+from tests.factories.orders import OrderFactory, OrderLineFactory
 
 __all__ = [
+    "OrderFactory",
+    "OrderLineFactory",
     "AllocationRuleFactory",
     "LotFactory",
     "SafetyStockFactory",

@@ -1,0 +1,93 @@
+"""The normalized order every channel adapter produces.
+
+Adapters are pure functions `parse(payload: dict) -> NormalizedOrder`: no database, no
+network, no clock. Money is Decimal parsed from the payload's text (never through float),
+times are timezone-aware UTC, quantities are int. Anything missing or malformed raises
+`AdapterError` naming the field (a JSON-path-like string such as `line_items[2].quantity`).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+
+class AdapterError(ValueError):
+    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid"):
+        super().__init__(message)
+        self.message, self.field, self.code = message, field, code
+
+
+class PaymentStatus:
+    CAPTURED = "captured"  # money taken
+    AUTHORIZED = "authorized"  # may be captured (Amazon Unshipped, Walmart before ship)
+    PENDING = "pending"  # not yet paid (bank transfer, Amazon Pending)
+    REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    VOIDED = "voided"
+
+
+class ChannelStatus:
+    OPEN = "open"
+    CANCELLED = "cancelled"
+    SHIPPED = "shipped"  # fulfilled on the channel already
+
+
+class ServiceLevel:
+    STANDARD = "standard"
+    EXPEDITED = "expedited"
+    NEXT_DAY = "next_day"
+    SAME_DAY = "same_day"
+    ECONOMY = "economy"
+
+
+@dataclass(frozen=True)
+class NormalizedAddress:
+    name: str = ""
+    company: str = ""
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    region: str = ""  # state / province code or name
+    postal_code: str = ""
+    country: str = ""  # ISO 3166-1 alpha-2 ("US"; Walmart's "USA" becomes "US")
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class NormalizedLine:
+    external_line_id: str  # the channel's line id (Shopify line_item id, Amazon OrderItemId, …)
+    channel_sku: str  # the seller SKU as the channel knows it; "" when the channel sent none
+    quantity: int
+    unit_price: Decimal  # per unit, before discounts, in the order currency
+    tax: Decimal = Decimal("0")  # line total tax
+    discount: Decimal = Decimal("0")  # line total discount (positive)
+    title: str = ""
+    external_item_id: str = ""  # ASIN, eBay legacyItemId[+variation], Shopify variant id, …
+
+
+@dataclass(frozen=True)
+class NormalizedOrder:
+    channel_kind: str
+    external_id: str
+    placed_at: datetime
+    currency: str
+    lines: tuple[NormalizedLine, ...]
+    updated_at: datetime | None = None
+    ship_by: datetime | None = None
+    service_level: str = ServiceLevel.STANDARD
+    payment_status: str = PaymentStatus.CAPTURED
+    channel_status: str = ChannelStatus.OPEN
+    risk_score: Decimal | None = None  # 0–100, higher is riskier; None when the channel gives none
+    ship_to: NormalizedAddress | None = None
+    customer_email: str = ""
+    shipping_total: Decimal = Decimal("0")
+    tax_total: Decimal = Decimal("0")
+    discount_total: Decimal = Decimal("0")
+    total: Decimal = Decimal("0")  # what the buyer pays
+    taxes_included: bool = False
+    tax_data_complete: bool = True  # False when the channel withheld tax data (e.g. Amazon Pending)
+    order_number: str = ""  # human-facing number (Shopify "#1042"), may equal external_id
+    extra: dict = field(
+        default_factory=dict
+    )  # channel ids needed outbound (fulfillment order ids, …)

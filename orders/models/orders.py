@@ -1,0 +1,264 @@
+"""Orders as one governed flow, whatever channel they came from."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from erp.models import Channel, Location, Sku
+
+
+class OrderState(models.TextChoices):
+    RECEIVED = "received", "Received"
+    ON_HOLD = "on_hold", "On hold"
+    READY = "ready", "Ready"
+    ALLOCATED = "allocated", "Allocated"
+    PARTIALLY_ALLOCATED = "partially_allocated", "Partially allocated"
+    BACKORDERED = "backordered", "Backordered"
+    RELEASED = "released", "Released"
+    PICKING = "picking", "Picking"
+    PACKED = "packed", "Packed"
+    SHIPPED = "shipped", "Shipped"
+    PARTIALLY_SHIPPED = "partially_shipped", "Partially shipped"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Order(models.Model):
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="orders")
+    external_id = models.CharField(max_length=128)
+    order_number = models.CharField(max_length=64, blank=True)
+    state = models.CharField(max_length=24, choices=OrderState.choices, default=OrderState.RECEIVED)
+    placed_at = models.DateTimeField()
+    channel_updated_at = models.DateTimeField(null=True, blank=True)
+    ship_by = models.DateTimeField(null=True, blank=True)
+    service_level = models.CharField(max_length=16, default="standard")
+    currency = models.CharField(max_length=3)
+    payment_status = models.CharField(max_length=24)
+    channel_status = models.CharField(max_length=16, default="open")
+    risk_score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    customer_email = models.EmailField(blank=True)
+    ship_name = models.CharField(max_length=255, blank=True)
+    ship_company = models.CharField(max_length=255, blank=True)
+    ship_line1 = models.CharField(max_length=255, blank=True)
+    ship_line2 = models.CharField(max_length=255, blank=True)
+    ship_city = models.CharField(max_length=128, blank=True)
+    ship_region = models.CharField(max_length=64, blank=True)
+    ship_postal_code = models.CharField(max_length=32, blank=True)
+    ship_country = models.CharField(max_length=2, blank=True)
+    ship_phone = models.CharField(max_length=64, blank=True)
+    shipping_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    tax_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    discount_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    taxes_included = models.BooleanField(default=False)
+    tax_data_complete = models.BooleanField(default=True)
+    extra = models.JSONField(default=dict, blank=True)
+    raw_payload = models.JSONField(help_text="The channel's payload as last received, for audit.")
+    payload_hash = models.CharField(max_length=64)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    state_changed_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True, help_text="Past its SLA.")
+
+    history = HistoricalRecords(excluded_fields=["raw_payload"])
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        permissions = [
+            ("release_order", "Can release held orders"),
+            ("cancel_order", "Can cancel orders"),
+            ("approve_split", "Can approve costly split shipments"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"], name="order_unique_per_channel"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "ship_by"]),
+            models.Index(fields=["channel", "placed_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.channel.code}/{self.order_number or self.external_id}"
+
+    @property
+    def ship_to_lines(self) -> list[str]:
+        parts = [
+            self.ship_name,
+            self.ship_company,
+            self.ship_line1,
+            self.ship_line2,
+            " ".join(p for p in [self.ship_city, self.ship_region, self.ship_postal_code] if p),
+            self.ship_country,
+        ]
+        return [part for part in parts if part]
+
+
+class LineState(models.TextChoices):
+    OPEN = "open", "Open"
+    ALLOCATED = "allocated", "Allocated"
+    BACKORDERED = "backordered", "Backordered"
+    SHIPPED = "shipped", "Shipped"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    line_number = models.PositiveIntegerField()
+    external_line_id = models.CharField(max_length=128)
+    channel_sku = models.CharField(max_length=128, blank=True)
+    external_item_id = models.CharField(max_length=128, blank=True)
+    sku = models.ForeignKey(Sku, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    ordered_sku = models.ForeignKey(
+        Sku,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The SKU ordered, when a substitute ships instead.",
+    )
+    title = models.CharField(max_length=255, blank=True)
+    quantity = models.PositiveIntegerField()
+    quantity_cancelled = models.PositiveIntegerField(default=0)
+    quantity_shipped = models.PositiveIntegerField(default=0)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    tax = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    state = models.CharField(max_length=16, choices=LineState.choices, default=LineState.OPEN)
+
+    class Meta:
+        ordering = ["line_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "external_line_id"], name="line_unique_per_order"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity_cancelled__lte=models.F("quantity")),
+                name="line_cancel_within_quantity",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.order_id}#{self.line_number}"
+
+    @property
+    def reference(self) -> str:
+        """How inventory reservations name this line."""
+        return f"order-line:{self.pk}"
+
+    @property
+    def open_quantity(self) -> int:
+        return self.quantity - self.quantity_cancelled - self.quantity_shipped
+
+
+class HoldReason(models.TextChoices):
+    ADDRESS_INVALID = "address_invalid", "Address invalid"
+    PAYMENT_NOT_CAPTURED = "payment_not_captured", "Payment not captured"
+    RISK_ABOVE_THRESHOLD = "risk_above_threshold", "Risk above threshold"
+    TAX_DATA_MISSING = "tax_data_missing", "Tax data missing"
+    SKU_NOT_MAPPED = "sku_not_mapped", "SKU not mapped"
+    INSUFFICIENT_STOCK = "insufficient_stock", "Insufficient stock"
+    SPLIT_NEEDS_APPROVAL = "split_needs_approval", "Split needs approval"
+    MANUAL = "manual", "Manual"
+
+
+class OrderHold(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="holds")
+    reason = models.CharField(max_length=32, choices=HoldReason.choices)
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolution = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "reason"],
+                condition=Q(resolved_at__isnull=True),
+                name="one_open_hold_per_reason",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["reason"], condition=Q(resolved_at__isnull=True), name="open_hold_idx"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.order_id}: {self.reason}"
+
+
+class OrderEvent(models.Model):
+    """The order's timeline: every state change, hold, release, edit and routing decision."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32)
+    from_state = models.CharField(max_length=24, blank=True)
+    to_state = models.CharField(max_length=24, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.order_id} {self.kind} {self.from_state}→{self.to_state}"
+
+
+class RoutingDecision(models.Model):
+    """Why an order went where it went: every candidate with its score, and the choice."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="routing_decisions")
+    decided_at = models.DateTimeField(auto_now_add=True)
+    plan = models.CharField(max_length=32)  # single_node, dropship, split, backorder, none
+    candidates = models.JSONField()
+    allocations = models.JSONField()
+    explanation = models.TextField()
+    extra_cost = models.DecimalField(
+        max_digits=10, decimal_places=2, default=0, help_text="What a split costs over one parcel."
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+
+    def __str__(self):
+        return f"{self.order_id}: {self.plan}"
+
+
+class Allocation(models.Model):
+    """Which node fills how much of a line (the reservation lives in inventory)."""
+
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="allocations")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    reservation_id = models.BigIntegerField(null=True, blank=True)
+    dropship = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["line", "active"])]
+
+    def __str__(self):
+        return f"{self.line_id}: {self.quantity}@{self.location_id}"

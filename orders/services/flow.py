@@ -1,0 +1,429 @@
+"""The order's life after ingestion: validate → hold or route → release; CS actions.
+
+Every public function here is a service: it checks the actor's permission, locks the
+order row, changes state through `timeline.set_state`, and leaves a timeline entry.
+"""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from erp.errors import Conflict, NotFound, ValidationFailed
+from erp.roles import require_permission
+from erp.services import approvals
+from inventory.services.batch_reservations import release_many
+from orders.models import Allocation, HoldReason, LineState, Order, OrderHold, OrderLine, OrderState
+from orders.services import routing, timeline
+from orders.services.validation import find_problems
+
+S = OrderState
+OVERRIDABLE = {HoldReason.RISK_ABOVE_THRESHOLD, HoldReason.PAYMENT_NOT_CAPTURED, HoldReason.MANUAL}
+SPLIT_APPROVAL_KIND = "order_split"
+ROUTABLE = {S.READY, S.BACKORDERED, S.PARTIALLY_ALLOCATED, S.ALLOCATED, S.RELEASED}
+
+
+def lock_order(order_id: int) -> Order:
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("channel")
+        .filter(pk=order_id)
+        .first()
+    )
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+def open_holds(order: Order) -> list[OrderHold]:
+    return list(order.holds.filter(resolved_at__isnull=True))
+
+
+def _place_holds(order: Order, problems, *, actor) -> None:
+    existing = {hold.reason for hold in open_holds(order)}
+    new = [
+        OrderHold(order=order, reason=reason, detail=detail[:500], created_by=actor)
+        for reason, detail in problems
+        if reason not in existing
+    ]
+    OrderHold.objects.bulk_create(new)
+    for hold in new:
+        timeline.note(
+            order, "hold", f"Held: {hold.get_reason_display()} — {hold.detail}", actor=actor
+        )
+    timeline.set_state(order, S.ON_HOLD, actor=actor, message="; ".join(d for _, d in problems))
+
+
+def _resolve(order: Order, reasons, *, actor, resolution: str) -> None:
+    order.holds.filter(resolved_at__isnull=True, reason__in=list(reasons)).update(
+        resolved_at=timezone.now(), resolved_by=actor, resolution=resolution[:500]
+    )
+
+
+def evaluate_order(*, order: Order, actor) -> Order:
+    """Validate; hold with every reason found, or route, reserve and (when complete) release."""
+    lines = list(order.lines.all())
+    problems = find_problems(order, lines)
+    passing = {
+        HoldReason.ADDRESS_INVALID,
+        HoldReason.TAX_DATA_MISSING,
+        HoldReason.SKU_NOT_MAPPED,
+        HoldReason.PAYMENT_NOT_CAPTURED,
+        HoldReason.RISK_ABOVE_THRESHOLD,
+    } - {r for r, _ in problems}
+    _resolve(order, passing, actor=actor, resolution="re-validated: passes now")
+    if problems or any(
+        h.reason in (HoldReason.MANUAL, HoldReason.SPLIT_NEEDS_APPROVAL) for h in open_holds(order)
+    ):
+        if problems:
+            _place_holds(order, problems, actor=actor)
+        return order
+    if order.state in (S.RECEIVED, S.ON_HOLD):
+        timeline.set_state(order, S.READY, actor=actor, message="validated")
+    return _route(order, actor=actor)
+
+
+def _route(order: Order, *, actor, allow_costly_split: bool = False) -> Order:
+    decision = routing.route_order(order=order, actor=actor, allow_costly_split=allow_costly_split)
+    if decision and decision.plan == "split_pending_approval":
+        _request_split_approval(order, decision, actor=actor)
+        return order
+    state = _refresh_line_states(order)
+    if order.state != S.RELEASED and state != order.state:
+        timeline.set_state(
+            order, state, actor=actor, message=decision.explanation if decision else ""
+        )
+    if order.state == S.ALLOCATED and not open_holds(order):
+        timeline.set_state(
+            order, S.RELEASED, actor=actor, message="complete and low-risk: released"
+        )
+    return order
+
+
+def _request_split_approval(order, decision, *, actor) -> None:
+    extra = decision.extra_cost
+    OrderHold.objects.get_or_create(
+        order=order,
+        reason=HoldReason.SPLIT_NEEDS_APPROVAL,
+        resolved_at=None,
+        defaults={"detail": decision.explanation[:500], "created_by": actor},
+    )
+    if order.state != S.ON_HOLD:
+        timeline.set_state(order, S.ON_HOLD, actor=actor, message="split needs approval")
+    from erp.models import ApprovalRequest
+
+    if not ApprovalRequest.objects.filter(
+        subject_id=order.pk, kind=SPLIT_APPROVAL_KIND, state="pending"
+    ).exists():
+        approvals.request_approval(
+            kind=SPLIT_APPROVAL_KIND,
+            subject=order,
+            amount=extra,
+            requested_by=actor,
+            currency=order.currency,
+            summary=f"Split {order} — {extra} extra shipping",
+            note=decision.explanation,
+        )
+
+
+def _refresh_line_states(order: Order) -> str:
+    """Set each open line allocated or backordered; return the order's allocation state."""
+    allocated = dict(
+        Allocation.objects.filter(line__order=order, active=True)
+        .values("line_id")
+        .annotate(total=Sum("quantity"))
+        .values_list("line_id", "total")
+    )
+    complete, anything = True, False
+    for line in order.lines.all():
+        if line.state in (LineState.CANCELLED, LineState.SHIPPED):
+            continue
+        held = allocated.get(line.pk, 0)
+        anything = anything or held > 0
+        state = (
+            LineState.ALLOCATED
+            if line.sku_id and held >= line.open_quantity
+            else LineState.BACKORDERED
+        )
+        complete = complete and state == LineState.ALLOCATED
+        if line.state != state and line.sku_id:
+            OrderLine.objects.filter(pk=line.pk).update(state=state)
+    if complete:
+        return S.ALLOCATED
+    return S.PARTIALLY_ALLOCATED if anything else S.BACKORDERED
+
+
+@transaction.atomic
+def release_order(*, order_id: int, actor, note: str = "") -> Order:
+    """CS releases a held order: overridable holds (risk, payment, manual) end with the
+    note; the order is validated again and routes if nothing else holds it. A partially
+    allocated order is released to ship what is in stock."""
+    require_permission(actor, "orders.release_order", action="release orders")
+    order = lock_order(order_id)
+    if order.state not in (S.ON_HOLD, S.PARTIALLY_ALLOCATED, S.BACKORDERED, S.ALLOCATED, S.READY):
+        raise Conflict(
+            f"A {order.get_state_display().lower()} order cannot be released.", field="state"
+        )
+    holds = open_holds(order)
+    if (
+        any(
+            h.reason in (HoldReason.RISK_ABOVE_THRESHOLD, HoldReason.PAYMENT_NOT_CAPTURED)
+            for h in holds
+        )
+        and not note.strip()
+    ):
+        raise ValidationFailed(
+            "Say why this risk or payment hold is overridden.", field="note", code="required"
+        )
+    _resolve(order, OVERRIDABLE, actor=actor, resolution=note or "released by customer service")
+    _remap_lines(order)
+    order.risk_score = (
+        None
+        if any(h.reason == HoldReason.RISK_ABOVE_THRESHOLD for h in holds)
+        else order.risk_score
+    )
+    if any(h.reason == HoldReason.PAYMENT_NOT_CAPTURED for h in holds):
+        order.payment_status = (
+            "captured" if order.payment_status != "captured" else order.payment_status
+        )
+    timeline.note(
+        order, "release", f"Released by {actor.get_username()}: {note}".strip(": "), actor=actor
+    )
+    evaluate_order(order=order, actor=actor)
+    if order.state == S.PARTIALLY_ALLOCATED and not open_holds(order):
+        timeline.set_state(
+            order, S.RELEASED, actor=actor, message="released to ship what is in stock"
+        )
+    return order
+
+
+def _remap_lines(order: Order) -> None:
+    from erp.models import ChannelListing
+
+    unmapped = list(order.lines.filter(sku__isnull=True))
+    if not unmapped:
+        return
+    listings = ChannelListing.objects.filter(channel=order.channel, active=True).filter(
+        Q(channel_sku__in=[line.channel_sku for line in unmapped if line.channel_sku])
+        | Q(
+            external_listing_id__in=[
+                line.external_item_id for line in unmapped if line.external_item_id
+            ]
+        )
+    )
+    by_sku = {listing.channel_sku: listing.sku_id for listing in listings}
+    by_item = {
+        listing.external_listing_id: listing.sku_id
+        for listing in listings
+        if listing.external_listing_id
+    }
+    for line in unmapped:
+        sku_id = by_sku.get(line.channel_sku) or by_item.get(line.external_item_id)
+        if sku_id:
+            OrderLine.objects.filter(pk=line.pk).update(sku_id=sku_id)
+
+
+@transaction.atomic
+def hold_order(*, order_id: int, actor, note: str) -> Order:
+    """Put an order on a manual hold (CS suspects something); its reservations stay."""
+    require_permission(actor, "orders.change_order", action="hold orders")
+    if not note.strip():
+        raise ValidationFailed("Say why the order is held.", field="note", code="required")
+    order = lock_order(order_id)
+    if order.state not in timeline.CANCELLABLE:
+        raise Conflict("Only orders not yet shipped can be held.", field="state")
+    _place_holds(order, [(HoldReason.MANUAL, note)], actor=actor)
+    return order
+
+
+@transaction.atomic
+def cancel_order(*, order_id: int, actor, reason: str) -> Order:
+    """Cancel an order that has not shipped: every reservation is released."""
+    require_permission(actor, "orders.cancel_order", action="cancel orders")
+    if not reason.strip():
+        raise ValidationFailed("Give the cancellation reason.", field="reason", code="required")
+    order = lock_order(order_id)
+    return _cancel_locked(order, actor=actor, reason=reason)
+
+
+def _cancel_locked(order: Order, *, actor, reason: str) -> Order:
+    if order.state == S.CANCELLED:
+        return order
+    if order.state not in timeline.CANCELLABLE:
+        raise Conflict(
+            f"A {order.get_state_display().lower()} order cannot be cancelled.", field="state"
+        )
+    _release_allocations(Allocation.objects.filter(line__order=order, active=True), actor=actor)
+    order.lines.exclude(state=LineState.SHIPPED).update(state=LineState.CANCELLED)
+    _resolve(order, set(HoldReason.values), actor=actor, resolution="order cancelled")
+    _cancel_pending_split_approval(order, actor=actor)
+    timeline.set_state(order, S.CANCELLED, actor=actor, message=reason)
+    return order
+
+
+def _release_allocations(allocations, *, actor) -> None:
+    allocations = list(allocations)
+    release_many(
+        reservation_ids=[a.reservation_id for a in allocations if a.reservation_id], actor=actor
+    )
+    Allocation.objects.filter(pk__in=[a.pk for a in allocations]).update(active=False)
+
+
+def _cancel_pending_split_approval(order, *, actor) -> None:
+    from erp.models import ApprovalRequest
+
+    for request in ApprovalRequest.objects.select_for_update().filter(
+        subject_id=order.pk, kind=SPLIT_APPROVAL_KIND, state="pending"
+    ):
+        approvals.cancel_approval(request=request, actor=actor, note="order cancelled")
+
+
+@transaction.atomic
+def cancel_line(*, line_id: int, actor, quantity: int, reason: str) -> OrderLine:
+    """Cancel part or all of a line; its reservations shrink to what is still wanted."""
+    require_permission(actor, "orders.cancel_order", action="cancel order lines")
+    line = OrderLine.objects.filter(pk=line_id).first()
+    if line is None:
+        raise NotFound("No such order line.")
+    order = lock_order(line.order_id)
+    line.refresh_from_db()
+    if order.state not in timeline.CANCELLABLE:
+        raise Conflict("Lines of a shipped or cancelled order cannot be cancelled.", field="state")
+    if not isinstance(quantity, int) or quantity <= 0 or quantity > line.open_quantity:
+        raise ValidationFailed(
+            f"Cancel between 1 and {line.open_quantity} units.",
+            field="quantity",
+            code="out_of_range",
+        )
+    _release_allocations(line.allocations.filter(active=True), actor=actor)
+    line.quantity_cancelled += quantity
+    line.state = LineState.CANCELLED if line.open_quantity == 0 else LineState.OPEN
+    line.save(update_fields=["quantity_cancelled", "state"])
+    timeline.note(
+        order,
+        "line_cancelled",
+        f"Line {line.line_number}: {quantity} cancelled — {reason}",
+        actor=actor,
+    )
+    if not order.lines.exclude(state=LineState.CANCELLED).exists():
+        return _cancel_locked(order, actor=actor, reason=reason) and line
+    if order.state in ROUTABLE:
+        _route(order, actor=actor)
+    return line
+
+
+ADDRESS_FIELDS = [
+    "ship_name",
+    "ship_company",
+    "ship_line1",
+    "ship_line2",
+    "ship_city",
+    "ship_region",
+    "ship_postal_code",
+    "ship_country",
+    "ship_phone",
+]
+
+
+@transaction.atomic
+def edit_ship_to(*, order_id: int, actor, address: dict) -> Order:
+    """Correct the ship-to address before the order ships; validation runs again."""
+    require_permission(actor, "orders.change_order", action="edit orders")
+    unknown = sorted(set(address) - set(ADDRESS_FIELDS))
+    if unknown:
+        raise ValidationFailed(
+            "This field is not recognised.", field=unknown[0], code="unknown_field"
+        )
+    order = lock_order(order_id)
+    if order.state not in timeline.CANCELLABLE or order.state in (S.PICKING, S.PACKED):
+        raise Conflict("The address can change only before picking starts.", field="state")
+    changes = [
+        f"{name[5:]}: {getattr(order, name)!r} → {value!r}"
+        for name, value in address.items()
+        if getattr(order, name) != value
+    ]
+    for name, value in address.items():
+        setattr(order, name, (value or "").strip()[:255])
+    order.ship_country = order.ship_country.upper()[:2]
+    order._history_user = actor
+    order._change_reason = "ship-to edited"
+    order.save(update_fields=list(address))
+    timeline.note(order, "address", "Ship-to edited: " + "; ".join(changes), actor=actor)
+    if order.state == S.ON_HOLD:
+        evaluate_order(order=order, actor=actor)
+    return order
+
+
+@transaction.atomic
+def reroute_order(*, order_id: int, actor) -> Order:
+    """Drop the current allocations and route again (stock moved, a node closed)."""
+    require_permission(actor, "orders.change_order", action="re-route orders")
+    order = lock_order(order_id)
+    if order.state not in ROUTABLE:
+        raise Conflict(
+            f"A {order.get_state_display().lower()} order cannot be re-routed.", field="state"
+        )
+    _release_allocations(Allocation.objects.filter(line__order=order, active=True), actor=actor)
+    order.lines.filter(state=LineState.ALLOCATED).update(state=LineState.OPEN)
+    timeline.note(order, "reroute", "Re-routed: allocations released", actor=actor)
+    if order.state == S.RELEASED or order.state != S.READY:
+        timeline.set_state(order, S.READY, actor=actor, message="re-routing")
+    return _route(order, actor=actor)
+
+
+def route_backorders(*, sku_ids: list[int], actor) -> int:
+    """Stock arrived: route waiting lines of these SKUs, oldest order first."""
+    order_ids = list(
+        Order.objects.filter(
+            state__in=[S.BACKORDERED, S.PARTIALLY_ALLOCATED, S.RELEASED],
+            lines__state=LineState.BACKORDERED,
+            lines__sku_id__in=sku_ids,
+        )
+        .order_by("placed_at", "id")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    routed = 0
+    for order_id in order_ids:
+        with transaction.atomic():
+            order = lock_order(order_id)
+            if order.state in (S.BACKORDERED, S.PARTIALLY_ALLOCATED, S.RELEASED) and not open_holds(
+                order
+            ):
+                before = order.state
+                _route(order, actor=actor)
+                routed += order.state != before
+    return routed
+
+
+def _on_split_approved(*, request, actor) -> None:
+    order = lock_order(request.subject_id)
+    _resolve(order, {HoldReason.SPLIT_NEEDS_APPROVAL}, actor=actor, resolution="split approved")
+    timeline.set_state(order, S.READY, actor=actor, message="split approved")
+    _route(order, actor=actor, allow_costly_split=True)
+
+
+def _on_split_rejected(*, request, actor) -> None:
+    order = lock_order(request.subject_id)
+    _resolve(
+        order,
+        {HoldReason.SPLIT_NEEDS_APPROVAL},
+        actor=actor,
+        resolution=f"split rejected: {request.decision_note}",
+    )
+    order.lines.filter(state=LineState.OPEN).update(state=LineState.BACKORDERED)
+    timeline.set_state(
+        order, S.READY, actor=actor, message="split rejected: wait for stock in one node"
+    )
+    timeline.set_state(order, S.BACKORDERED, actor=actor, message=request.decision_note)
+
+
+approvals.register_approval_kind(
+    SPLIT_APPROVAL_KIND,
+    label="Costly split shipment",
+    default_threshold=Decimal("0"),
+    permission="orders.approve_split",
+    on_approved=_on_split_approved,
+    on_rejected=_on_split_rejected,
+)

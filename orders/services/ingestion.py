@@ -1,0 +1,233 @@
+"""Ingestion: a channel's native payload in, one governed order out.
+
+Idempotent by (channel, external id): a redelivery returns the stored order; a changed
+payload (cancelled or edited on the channel) is applied as an update with history; an
+older payload than the one stored (deliveries arrive out of order) changes nothing.
+Every refused payload is kept in the ingestion-errors queue with its raw body.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+
+from erp.errors import NotFound, ValidationFailed
+from erp.models import Channel, ChannelListing
+from erp.roles import require_permission
+from orders.adapters import AdapterError, parse_order
+from orders.adapters.base import ChannelStatus, NormalizedOrder
+from orders.models import IngestionError, Order, OrderLine, OrderState
+from orders.services import flow, timeline
+
+RAW_BODY_LIMIT = 64 * 1024
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    order: Order
+    outcome: str  # created, updated, unchanged, stale
+
+
+def record_ingestion_error(*, channel_code: str, raw_body: bytes | str, error) -> IngestionError:
+    """Keep a refused payload for CS (outside the refused transaction)."""
+    body = raw_body.decode("utf-8", "replace") if isinstance(raw_body, bytes) else raw_body
+    first = error.errors[0] if hasattr(error, "errors") else None
+    return IngestionError.objects.create(
+        channel_code=channel_code[:64],
+        field=(first.field if first else "") or "",
+        code=first.code if first else "invalid",
+        message=(first.message if first else str(error))[:1000],
+        raw_body=body[:RAW_BODY_LIMIT],
+        body_size=len(raw_body),
+    )
+
+
+def _hash(payload: dict) -> str:
+    return hashlib.sha256(
+        json.dumps(payload, sort_keys=True, cls=DjangoJSONEncoder).encode()
+    ).hexdigest()
+
+
+def _normalize(channel: Channel, payload) -> NormalizedOrder:
+    if not isinstance(payload, dict):
+        raise ValidationFailed("The order must be a JSON object.", field=None, code="invalid")
+    try:
+        normalized = parse_order(channel.kind, payload)
+    except AdapterError as error:
+        raise ValidationFailed(error.message, field=error.field, code=error.code) from None
+    if normalized.currency.upper() != channel.currency.upper():
+        raise ValidationFailed(
+            f"{channel.code} sells in {channel.currency}; this order is in {normalized.currency}.",
+            field="currency",
+            code="currency_mismatch",
+        )
+    return normalized
+
+
+def get_channel(code: str) -> Channel:
+    channel = Channel.objects.filter(code=code, active=True).first()
+    if channel is None:
+        raise NotFound(f"No active channel {code}.", field="channel", code="unknown_channel")
+    return channel
+
+
+def ingest_order(*, channel: Channel, payload: dict, actor) -> IngestResult:
+    """Create or update one order from the channel's payload; validation and routing follow."""
+    require_permission(actor, "orders.add_order", action="ingest orders")
+    normalized = _normalize(channel, payload)
+    payload_hash = _hash(payload)
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                existing = (
+                    Order.objects.select_for_update(of=("self",))
+                    .filter(channel=channel, external_id=normalized.external_id)
+                    .first()
+                )
+                if existing is None:
+                    return IngestResult(
+                        _create(channel, normalized, payload, payload_hash, actor), "created"
+                    )
+                existing.channel = channel
+                return _update(existing, normalized, payload, payload_hash, actor)
+        except IntegrityError:
+            # A concurrent delivery of the same order created it first: take the update path.
+            continue
+    raise ValidationFailed("The order was being written concurrently; retry.", code="conflict")
+
+
+def _order_fields(normalized: NormalizedOrder) -> dict:
+    address = normalized.ship_to
+    fields = {
+        "order_number": normalized.order_number or normalized.external_id,
+        "placed_at": normalized.placed_at,
+        "channel_updated_at": normalized.updated_at,
+        "ship_by": normalized.ship_by,
+        "service_level": normalized.service_level,
+        "currency": normalized.currency.upper(),
+        "payment_status": normalized.payment_status,
+        "channel_status": normalized.channel_status,
+        "risk_score": normalized.risk_score,
+        "customer_email": normalized.customer_email[:254],
+        "shipping_total": normalized.shipping_total,
+        "tax_total": normalized.tax_total,
+        "discount_total": normalized.discount_total,
+        "total": normalized.total,
+        "taxes_included": normalized.taxes_included,
+        "tax_data_complete": normalized.tax_data_complete,
+        "extra": normalized.extra,
+    }
+    if address:
+        fields.update(
+            {
+                "ship_name": address.name[:255],
+                "ship_company": address.company[:255],
+                "ship_line1": address.line1[:255],
+                "ship_line2": address.line2[:255],
+                "ship_city": address.city[:128],
+                "ship_region": address.region[:64],
+                "ship_postal_code": address.postal_code[:32],
+                "ship_country": address.country[:2].upper(),
+                "ship_phone": address.phone[:64],
+            }
+        )
+    return fields
+
+
+def _map_skus(channel: Channel, normalized: NormalizedOrder) -> dict[tuple[str, str], int]:
+    """(channel_sku, item id) → our SKU id, through the channel's listings, in one query."""
+    skus = {line.channel_sku for line in normalized.lines if line.channel_sku}
+    items = {line.external_item_id for line in normalized.lines if line.external_item_id}
+    listings = list(
+        ChannelListing.objects.filter(channel=channel, active=True, sku__active=True).filter(
+            channel_sku__in=skus
+        )
+        | ChannelListing.objects.filter(
+            channel=channel, active=True, sku__active=True, external_listing_id__in=items
+        )
+    )
+    by_sku = {listing.channel_sku: listing.sku_id for listing in listings}
+    by_item = {
+        listing.external_listing_id: listing.sku_id
+        for listing in listings
+        if listing.external_listing_id
+    }
+    return {
+        (line.channel_sku, line.external_item_id): by_sku.get(line.channel_sku)
+        or by_item.get(line.external_item_id)
+        for line in normalized.lines
+    }
+
+
+def _create(channel, normalized, payload, payload_hash, actor) -> Order:
+    order = Order(
+        channel=channel,
+        external_id=normalized.external_id,
+        raw_payload=payload,
+        payload_hash=payload_hash,
+        **_order_fields(normalized),
+    )
+    order._history_user = actor
+    order.save()
+    mapping = _map_skus(channel, normalized)
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                line_number=index,
+                external_line_id=line.external_line_id,
+                channel_sku=line.channel_sku,
+                external_item_id=line.external_item_id,
+                title=line.title[:255],
+                sku_id=mapping[(line.channel_sku, line.external_item_id)],
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                tax=line.tax,
+                discount=line.discount,
+            )
+            for index, line in enumerate(normalized.lines, start=1)
+        ]
+    )
+    timeline.note(order, "received", f"Received from {channel.code}", actor=actor)
+    if normalized.channel_status == ChannelStatus.CANCELLED:
+        timeline.set_state(
+            order, OrderState.CANCELLED, actor=actor, message="cancelled on the channel"
+        )
+        return order
+    flow.evaluate_order(order=order, actor=actor)
+    return order
+
+
+def _update(order: Order, normalized, payload, payload_hash, actor) -> IngestResult:
+    if order.payload_hash == payload_hash:
+        return IngestResult(order, "unchanged")
+    if (
+        normalized.updated_at
+        and order.channel_updated_at
+        and normalized.updated_at < order.channel_updated_at
+    ):
+        timeline.note(
+            order,
+            "stale_update",
+            "An older version of this order arrived and was ignored.",
+            actor=actor,
+        )
+        return IngestResult(order, "stale")
+    fields = _order_fields(normalized)
+    changed = [name for name, value in fields.items() if getattr(order, name) != value]
+    for name in changed:
+        setattr(order, name, fields[name])
+    order.raw_payload, order.payload_hash = payload, payload_hash
+    order._history_user, order._change_reason = actor, "updated by the channel"
+    order.save()
+    if changed:
+        timeline.note(
+            order, "channel_update", f"Updated on the channel: {', '.join(changed)}", actor=actor
+        )
+    if normalized.channel_status == ChannelStatus.CANCELLED and order.state != OrderState.CANCELLED:
+        flow._cancel_locked(order, actor=actor, reason="cancelled on the channel")
+    elif order.state == OrderState.ON_HOLD:
+        flow.evaluate_order(order=order, actor=actor)
+    return IngestResult(order, "updated")

@@ -1,0 +1,324 @@
+"""Routing: choose where each line ships from, reserve it, and record why.
+
+Plan order (DOMAIN.md): one node that can fill every line and meet the promise, cheapest
+first (priority breaks ties) → drop-ship the lines whose SKU a supplier ships → split
+across nodes only when no single node can fill, holding the split for approval when its
+extra cost exceeds the channel's threshold → substitute where the family and channel
+allow → backorder the rest. Stores never go below their shelf floor. Stock is read and
+reserved under one lock, so the plan cannot be overtaken by a concurrent order.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from erp.models import Location, Sku
+from inventory.services.batch_reservations import (
+    ReservationRequest,
+    lock_stock_for_routing,
+    reserve_many,
+)
+from orders.models import (
+    Allocation,
+    DropshipSource,
+    LineState,
+    Order,
+    OrderLine,
+    RoutingDecision,
+    ShippingRate,
+    ShippingZone,
+    SubstitutionRule,
+)
+from orders.services.validation import policy_for
+
+MAX_TRANSIT_DAYS = {"same_day": 0, "next_day": 1, "expedited": 2, "standard": 5, "economy": 8}
+FALLBACK_RATE = (Decimal("12.00"), 6)  # no rate row: priced high so modelled lanes win
+
+
+@dataclass
+class Candidate:
+    location: Location
+    cost: Decimal
+    transit_days: int
+    meets_promise: bool
+    can_fill: dict[int, int] = field(default_factory=dict)  # line id → units
+    fills_all: bool = False
+
+    def as_json(self) -> dict:
+        return {
+            "node": self.location.code,
+            "kind": self.location.kind,
+            "cost": str(self.cost),
+            "transit_days": self.transit_days,
+            "meets_promise": self.meets_promise,
+            "fills_all": self.fills_all,
+            "units": sum(self.can_fill.values()),
+            "priority": self.location.priority,
+        }
+
+
+@dataclass
+class Plan:
+    kind: str = "none"
+    picks: list[tuple[OrderLine, int, int, bool]] = field(
+        default_factory=list
+    )  # line, node id, qty, dropship
+    substitutions: dict[int, Sku] = field(default_factory=dict)  # line id → substitute
+    explanation: list[str] = field(default_factory=list)
+    split_extra_cost: Decimal = Decimal("0")
+    needs_split_approval: bool = False
+
+
+def destination_zone(order: Order, zones: list[ShippingZone]) -> str:
+    best = None
+    for zone in zones:
+        if zone.country == order.ship_country and order.ship_postal_code.startswith(
+            zone.postal_prefix
+        ):
+            if best is None or len(zone.postal_prefix) > len(best.postal_prefix):
+                best = zone
+    return best.zone if best else "unzoned"
+
+
+def _candidates(order, lines, needs, stock, sku_remaining) -> list[Candidate]:
+    nodes = list(
+        order.channel.eligible_locations.filter(active=True, can_ship=True).exclude(kind="dropship")
+    )
+    zone = destination_zone(order, list(ShippingZone.objects.filter(country=order.ship_country)))
+    rates = {r.origin_region: r for r in ShippingRate.objects.filter(zone=zone)}
+    max_days = MAX_TRANSIT_DAYS.get(order.service_level, 5)
+    candidates = []
+    for node in nodes:
+        rate = rates.get(node.region)
+        cost, days = (rate.cost, rate.transit_days) if rate else FALLBACK_RATE
+        candidate = Candidate(node, cost, days, days <= max_days)
+        for line in lines:
+            usable = stock.atp.get((line.sku_id, node.pk), 0)
+            if node.kind == "store":
+                usable = max(0, usable - node.shelf_floor)
+            candidate.can_fill[line.pk] = min(needs[line.pk], usable, sku_remaining[line.sku_id])
+        candidate.fills_all = all(candidate.can_fill[line.pk] == needs[line.pk] for line in lines)
+        candidates.append(candidate)
+    return sorted(
+        candidates,
+        key=lambda c: (not c.meets_promise, c.cost, c.location.priority, c.location.code),
+    )
+
+
+def _whole_order_fits(candidate, lines, needs, sku_remaining) -> bool:
+    per_sku = defaultdict(int)
+    for line in lines:
+        per_sku[line.sku_id] += needs[line.pk]
+    return candidate.fills_all and all(per_sku[s] <= sku_remaining[s] for s in per_sku)
+
+
+def plan_routing(
+    order: Order,
+    lines: list[OrderLine],
+    needs: dict[int, int],
+    stock,
+    *,
+    allow_costly_split: bool = False,
+) -> tuple[Plan, list[Candidate]]:
+    sku_remaining = dict(stock.reservable)
+    candidates = _candidates(order, lines, needs, stock, sku_remaining)
+    plan = Plan()
+    single = next(
+        (c for c in candidates if _whole_order_fits(c, lines, needs, sku_remaining)), None
+    )
+    if single:
+        plan.kind = "single_node"
+        plan.picks = [(line, single.location.pk, needs[line.pk], False) for line in lines]
+        promise = "meets" if single.meets_promise else "misses (no node meets it)"
+        plan.explanation.append(
+            f"{single.location.code} fills every line at {single.cost} ({single.transit_days} days, {promise} "
+            f"the {order.service_level} promise); cheapest of {sum(c.fills_all for c in candidates)} full-fill nodes."
+        )
+        return plan, candidates
+    remaining = dict(needs)
+    _plan_dropship(plan, lines, remaining)
+    left = [line for line in lines if remaining[line.pk]]
+    if plan.picks and left:
+        retry = _candidates(order, left, remaining, stock, sku_remaining)
+        single = next(
+            (c for c in retry if _whole_order_fits(c, left, remaining, sku_remaining)), None
+        )
+        if single:
+            plan.kind = "dropship"
+            plan.picks += [(line, single.location.pk, remaining[line.pk], False) for line in left]
+            plan.explanation.append(f"The rest ships from {single.location.code} at {single.cost}.")
+            return plan, candidates
+    if plan.picks and not left:
+        plan.kind = "dropship"
+        return plan, candidates
+    _plan_split(plan, order, left, remaining, candidates, sku_remaining, allow_costly_split)
+    if plan.needs_split_approval:
+        return plan, candidates
+    _plan_substitutions(
+        plan, order, [line for line in left if remaining[line.pk]], remaining, stock
+    )
+    backordered = {line.pk: remaining[line.pk] for line in lines if remaining[line.pk]}
+    if backordered:
+        plan.explanation.append(
+            f"{sum(backordered.values())} units have no stock anywhere eligible: backordered."
+        )
+    if plan.kind == "none" and plan.picks:
+        plan.kind = "split"
+    if not plan.picks:
+        plan.kind = "backorder"
+    return plan, candidates
+
+
+def _plan_dropship(plan: Plan, lines, remaining) -> None:
+    sources = defaultdict(list)
+    for source in DropshipSource.objects.filter(
+        sku_id__in=[line.sku_id for line in lines], location__active=True
+    ).select_related("location"):
+        sources[source.sku_id].append(source)
+    for line in lines:
+        if sources.get(line.sku_id):
+            source = min(sources[line.sku_id], key=lambda s: (s.cost, s.location.code))
+            plan.picks.append((line, source.location_id, remaining[line.pk], True))
+            plan.explanation.append(
+                f"{line.sku.code} drop-ships from {source.location.code} (cost {source.cost})."
+            )
+            remaining[line.pk] = 0
+
+
+def _plan_split(
+    plan, order, lines, remaining, candidates, sku_remaining, allow_costly_split
+) -> None:
+    used: dict[int, Candidate] = {}
+    budget = dict(sku_remaining)
+    for line in lines:
+        for candidate in candidates:
+            take = min(remaining[line.pk], candidate.can_fill.get(line.pk, 0), budget[line.sku_id])
+            if take <= 0:
+                continue
+            plan.picks.append((line, candidate.location.pk, take, False))
+            remaining[line.pk] -= take
+            budget[line.sku_id] -= take
+            used[candidate.location.pk] = candidate
+            if not remaining[line.pk]:
+                break
+    if len(used) <= 1:
+        if used:
+            node = next(iter(used.values()))
+            plan.explanation.append(f"{node.location.code} fills what is in stock at {node.cost}.")
+        return
+    plan.kind = "split"
+    split_cost = sum(c.cost for c in used.values())
+    baseline = min((c.cost for c in candidates), default=split_cost)
+    plan.split_extra_cost = split_cost - baseline
+    threshold = policy_for(order.channel).split_cost_threshold
+    plan.explanation.append(
+        f"No single node fills the order: split over {', '.join(c.location.code for c in used.values())} "
+        f"costs {split_cost}, {plan.split_extra_cost} more than one parcel (threshold {threshold})."
+    )
+    if plan.split_extra_cost > threshold and not allow_costly_split:
+        plan.needs_split_approval = True
+
+
+def _plan_substitutions(plan, order, lines, remaining, stock) -> None:
+    if not lines or not policy_for(order.channel).allow_substitution:
+        return
+    families = set(
+        SubstitutionRule.objects.filter(allowed=True).values_list("product_family", flat=True)
+    )
+    for line in lines:
+        if line.sku.product_family not in families:
+            continue
+        for substitute in line.sku.substitutes.filter(active=True):
+            node = next(
+                (
+                    loc
+                    for (sku_id, loc), atp in stock.atp.items()
+                    if sku_id == substitute.pk
+                    and atp >= remaining[line.pk]
+                    and order.channel.eligible_locations.filter(pk=loc).exists()
+                ),
+                None,
+            )
+            if node and stock.reservable.get(substitute.pk, 0) >= remaining[line.pk]:
+                plan.substitutions[line.pk] = substitute
+                plan.picks.append((line, node, remaining[line.pk], False))
+                plan.explanation.append(
+                    f"{line.sku.code} is out of stock: substituted by {substitute.code}."
+                )
+                remaining[line.pk] = 0
+                break
+
+
+def route_order(*, order: Order, actor, allow_costly_split: bool = False) -> RoutingDecision | None:
+    """Route and reserve the order's unallocated quantities (the caller holds the order lock)."""
+    lines = [
+        line
+        for line in order.lines.select_related("sku")
+        .prefetch_related("sku__substitutes")
+        .filter(sku__isnull=False)
+        if line.state in (LineState.OPEN, LineState.BACKORDERED)
+    ]
+    allocated = defaultdict(int)
+    for line_id, quantity in Allocation.objects.filter(line__order=order, active=True).values_list(
+        "line_id", "quantity"
+    ):
+        allocated[line_id] += quantity
+    needs = {line.pk: line.open_quantity - allocated[line.pk] for line in lines}
+    lines = [line for line in lines if needs[line.pk] > 0]
+    if not lines:
+        return None
+    sku_ids = {line.sku_id for line in lines} | {
+        sub.pk for line in lines for sub in line.sku.substitutes.all()
+    }
+    stock = lock_stock_for_routing(channel=order.channel, sku_ids=list(sku_ids))
+    plan, candidates = plan_routing(
+        order, lines, needs, stock, allow_costly_split=allow_costly_split
+    )
+    if not plan.needs_split_approval:
+        _apply(order, plan, stock, actor)
+    return RoutingDecision.objects.create(
+        order=order,
+        plan="split_pending_approval" if plan.needs_split_approval else plan.kind,
+        candidates=[c.as_json() for c in candidates],
+        allocations=[
+            {
+                "line": line.line_number,
+                "sku": (plan.substitutions.get(line.pk) or line.sku).code,
+                "node_id": node,
+                "quantity": qty,
+                "dropship": dropship,
+            }
+            for line, node, qty, dropship in plan.picks
+        ],
+        explanation=" ".join(plan.explanation) or "Nothing to route.",
+        actor=actor,
+        extra_cost=plan.split_extra_cost,
+    )
+
+
+def _apply(order, plan: Plan, stock, actor) -> None:
+    for line_id, substitute in plan.substitutions.items():
+        line = next(line for line, *_ in plan.picks if line.pk == line_id)
+        line.ordered_sku_id, line.sku = line.sku_id, substitute
+        line.save(update_fields=["ordered_sku", "sku"])
+    requests = [
+        ReservationRequest(line.sku_id, node, qty, line.reference)
+        for line, node, qty, dropship in plan.picks
+        if not dropship
+    ]
+    reservations = iter(
+        reserve_many(channel=order.channel, requests=requests, stock=stock, actor=actor)
+    )
+    Allocation.objects.bulk_create(
+        [
+            Allocation(
+                line=line,
+                location_id=node,
+                sku_id=line.sku_id,
+                quantity=qty,
+                dropship=dropship,
+                reservation_id=None if dropship else next(reservations).pk,
+            )
+            for line, node, qty, dropship in plan.picks
+        ]
+    )

@@ -1,0 +1,86 @@
+"""Order state changes: one function, an explicit transition table, a timeline row each."""
+
+from django.utils import timezone
+
+from erp.errors import Conflict
+from orders.models import Order, OrderEvent, OrderState
+
+S = OrderState
+_BEFORE_SHIPPING = {
+    S.RECEIVED,
+    S.ON_HOLD,
+    S.READY,
+    S.ALLOCATED,
+    S.PARTIALLY_ALLOCATED,
+    S.BACKORDERED,
+    S.RELEASED,
+    S.PICKING,
+    S.PACKED,
+}
+TRANSITIONS: dict[str, set[str]] = {
+    S.RECEIVED: {S.ON_HOLD, S.READY, S.CANCELLED},
+    S.ON_HOLD: {S.READY, S.CANCELLED, S.ON_HOLD},
+    S.READY: {S.ALLOCATED, S.PARTIALLY_ALLOCATED, S.BACKORDERED, S.ON_HOLD, S.CANCELLED},
+    S.ALLOCATED: {S.RELEASED, S.ON_HOLD, S.READY, S.CANCELLED},
+    S.PARTIALLY_ALLOCATED: {
+        S.ALLOCATED,
+        S.RELEASED,
+        S.ON_HOLD,
+        S.READY,
+        S.BACKORDERED,
+        S.CANCELLED,
+    },
+    S.BACKORDERED: {S.ALLOCATED, S.PARTIALLY_ALLOCATED, S.ON_HOLD, S.READY, S.CANCELLED},
+    S.RELEASED: {S.PICKING, S.ON_HOLD, S.READY, S.CANCELLED, S.SHIPPED, S.PARTIALLY_SHIPPED},
+    S.PICKING: {S.PACKED, S.CANCELLED, S.SHIPPED, S.PARTIALLY_SHIPPED},
+    S.PACKED: {S.SHIPPED, S.PARTIALLY_SHIPPED, S.CANCELLED},
+    S.PARTIALLY_SHIPPED: {S.SHIPPED, S.CLOSED},
+    S.SHIPPED: {S.CLOSED},
+    S.CLOSED: set(),
+    S.CANCELLED: set(),
+}
+CANCELLABLE = _BEFORE_SHIPPING
+
+
+def set_state(order: Order, to_state: str, *, actor, message: str = "") -> None:
+    """Move `order` (locked by the caller) to `to_state` and record it on the timeline."""
+    from_state = order.state
+    if from_state == to_state and to_state != S.ON_HOLD:
+        return
+    if to_state not in TRANSITIONS[from_state]:
+        raise Conflict(
+            f"An order that is {order.get_state_display().lower()} cannot become "
+            f"{OrderState(to_state).label.lower()}.",
+            field="state",
+            code="invalid_transition",
+        )
+    now = timezone.now()
+    order.state, order.state_changed_at = to_state, now
+    fields = ["state", "state_changed_at"]
+    if to_state == S.RELEASED:
+        order.released_at = now
+        fields.append("released_at")
+    if to_state == S.CANCELLED:
+        order.cancelled_at = now
+        fields.append("cancelled_at")
+    order._history_user = actor
+    order.save(update_fields=fields)
+    OrderEvent.objects.create(
+        order=order,
+        kind="state",
+        from_state=from_state,
+        to_state=to_state,
+        message=message[:500],
+        actor=actor,
+    )
+
+
+def note(order: Order, kind: str, message: str, *, actor) -> None:
+    OrderEvent.objects.create(
+        order=order,
+        kind=kind,
+        from_state=order.state,
+        to_state=order.state,
+        message=message[:500],
+        actor=actor,
+    )

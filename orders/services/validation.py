@@ -1,0 +1,87 @@
+"""Checks that decide whether an order may route now or waits in a hold queue.
+
+The address check is pluggable: ORDERS_ADDRESS_VALIDATOR names a callable
+`(order) -> str | None` returning a problem, or None when the address is good.
+"""
+
+import re
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from orders.models import ChannelOrderPolicy, HoldReason, Order, OrderLine
+
+POSTAL_PATTERNS = {
+    "US": r"^\d{5}(-\d{4})?$",
+    "CA": r"^[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d$",
+    "GB": r"^[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}$",
+    "DE": r"^\d{5}$",
+    "FR": r"^\d{5}$",
+}
+CAPTURED = {"captured", "partially_refunded"}
+PAYABLE_ON_SHIP = {"authorized"}
+
+
+def address_completeness(order: Order) -> str | None:
+    """Default validator: the fields a carrier needs, and a postal code of the country's shape."""
+    missing = [
+        name
+        for name, value in [
+            ("street", order.ship_line1),
+            ("city", order.ship_city),
+            ("postal code", order.ship_postal_code),
+            ("country", order.ship_country),
+            ("recipient", order.ship_name),
+        ]
+        if not value.strip()
+    ]
+    if missing:
+        return f"Missing {', '.join(missing)}."
+    pattern = POSTAL_PATTERNS.get(order.ship_country.upper())
+    if pattern and not re.match(pattern, order.ship_postal_code.strip()):
+        return f"Postal code {order.ship_postal_code} is not valid for {order.ship_country}."
+    return None
+
+
+def _address_validator():
+    path = getattr(
+        settings, "ORDERS_ADDRESS_VALIDATOR", "orders.services.validation.address_completeness"
+    )
+    return import_string(path)
+
+
+def policy_for(channel) -> ChannelOrderPolicy:
+    policy = getattr(channel, "_order_policy_cache", None)
+    if policy is None:
+        policy = ChannelOrderPolicy.objects.filter(channel=channel).first() or ChannelOrderPolicy(
+            channel=channel
+        )
+        channel._order_policy_cache = policy
+    return policy
+
+
+def find_problems(order: Order, lines: list[OrderLine]) -> list[tuple[str, str]]:
+    """Every reason this order cannot route now, as (hold reason, detail)."""
+    policy = policy_for(order.channel)
+    problems = []
+    address_problem = _address_validator()(order)
+    if address_problem:
+        problems.append((HoldReason.ADDRESS_INVALID, address_problem))
+    paid = order.payment_status in CAPTURED or (
+        not policy.require_captured_payment and order.payment_status in PAYABLE_ON_SHIP
+    )
+    if not paid:
+        problems.append((HoldReason.PAYMENT_NOT_CAPTURED, f"Payment is {order.payment_status}."))
+    if order.risk_score is not None and order.risk_score > policy.risk_threshold:
+        problems.append(
+            (
+                HoldReason.RISK_ABOVE_THRESHOLD,
+                f"Risk {order.risk_score} is above {policy.risk_threshold}.",
+            )
+        )
+    if not order.tax_data_complete:
+        problems.append((HoldReason.TAX_DATA_MISSING, "The channel has not sent tax data yet."))
+    unmapped = [line.channel_sku or line.external_item_id for line in lines if line.sku_id is None]
+    if unmapped:
+        problems.append((HoldReason.SKU_NOT_MAPPED, f"No listing for {', '.join(unmapped)}."))
+    return problems
