@@ -70,13 +70,14 @@ class Plan:
 
 
 def destination_zone(order: Order, zones: list[ShippingZone]) -> str:
-    best = None
-    for zone in zones:
-        if zone.country == order.ship_country and order.ship_postal_code.startswith(
-            zone.postal_prefix
-        ):
-            if best is None or len(zone.postal_prefix) > len(best.postal_prefix):
-                best = zone
+    """The zone of the longest postal prefix matching the ship-to ("unzoned" if none)."""
+    matching = [
+        zone
+        for zone in zones
+        if zone.country == order.ship_country
+        and order.ship_postal_code.startswith(zone.postal_prefix)
+    ]
+    best = max(matching, key=lambda zone: len(zone.postal_prefix), default=None)
     return best.zone if best else "unzoned"
 
 
