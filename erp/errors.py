@@ -71,3 +71,8 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     status_code = 409
     default_code = "conflict"
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+    default_code = "too_large"

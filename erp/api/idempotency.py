@@ -3,11 +3,12 @@ same key + another body (or while the first is still running) → 409."""
 
 import hashlib
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.response import Response
 
-from erp.errors import Conflict, ValidationFailed
+from erp.errors import Conflict, PayloadTooLarge, ValidationFailed
 from erp.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -32,7 +33,10 @@ class IdempotentPostMixin:
             raise ValidationFailed(
                 "Idempotency keys are at most 255 characters.", field=HEADER, code="max_length"
             )
-        body_hash = hashlib.sha256(request._request.body).hexdigest()
+        try:
+            body_hash = hashlib.sha256(request._request.body).hexdigest()
+        except RequestDataTooBig:
+            raise PayloadTooLarge("The request body is too large.") from None
         try:
             with transaction.atomic():
                 self.idempotency_record = IdempotencyRecord.objects.create(

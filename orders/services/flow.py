@@ -136,19 +136,19 @@ def _refresh_line_states(order: Order) -> str:
         .values_list("line_id", "total")
     )
     complete, anything = True, False
+    changes = {LineState.ALLOCATED: [], LineState.BACKORDERED: []}
     for line in order.lines.all():
         if line.state in (LineState.CANCELLED, LineState.SHIPPED):
             continue
         held = allocated.get(line.pk, 0)
         anything = anything or held > 0
-        state = (
-            LineState.ALLOCATED
-            if line.sku_id and held >= line.open_quantity
-            else LineState.BACKORDERED
-        )
+        state = LineState.ALLOCATED if line.sku_id and held >= line.open_quantity else LineState.BACKORDERED
         complete = complete and state == LineState.ALLOCATED
         if line.state != state and line.sku_id:
-            OrderLine.objects.filter(pk=line.pk).update(state=state)
+            changes[state].append(line.pk)
+    for state, line_ids in changes.items():
+        if line_ids:
+            OrderLine.objects.filter(pk__in=line_ids).update(state=state)
     if complete:
         return S.ALLOCATED
     return S.PARTIALLY_ALLOCATED if anything else S.BACKORDERED
