@@ -64,6 +64,9 @@ class NormalizedLine:
     discount: Decimal = Decimal("0")  # line total discount (positive)
     title: str = ""
     external_item_id: str = ""  # ASIN, eBay legacyItemId[+variation], Shopify variant id, …
+    # Units the channel has since removed from the line (Shopify edits/refunds via
+    # current_quantity, Walmart lines partly Cancelled); `quantity` keeps what was ordered.
+    removed_quantity: int = 0
 
 
 @dataclass(frozen=True)
