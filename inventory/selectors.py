@@ -5,7 +5,9 @@ at 0. A channel's pool P is Σ ATP over its eligible nodes. With channel rules (
 overrides the channel-wide one): E = P − Σ_{d≠c} R_d − B_c, and
 ATS = 0 if E < T_c else max(0, min(E, floor(K_c·P), M_c)). An order from c may reserve up
 to P − Σ_{d≠c} R_d. R_d counts only the part of d's protection that d's own active
-reservations have not already used, so a channel's own orders draw its ring-fence down.
+reservations have not already used, so a channel's own orders draw its ring-fence down,
+and only channels that sell from at least one of c's nodes count: a ring-fence is on
+shared stock, not on stock the other channel could never ship.
 """
 
 import math
@@ -14,12 +16,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
 
-from erp.models import Channel
+from erp.models import Channel, ChannelListing, Location, Sku
+from erp.selectors import sku_list
 from inventory.models import (
     AllocationRule,
+    ChannelAvailability,
+    LotBalance,
     Reservation,
+    SafetyStock,
     StockBalance,
     StockLedgerEntry,
     StockStatus,
@@ -112,6 +119,8 @@ class _Rules:
 
 
 def _protected_channels(rules: _Rules, channel_id: int, active_channels: list[int]) -> list[int]:
+    """Other channels whose protection binds this one: they have a protected quantity and
+    sell from at least one of this channel's nodes (a ring-fence is on shared stock)."""
     return [
         other
         for other in active_channels
@@ -157,7 +166,15 @@ def compute_availability(
         sku_ids_for_rules = targets = list(sku_ids)
         pools = channel_pools(channel_id=channel.pk, sku_ids=targets)
     rules = _Rules(sku_ids_for_rules)
-    active_channels = list(Channel.objects.filter(active=True).values_list("pk", flat=True))
+    # Channels sharing at least one node with this one (one query).
+    shared = Channel.eligible_locations.through.objects.filter(
+        location_id__in=Channel.eligible_locations.through.objects.filter(
+            channel_id=channel.pk
+        ).values("location_id")
+    ).values("channel_id")
+    active_channels = list(
+        Channel.objects.filter(active=True, pk__in=shared).values_list("pk", flat=True).distinct()
+    )
     others = _protected_channels(rules, channel.pk, active_channels)
     used = _reserved_by_channel(others, sku_ids_for_rules)
     result = {}
@@ -226,3 +243,130 @@ def inventory_accuracy(*, location) -> float | None:
         total += 1
         accurate += abs(counted - expected) <= tolerance
     return accurate / total if total else None
+
+
+# --- stock views for the back office ---------------------------------------------------------
+
+HELD_STATUSES = (StockStatus.INSPECTION, StockStatus.QUARANTINE, StockStatus.DAMAGED)
+
+
+def _on_hand_in(status, prefix: str = "balances__"):
+    return Coalesce(Sum(f"{prefix}on_hand", filter=Q(**{f"{prefix}status": status})), 0)
+
+
+def _by_status(prefix: str = "balances__") -> dict:
+    """On hand per status, reserved, and units held out of sale, summed over the join."""
+    return {
+        "sellable": _on_hand_in(StockStatus.SELLABLE, prefix),
+        "reserved": Coalesce(Sum(f"{prefix}reserved"), 0),
+        "inspection": _on_hand_in(StockStatus.INSPECTION, prefix),
+        "quarantine": _on_hand_in(StockStatus.QUARANTINE, prefix),
+        "damaged": _on_hand_in(StockStatus.DAMAGED, prefix),
+        "in_transit": _on_hand_in(StockStatus.IN_TRANSIT, prefix),
+        "held": Coalesce(
+            Sum(f"{prefix}on_hand", filter=Q(**{f"{prefix}status__in": HELD_STATUSES})), 0
+        ),
+    }
+
+
+def _safety_stock(*, sku=None, location=None) -> Subquery:
+    rows = SafetyStock.objects.filter(
+        sku=sku if sku is not None else OuterRef("pk"),
+        location=location if location is not None else OuterRef("pk"),
+    )
+    return Coalesce(Subquery(rows.values("quantity")[:1]), 0, output_field=IntegerField())
+
+
+def _available_to_promise():
+    # ATP = sellable − reserved − safety stock, floored at 0 (what channels draw on).
+    return Greatest(Value(0), F("sellable") - F("reserved") - F("safety"))
+
+
+def stock_overview(*, search: str = "") -> QuerySet[Sku]:
+    """SKUs (searched like the SKU list: code, name or exact barcode) with their stock
+    summed over every node: one query per page."""
+    return (
+        sku_list(search=search)
+        .annotate(
+            **_by_status(),
+            nodes=Count("balances__location", filter=Q(balances__on_hand__gt=0), distinct=True),
+        )
+        .annotate(free=F("sellable") - F("reserved"))
+        .order_by("code")
+    )
+
+
+def stock_at_node(*, location: Location, search: str = "") -> QuerySet[Sku]:
+    """Every SKU with units at `location`, per status, with safety stock and ATP there.
+
+    Filtering on the balances before annotating makes the sums run over this node's rows
+    only; rows at zero add nothing (reserved never exceeds on hand), so they are skipped.
+    """
+    return (
+        sku_list(search=search)
+        .filter(balances__location=location, balances__on_hand__gt=0)
+        .annotate(**_by_status(), safety=_safety_stock(location=location))
+        .annotate(available=_available_to_promise())
+        .order_by("code")
+    )
+
+
+def sku_stock_by_node(*, sku: Sku) -> list[Location]:
+    """One row per node holding (or having held) `sku`: on hand per status, reserved,
+    safety stock and ATP. One query."""
+    return list(
+        Location.objects.filter(balances__sku=sku)
+        .annotate(**_by_status(), safety=_safety_stock(sku=sku))
+        .annotate(available=_available_to_promise())
+        .order_by("priority", "code")
+    )
+
+
+def node_overview() -> QuerySet[Location]:
+    """Active nodes with how many SKUs they hold and their units per status: one query."""
+    return (
+        Location.objects.filter(active=True)
+        .annotate(
+            **_by_status(),
+            skus=Count("balances__sku", filter=Q(balances__on_hand__gt=0), distinct=True),
+        )
+        .order_by("priority", "code")
+    )
+
+
+def lot_balances(*, sku: Sku) -> QuerySet[LotBalance]:
+    """Units per lot, node and status, first-expiring first (the FEFO order pickers follow)."""
+    return (
+        LotBalance.objects.filter(sku=sku, on_hand__gt=0)
+        .select_related("lot", "location")
+        .order_by("lot__expires_on", "lot__code", "location__priority", "location__code", "status")
+    )
+
+
+@dataclass(frozen=True)
+class ChannelFigure:
+    """A SKU's availability on one channel that lists it, beside the figure last published."""
+
+    listing: ChannelListing
+    availability: Availability
+    published: ChannelAvailability | None
+
+
+def sku_availability_by_channel(*, sku: Sku) -> list[ChannelFigure]:
+    """Availability of `sku` on every active channel with an active listing of it,
+    computed now (compute_availability per channel), and what each channel was last sent."""
+    listings = list(
+        ChannelListing.objects.filter(sku=sku, active=True, channel__active=True)
+        .select_related("channel")
+        .order_by("channel__code", "channel_sku")
+    )
+    published = {row.channel_id: row for row in ChannelAvailability.objects.filter(sku=sku)}
+    figures: dict[int, Availability] = {}
+    for listing in listings:
+        if listing.channel_id not in figures:
+            computed = compute_availability(channel=listing.channel, sku_ids=[sku.pk])
+            figures[listing.channel_id] = computed[sku.pk]
+    return [
+        ChannelFigure(listing, figures[listing.channel_id], published.get(listing.channel_id))
+        for listing in listings
+    ]

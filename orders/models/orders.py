@@ -3,11 +3,22 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from erp.models import Channel, Location, Sku
+
+
+class PayloadEncoder(DjangoJSONEncoder):
+    """Channel payloads are parsed with Decimal numbers; store them back as JSON numbers
+    (the shortest float text equals the original for amounts), not as strings."""
+
+    def default(self, o):
+        if isinstance(o, Decimal):
+            return float(o)
+        return super().default(o)
 
 
 class OrderState(models.TextChoices):
@@ -55,8 +66,10 @@ class Order(models.Model):
     total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     taxes_included = models.BooleanField(default=False)
     tax_data_complete = models.BooleanField(default=True)
-    extra = models.JSONField(default=dict, blank=True)
-    raw_payload = models.JSONField(help_text="The channel's payload as last received, for audit.")
+    extra = models.JSONField(default=dict, blank=True, encoder=PayloadEncoder)
+    raw_payload = models.JSONField(
+        encoder=PayloadEncoder, help_text="The channel's payload as last received, for audit."
+    )
     payload_hash = models.CharField(max_length=64)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     state_changed_at = models.DateTimeField(auto_now_add=True)

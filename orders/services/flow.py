@@ -142,7 +142,11 @@ def _refresh_line_states(order: Order) -> str:
             continue
         held = allocated.get(line.pk, 0)
         anything = anything or held > 0
-        state = LineState.ALLOCATED if line.sku_id and held >= line.open_quantity else LineState.BACKORDERED
+        state = (
+            LineState.ALLOCATED
+            if line.sku_id and held >= line.open_quantity
+            else LineState.BACKORDERED
+        )
         complete = complete and state == LineState.ALLOCATED
         if line.state != state and line.sku_id:
             changes[state].append(line.pk)

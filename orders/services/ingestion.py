@@ -10,7 +10,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 
 from erp.errors import NotFound, ValidationFailed
@@ -19,6 +18,7 @@ from erp.roles import require_permission
 from orders.adapters import AdapterError, parse_order
 from orders.adapters.base import ChannelStatus, NormalizedOrder
 from orders.models import IngestionError, Order, OrderLine, OrderState
+from orders.models.orders import PayloadEncoder
 from orders.services import flow, timeline
 
 RAW_BODY_LIMIT = 64 * 1024
@@ -46,7 +46,7 @@ def record_ingestion_error(*, channel_code: str, raw_body: bytes | str, error) -
 
 def _hash(payload: dict) -> str:
     return hashlib.sha256(
-        json.dumps(payload, sort_keys=True, cls=DjangoJSONEncoder).encode()
+        json.dumps(payload, sort_keys=True, cls=PayloadEncoder).encode()
     ).hexdigest()
 
 

@@ -109,3 +109,15 @@ def test_unchanged_availability_publishes_nothing(sku, node, channel, stocked):
     stocked(sku, node, 5)
     publish_availability()
     assert publish_availability() == 0
+
+
+def test_protection_of_a_channel_selling_from_other_nodes_does_not_bind(
+    sku, node, channel, stocked
+):
+    from tests.factories import LocationFactory
+
+    elsewhere = ChannelFactory(code="FAR", eligible_locations=[LocationFactory(code="FAR-NODE")])
+    AllocationRuleFactory(channel=elsewhere, protected=5)
+    stocked(sku, node, 10)
+
+    assert _ats(channel, sku).reservable == 10

@@ -1,0 +1,132 @@
+from rest_framework import serializers
+
+from erp.api.base import StrictFieldsMixin
+from orders.models import Allocation, Order, OrderHold, OrderLine
+
+
+class AllocationSerializer(serializers.ModelSerializer):
+    location = serializers.CharField(source="location.code")
+    sku = serializers.CharField(source="sku.code")
+
+    class Meta:
+        model = Allocation
+        fields = ["location", "sku", "quantity", "dropship", "reservation_id"]
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="sku.code", allow_null=True)
+    ordered_sku = serializers.CharField(source="ordered_sku.code", allow_null=True)
+    allocations = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OrderLine
+        fields = [
+            "id",
+            "line_number",
+            "external_line_id",
+            "channel_sku",
+            "sku",
+            "ordered_sku",
+            "title",
+            "quantity",
+            "quantity_cancelled",
+            "quantity_shipped",
+            "unit_price",
+            "tax",
+            "discount",
+            "state",
+            "allocations",
+        ]
+
+    def get_allocations(self, line) -> list[dict]:
+        return AllocationSerializer([a for a in line.allocations.all() if a.active], many=True).data
+
+
+class HoldSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderHold
+        fields = ["reason", "detail", "created_at", "resolved_at", "resolution"]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    channel = serializers.CharField(source="channel.code")
+    ship_to = serializers.SerializerMethodField()
+    lines = OrderLineSerializer(many=True)
+    holds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "channel",
+            "external_id",
+            "order_number",
+            "state",
+            "placed_at",
+            "ship_by",
+            "service_level",
+            "currency",
+            "payment_status",
+            "risk_score",
+            "customer_email",
+            "ship_to",
+            "shipping_total",
+            "tax_total",
+            "discount_total",
+            "total",
+            "received_at",
+            "released_at",
+            "cancelled_at",
+            "escalated_at",
+            "holds",
+            "lines",
+        ]
+
+    def get_ship_to(self, order) -> dict:
+        return {
+            name[5:]: getattr(order, name)
+            for name in (
+                "ship_name",
+                "ship_company",
+                "ship_line1",
+                "ship_line2",
+                "ship_city",
+                "ship_region",
+                "ship_postal_code",
+                "ship_country",
+                "ship_phone",
+            )
+        }
+
+    def get_holds(self, order) -> list[dict]:
+        return HoldSerializer(
+            [h for h in order.holds.all() if h.resolved_at is None], many=True
+        ).data
+
+
+class OrderSummarySerializer(serializers.ModelSerializer):
+    channel = serializers.CharField(source="channel.code")
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "channel",
+            "external_id",
+            "order_number",
+            "state",
+            "placed_at",
+            "ship_by",
+            "currency",
+            "total",
+            "payment_status",
+        ]
+
+
+class IngestResultSerializer(serializers.Serializer):
+    outcome = serializers.CharField()
+    order = OrderSummarySerializer()
+
+
+class CancelSerializer(StrictFieldsMixin, serializers.Serializer):
+    reason = serializers.CharField(max_length=500)

@@ -1,0 +1,165 @@
+"""Orders API: native-payload ingestion per channel, order reads, cancellation."""
+
+import json
+from decimal import Decimal
+
+import django_filters
+from django.conf import settings
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiResponse, OpenApiTypes, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import BaseParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from erp.api.errors import error_response
+from erp.api.idempotency import IdempotentPostMixin
+from erp.errors import DomainError, PayloadTooLarge, ValidationFailed
+from orders.api import serializers as s
+from orders.models import Allocation, HoldReason, Order, OrderHold, OrderLine, OrderState
+from orders.services import flow
+from orders.services.ingestion import get_channel, ingest_order, record_ingestion_error
+
+MAX_BATCH = 500
+
+
+class RawBodyParser(BaseParser):
+    """Ingestion reads the body itself: it must keep the raw bytes of refused payloads."""
+
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return None
+
+
+class OrderIngestView(IdempotentPostMixin, APIView):
+    """POST a channel's native order payload (or {"orders": [...]} for up to 500)."""
+
+    parser_classes = [RawBodyParser]
+    queryset = Order.objects.none()
+
+    def _limit(self) -> int:
+        return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={
+            200: s.IngestResultSerializer,
+            201: s.IngestResultSerializer,
+            400: OpenApiResponse(description="refused; kept in the ingestion-errors queue"),
+            413: OpenApiResponse(description="body too large"),
+        },
+        description="The body is the channel's own order JSON (Shopify Order, Amazon {order, items}, eBay "
+        "order, Walmart order, WooCommerce order, or the normalized format for b2b/manual). "
+        'Batch: {"orders": [payload, …]} answers one result per payload.',
+    )
+    def post(self, request, code):
+        size = int(request.META.get("CONTENT_LENGTH") or 0)
+        if size > self._limit():
+            # Refused before reading it all; the first 4 KiB are kept for CS.
+            head = request._request.read(4096) if hasattr(request._request, "read") else b""
+            error = PayloadTooLarge(
+                f"The body is {size} bytes; at most {self._limit()} are accepted."
+            )
+            record_ingestion_error(channel_code=code, raw_body=head, error=error)
+            return error_response(
+                [e.as_dict() for e in error.errors], status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+            )
+        raw = request._request.body
+        try:
+            channel = get_channel(code)
+            payload = self._parse(raw)
+        except DomainError as error:
+            record_ingestion_error(channel_code=code, raw_body=raw, error=error)
+            raise
+        if isinstance(payload, dict) and isinstance(payload.get("orders"), list):
+            return self._batch(channel, payload["orders"], request)
+        return self._one(channel, payload, request, raw)
+
+    def _parse(self, raw: bytes):
+        try:
+            return json.loads(raw, parse_float=Decimal)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValidationFailed(
+                f"Malformed JSON: {error}.", field=None, code="parse_error"
+            ) from None
+
+    def _one(self, channel, payload, request, raw):
+        try:
+            result = ingest_order(channel=channel, payload=payload, actor=request.user)
+        except ValidationFailed as error:
+            record_ingestion_error(channel_code=channel.code, raw_body=raw, error=error)
+            raise
+        code = status.HTTP_201_CREATED if result.outcome == "created" else status.HTTP_200_OK
+        return Response(s.IngestResultSerializer(result).data, status=code)
+
+    def _batch(self, channel, payloads, request):
+        if len(payloads) > MAX_BATCH:
+            raise ValidationFailed(
+                f"At most {MAX_BATCH} orders per batch.", field="orders", code="too_many"
+            )
+        results = []
+        for index, payload in enumerate(payloads):
+            try:
+                result = ingest_order(channel=channel, payload=payload, actor=request.user)
+                results.append({"index": index, **s.IngestResultSerializer(result).data})
+            except ValidationFailed as error:
+                record_ingestion_error(
+                    channel_code=channel.code,
+                    raw_body=json.dumps(payload, default=str),
+                    error=error,
+                )
+                results.append(
+                    {
+                        "index": index,
+                        "outcome": "refused",
+                        "errors": [e.as_dict() for e in error.errors],
+                    }
+                )
+        return Response({"results": results}, status=status.HTTP_200_OK)
+
+
+class OrderFilter(django_filters.FilterSet):
+    channel = django_filters.CharFilter(field_name="channel__code")
+    state = django_filters.ChoiceFilter(choices=OrderState.choices)
+    placed_after = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="gte")
+    placed_before = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="lt")
+    hold_reason = django_filters.ChoiceFilter(choices=HoldReason.choices, method="filter_hold")
+    external_id = django_filters.CharFilter()
+
+    class Meta:
+        model = Order
+        fields = ["channel", "state", "external_id"]
+
+    def filter_hold(self, queryset, name, value):
+        return queryset.filter(holds__reason=value, holds__resolved_at__isnull=True).distinct()
+
+
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Orders with lines, allocations and open holds."""
+
+    serializer_class = s.OrderSerializer
+    filterset_class = OrderFilter
+
+    def get_queryset(self):
+        return Order.objects.select_related("channel").prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.select_related("sku", "ordered_sku")),
+            Prefetch(
+                "lines__allocations", queryset=Allocation.objects.select_related("location", "sku")
+            ),
+            Prefetch("holds", queryset=OrderHold.objects.all()),
+        )
+
+    # The service checks `orders.cancel_order`; the model-permission default would ask for add_order.
+    @extend_schema(request=s.CancelSerializer, responses=s.OrderSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def cancel(self, request, pk=None):
+        serializer = s.CancelSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = self.get_object()
+        flow.cancel_order(
+            order_id=order.pk, actor=request.user, reason=serializer.validated_data["reason"]
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)

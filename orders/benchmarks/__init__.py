@@ -1,0 +1,1 @@
+from orders.benchmarks import ingest  # noqa: F401  registers it
