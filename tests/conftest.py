@@ -91,3 +91,13 @@ def tasks_run_in_process(request, settings):
     shared Redis. Tests marked `redis` use the real broker and a real worker."""
     if request.node.get_closest_marker("redis") is None:
         settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Cached reference data (rate tables) never leaks from one test into another."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

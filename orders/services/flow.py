@@ -61,43 +61,62 @@ def _resolve(order: Order, reasons, *, actor, resolution: str) -> None:
     )
 
 
-def evaluate_order(*, order: Order, actor) -> Order:
-    """Validate; hold with every reason found, or route, reserve and (when complete) release."""
-    lines = list(order.lines.all())
+def evaluate_order(*, order: Order, actor, new: bool = False) -> Order:
+    """Validate; hold with every reason found, or route, reserve and (when complete) release.
+
+    `new` (a just-ingested order) skips the reads of holds and allocations it cannot have.
+    """
+    lines = list(order.lines.select_related("sku").prefetch_related("sku__substitutes"))
     problems = find_problems(order, lines)
-    passing = {
-        HoldReason.ADDRESS_INVALID,
-        HoldReason.TAX_DATA_MISSING,
-        HoldReason.SKU_NOT_MAPPED,
-        HoldReason.PAYMENT_NOT_CAPTURED,
-        HoldReason.RISK_ABOVE_THRESHOLD,
-    } - {r for r, _ in problems}
-    _resolve(order, passing, actor=actor, resolution="re-validated: passes now")
-    if problems or any(
-        h.reason in (HoldReason.MANUAL, HoldReason.SPLIT_NEEDS_APPROVAL) for h in open_holds(order)
-    ):
-        if problems:
-            _place_holds(order, problems, actor=actor)
+    if not new:
+        passing = {
+            HoldReason.ADDRESS_INVALID,
+            HoldReason.TAX_DATA_MISSING,
+            HoldReason.SKU_NOT_MAPPED,
+            HoldReason.PAYMENT_NOT_CAPTURED,
+            HoldReason.RISK_ABOVE_THRESHOLD,
+        } - {r for r, _ in problems}
+        _resolve(order, passing, actor=actor, resolution="re-validated: passes now")
+        blocking = any(
+            h.reason in (HoldReason.MANUAL, HoldReason.SPLIT_NEEDS_APPROVAL)
+            for h in open_holds(order)
+        )
+        if blocking and not problems:
+            return order
+    if problems:
+        _place_holds(order, problems, actor=actor)
         return order
-    if order.state in (S.RECEIVED, S.ON_HOLD):
-        timeline.set_state(order, S.READY, actor=actor, message="validated")
-    return _route(order, actor=actor)
+    steps = [(S.READY, "validated")] if order.state in (S.RECEIVED, S.ON_HOLD) else []
+    return _route(order, actor=actor, lines=lines, steps=steps, new=new)
 
 
-def _route(order: Order, *, actor, allow_costly_split: bool = False) -> Order:
-    decision = routing.route_order(order=order, actor=actor, allow_costly_split=allow_costly_split)
+def _route(
+    order: Order,
+    *,
+    actor,
+    allow_costly_split: bool = False,
+    lines=None,
+    steps=None,
+    new: bool = False,
+) -> Order:
+    steps = list(steps or [])
+    decision = routing.route_order(
+        order=order, actor=actor, allow_costly_split=allow_costly_split, lines=lines, new=new
+    )
     if decision and decision.plan == "split_pending_approval":
+        timeline.advance(order, steps, actor=actor)
         _request_split_approval(order, decision, actor=actor)
         return order
-    state = _refresh_line_states(order)
-    if order.state != S.RELEASED and state != order.state:
-        timeline.set_state(
-            order, state, actor=actor, message=decision.explanation if decision else ""
-        )
-    if order.state == S.ALLOCATED and not open_holds(order):
-        timeline.set_state(
-            order, S.RELEASED, actor=actor, message="complete and low-risk: released"
-        )
+    state = _refresh_line_states(
+        order, lines=lines, allocated=decision.allocated if decision else None
+    )
+    current = steps[-1][0] if steps else order.state
+    if current != S.RELEASED and state != current:
+        steps.append((state, decision.explanation if decision else ""))
+        current = state
+    if current == S.ALLOCATED and (new or not open_holds(order)):
+        steps.append((S.RELEASED, "complete and low-risk: released"))
+    timeline.advance(order, steps, actor=actor)
     return order
 
 
@@ -127,17 +146,19 @@ def _request_split_approval(order, decision, *, actor) -> None:
         )
 
 
-def _refresh_line_states(order: Order) -> str:
+def _refresh_line_states(order: Order, *, lines=None, allocated=None) -> str:
     """Set each open line allocated or backordered; return the order's allocation state."""
-    allocated = dict(
-        Allocation.objects.filter(line__order=order, active=True)
-        .values("line_id")
-        .annotate(total=Sum("quantity"))
-        .values_list("line_id", "total")
-    )
+    if allocated is None:
+        allocated = dict(
+            Allocation.objects.filter(line__order=order, active=True)
+            .values("line_id")
+            .annotate(total=Sum("quantity"))
+            .values_list("line_id", "total")
+        )
+    lines = lines if lines is not None else list(order.lines.all())
     complete, anything = True, False
     changes = {LineState.ALLOCATED: [], LineState.BACKORDERED: []}
-    for line in order.lines.all():
+    for line in lines:
         if line.state in (LineState.CANCELLED, LineState.SHIPPED):
             continue
         held = allocated.get(line.pk, 0)
@@ -150,6 +171,7 @@ def _refresh_line_states(order: Order) -> str:
         complete = complete and state == LineState.ALLOCATED
         if line.state != state and line.sku_id:
             changes[state].append(line.pk)
+            line.state = state
     for state, line_ids in changes.items():
         if line_ids:
             OrderLine.objects.filter(pk__in=line_ids).update(state=state)

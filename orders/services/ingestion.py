@@ -196,7 +196,7 @@ def _create(channel, normalized, payload, payload_hash, actor) -> Order:
             order, OrderState.CANCELLED, actor=actor, message="cancelled on the channel"
         )
         return order
-    flow.evaluate_order(order=order, actor=actor)
+    flow.evaluate_order(order=order, actor=actor, new=True)
     return order
 
 

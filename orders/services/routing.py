@@ -12,6 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.cache import cache
+
 from erp.models import Location, Sku
 from inventory.services.batch_reservations import (
     ReservationRequest,
@@ -81,12 +83,32 @@ def destination_zone(order: Order, zones: list[ShippingZone]) -> str:
     return best.zone if best else "unzoned"
 
 
+RATE_TABLE_SECONDS = 60
+
+
+def _rate_table():
+    """Zones by country and rates by zone → origin region. Reference data, read on every
+    routing: kept in the cache for a minute (a rate edit applies within that minute)."""
+    table = cache.get("orders:rate-table")
+    if table is None:
+        zones = defaultdict(list)
+        for zone in ShippingZone.objects.all():
+            zones[zone.country].append(zone)
+        rates = defaultdict(dict)
+        for rate in ShippingRate.objects.all():
+            rates[rate.zone][rate.origin_region] = rate
+        table = (dict(zones), dict(rates))
+        cache.set("orders:rate-table", table, RATE_TABLE_SECONDS)
+    return table
+
+
 def _candidates(order, lines, needs, stock, sku_remaining) -> list[Candidate]:
     nodes = list(
         order.channel.eligible_locations.filter(active=True, can_ship=True).exclude(kind="dropship")
     )
-    zone = destination_zone(order, list(ShippingZone.objects.filter(country=order.ship_country)))
-    rates = {r.origin_region: r for r in ShippingRate.objects.filter(zone=zone)}
+    zones, rate_table = _rate_table()
+    zone = destination_zone(order, zones.get(order.ship_country, []))
+    rates = rate_table.get(zone, {})
     max_days = MAX_TRANSIT_DAYS.get(order.service_level, 5)
     candidates = []
     for node in nodes:
@@ -250,34 +272,42 @@ def _plan_substitutions(plan, order, lines, remaining, stock) -> None:
                 break
 
 
-def route_order(*, order: Order, actor, allow_costly_split: bool = False) -> RoutingDecision | None:
-    """Route and reserve the order's unallocated quantities (the caller holds the order lock)."""
-    lines = [
-        line
-        for line in order.lines.select_related("sku")
-        .prefetch_related("sku__substitutes")
-        .filter(sku__isnull=False)
-        if line.state in (LineState.OPEN, LineState.BACKORDERED)
-    ]
+def route_order(
+    *, order: Order, actor, allow_costly_split: bool = False, lines=None, new: bool = False
+) -> RoutingDecision | None:
+    """Route and reserve the order's unallocated quantities (the caller holds the order lock).
+
+    The decision carries `allocated` (line id → units now allocated) for the caller.
+    """
+    if lines is None:
+        lines = list(order.lines.select_related("sku").prefetch_related("sku__substitutes"))
     allocated = defaultdict(int)
-    for line_id, quantity in Allocation.objects.filter(line__order=order, active=True).values_list(
-        "line_id", "quantity"
-    ):
-        allocated[line_id] += quantity
-    needs = {line.pk: line.open_quantity - allocated[line.pk] for line in lines}
-    lines = [line for line in lines if needs[line.pk] > 0]
-    if not lines:
+    if not new:
+        for line_id, quantity in Allocation.objects.filter(
+            line__order=order, active=True
+        ).values_list("line_id", "quantity"):
+            allocated[line_id] += quantity
+    routable = [
+        line
+        for line in lines
+        if line.sku_id and line.state in (LineState.OPEN, LineState.BACKORDERED)
+    ]
+    needs = {line.pk: line.open_quantity - allocated[line.pk] for line in routable}
+    routable = [line for line in routable if needs[line.pk] > 0]
+    if not routable:
         return None
-    sku_ids = {line.sku_id for line in lines} | {
-        sub.pk for line in lines for sub in line.sku.substitutes.all()
+    sku_ids = {line.sku_id for line in routable} | {
+        sub.pk for line in routable for sub in line.sku.substitutes.all()
     }
     stock = lock_stock_for_routing(channel=order.channel, sku_ids=list(sku_ids))
     plan, candidates = plan_routing(
-        order, lines, needs, stock, allow_costly_split=allow_costly_split
+        order, routable, needs, stock, allow_costly_split=allow_costly_split
     )
     if not plan.needs_split_approval:
         _apply(order, plan, stock, actor)
-    return RoutingDecision.objects.create(
+        for line, _node, quantity, _dropship in plan.picks:
+            allocated[line.pk] += quantity
+    decision = RoutingDecision.objects.create(
         order=order,
         plan="split_pending_approval" if plan.needs_split_approval else plan.kind,
         candidates=[c.as_json() for c in candidates],
@@ -295,6 +325,8 @@ def route_order(*, order: Order, actor, allow_costly_split: bool = False) -> Rou
         actor=actor,
         extra_cost=plan.split_extra_cost,
     )
+    decision.allocated = dict(allocated)
+    return decision
 
 
 def _apply(order, plan: Plan, stock, actor) -> None:

@@ -42,37 +42,50 @@ TRANSITIONS: dict[str, set[str]] = {
 CANCELLABLE = _BEFORE_SHIPPING
 
 
+def advance(order: Order, steps: list[tuple[str, str]], *, actor) -> None:
+    """Apply several transitions (each `(to_state, message)`) with one UPDATE, one history
+    row and one insert of timeline rows: ingestion walks received → ready → allocated →
+    released in a single request."""
+    now = timezone.now()
+    events, fields = [], {"state", "state_changed_at"}
+    for to_state, message in steps:
+        from_state = order.state
+        if from_state == to_state and to_state != S.ON_HOLD:
+            continue
+        if to_state not in TRANSITIONS[from_state]:
+            raise Conflict(
+                f"An order that is {order.get_state_display().lower()} cannot become "
+                f"{OrderState(to_state).label.lower()}.",
+                field="state",
+                code="invalid_transition",
+            )
+        order.state, order.state_changed_at = to_state, now
+        if to_state == S.RELEASED:
+            order.released_at = now
+            fields.add("released_at")
+        if to_state == S.CANCELLED:
+            order.cancelled_at = now
+            fields.add("cancelled_at")
+        events.append(
+            OrderEvent(
+                order=order,
+                kind="state",
+                from_state=from_state,
+                to_state=to_state,
+                message=message[:500],
+                actor=actor,
+            )
+        )
+    if not events:
+        return
+    order._history_user = actor
+    order.save(update_fields=sorted(fields))
+    OrderEvent.objects.bulk_create(events)
+
+
 def set_state(order: Order, to_state: str, *, actor, message: str = "") -> None:
     """Move `order` (locked by the caller) to `to_state` and record it on the timeline."""
-    from_state = order.state
-    if from_state == to_state and to_state != S.ON_HOLD:
-        return
-    if to_state not in TRANSITIONS[from_state]:
-        raise Conflict(
-            f"An order that is {order.get_state_display().lower()} cannot become "
-            f"{OrderState(to_state).label.lower()}.",
-            field="state",
-            code="invalid_transition",
-        )
-    now = timezone.now()
-    order.state, order.state_changed_at = to_state, now
-    fields = ["state", "state_changed_at"]
-    if to_state == S.RELEASED:
-        order.released_at = now
-        fields.append("released_at")
-    if to_state == S.CANCELLED:
-        order.cancelled_at = now
-        fields.append("cancelled_at")
-    order._history_user = actor
-    order.save(update_fields=fields)
-    OrderEvent.objects.create(
-        order=order,
-        kind="state",
-        from_state=from_state,
-        to_state=to_state,
-        message=message[:500],
-        actor=actor,
-    )
+    advance(order, [(to_state, message)], actor=actor)
 
 
 def note(order: Order, kind: str, message: str, *, actor) -> None:
