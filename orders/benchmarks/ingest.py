@@ -148,7 +148,7 @@ def run(out, orders: int = ORDERS, **options):
             sample = [
                 _order(template, base + 900_000 + lines * 100 + n, skus, lines) for n in range(5)
             ]
-            by_lines[lines] = max(_post_all(url, token, channel.code, sample, 1)[1])
+            by_lines[lines] = min(_post_all(url, token, channel.code, sample, 1)[1])
         out.write(
             f"sql queries per order: {max(queries)} (by lines per order: "
             + ", ".join(f"{k}→{v}" for k, v in by_lines.items())
