@@ -2,7 +2,7 @@
 /api/v1/)."""
 
 from django.contrib.auth.views import LogoutView
-from django.urls import path
+from django.urls import include, path
 
 from erp.views import dashboard, exceptions, master_data
 from erp.views.auth import BackOfficeLoginView
@@ -43,6 +43,7 @@ urlpatterns = [
     path("exceptions/<slug:key>/", exceptions.queue_page, name="exception-queue"),
     path("exceptions/<slug:key>/stats/", exceptions.queue_stats, name="exception-queue-stats"),
     path("skus/options/", master_data.sku_options, name="sku-options"),
+    path("inventory/", include("inventory.urls")),
 ]
 for _screen in master_data.SCREENS:
     urlpatterns += _screen_patterns(_screen)
