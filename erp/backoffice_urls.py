@@ -4,7 +4,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 
-from erp.views import dashboard, exceptions, master_data
+from erp.views import approvals, dashboard, exceptions, master_data
 from erp.views.auth import BackOfficeLoginView
 
 
@@ -43,6 +43,9 @@ urlpatterns = [
     path("exceptions/<slug:key>/", exceptions.queue_page, name="exception-queue"),
     path("exceptions/<slug:key>/stats/", exceptions.queue_stats, name="exception-queue-stats"),
     path("skus/options/", master_data.sku_options, name="sku-options"),
+    path("approvals/", approvals.approval_inbox, name="approval-inbox"),
+    path("approvals/stats/", approvals.approval_stats, name="approval-stats"),
+    path("approvals/<int:pk>/decide/", approvals.approval_decide, name="approval-decide"),
     path("inventory/", include("inventory.urls")),
 ]
 for _screen in master_data.SCREENS:
