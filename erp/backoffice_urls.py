@@ -47,6 +47,7 @@ urlpatterns = [
     path("approvals/stats/", approvals.approval_stats, name="approval-stats"),
     path("approvals/<int:pk>/decide/", approvals.approval_decide, name="approval-decide"),
     path("inventory/", include("inventory.urls")),
+    path("orders/", include("orders.urls")),
 ]
 for _screen in master_data.SCREENS:
     urlpatterns += _screen_patterns(_screen)

@@ -1,0 +1,32 @@
+"""Back-office routes for orders, under /orders/ (see erp.backoffice_urls)."""
+
+from django.urls import path
+
+from orders.views import ingestion_errors, order_actions, order_list, order_page
+
+app_name = "orders"
+
+urlpatterns = [
+    path("", order_list.order_list, name="list"),
+    path("<int:order_id>/", order_page.order_detail, name="detail"),
+    path("<int:order_id>/release/", order_actions.release_order, name="release"),
+    path("<int:order_id>/hold/", order_actions.hold_order, name="hold"),
+    path("<int:order_id>/cancel/", order_actions.cancel_order, name="cancel"),
+    path("<int:order_id>/reroute/", order_actions.reroute_order, name="reroute"),
+    path("<int:order_id>/ship-to/", order_actions.edit_ship_to, name="ship-to"),
+    path(
+        "<int:order_id>/lines/<int:line_id>/cancel/",
+        order_actions.cancel_line,
+        name="line-cancel",
+    ),
+    path(
+        "ingestion-errors/<int:error_id>/",
+        ingestion_errors.ingestion_error_detail,
+        name="ingestion-error",
+    ),
+    path(
+        "ingestion-errors/<int:error_id>/resolve/",
+        ingestion_errors.resolve_error,
+        name="ingestion-error-resolve",
+    ),
+]
