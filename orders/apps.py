@@ -6,5 +6,9 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self):
+        from erp.demo import register_demo_seeder
         from orders import queues, roles, subscribers  # noqa: F401  register with erp
+        from orders.demo import seed_orders
+
+        register_demo_seeder("orders", seed_orders)
         from orders.services import flow  # noqa: F401  registers the split approval kind
