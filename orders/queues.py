@@ -1,17 +1,24 @@
 """The customer-service queues the orders app registers."""
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Prefetch
 
 from erp import roles
 from erp.queues import ExceptionQueue, register_queue
 from orders.models import HoldReason, IngestionError, Order, OrderHold, OrderState
 
 
+OPEN_HOLDS = Prefetch(
+    "holds", queryset=OrderHold.objects.filter(resolved_at__isnull=True), to_attr="open_holds"
+)
+
+
 def _on_hold(reason: str | None = None):
     holds = OrderHold.objects.filter(order=OuterRef("pk"), resolved_at__isnull=True)
     if reason:
         holds = holds.filter(reason=reason)
-    return Order.objects.filter(Exists(holds)).select_related("channel")
+    return (
+        Order.objects.filter(Exists(holds)).select_related("channel").prefetch_related(OPEN_HOLDS)
+    )
 
 
 def orders_on_hold():

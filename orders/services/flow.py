@@ -371,10 +371,17 @@ def edit_ship_to(*, order_id: int, actor, address: dict) -> Order:
     ]
     for name, value in address.items():
         setattr(order, name, (value or "").strip()[:255])
-    order.ship_country = order.ship_country.upper()[:2]
+    order.ship_country = order.ship_country.upper()
+    if len(order.ship_country) != 2 or not order.ship_country.isalpha():
+        raise ValidationFailed(
+            "Use the two-letter country code (ISO 3166-1), e.g. US.",
+            field="ship_country",
+            code="invalid",
+        )
     order._history_user = actor
     order._change_reason = "ship-to edited"
     order.save(update_fields=list(address))
+    del order._change_reason  # later saves in this call are not address edits
     timeline.note(order, "address", "Ship-to edited: " + "; ".join(changes), actor=actor)
     if order.state == S.ON_HOLD:
         evaluate_order(order=order, actor=actor)

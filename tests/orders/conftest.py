@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
 from inventory.services.movements import receive_stock
 from orders.models import ChannelOrderPolicy, ShippingRate, ShippingZone
@@ -66,7 +67,8 @@ def place(web, cs_user):
         order = OrderFactory(channel=fields.pop("channel", web), **fields)
         for sku, quantity in lines:
             OrderLineFactory(order=order, sku=sku, quantity=quantity)
-        evaluate_order(order=order, actor=actor or cs_user)
+        with transaction.atomic():  # as every caller of the flow services does
+            evaluate_order(order=order, actor=actor or cs_user)
         order.refresh_from_db()
         return order
 
