@@ -6,7 +6,6 @@ from erp import roles
 from erp.queues import ExceptionQueue, register_queue
 from orders.models import HoldReason, IngestionError, Order, OrderHold, OrderState
 
-
 OPEN_HOLDS = Prefetch(
     "holds", queryset=OrderHold.objects.filter(resolved_at__isnull=True), to_attr="open_holds"
 )
