@@ -101,3 +101,11 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def browser_page():
+    """A page in real headless Chromium (Debian's /usr/bin/chromium via Playwright)."""
+    from tests.browser import open_browser_page
+
+    yield from open_browser_page()

@@ -21,15 +21,13 @@ from erp.models import ApprovalRequest
 from inventory.models import CycleCount, InventoryAdjustment
 from inventory.services.adjustments import request_adjustment
 from inventory.services.movements import receive_stock
-from tests.erp import test_browser as erp_browser
-from tests.erp.test_browser import assert_same_document, mark_document, sign_in
+from tests.browser import assert_same_document, mark_document, sign_in
 from tests.factories import LocationFactory, SkuFactory
 from tests.inventory.conftest import balance
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 # The same headless Chromium the back-office browser tests use.
-browser_page = erp_browser.browser_page
 
 
 def sign_out(page):

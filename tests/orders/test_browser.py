@@ -8,64 +8,15 @@ import os
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.db import connections
 from django.urls import reverse
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
+
+from tests.browser import assert_same_document, mark_document, sign_in  # noqa: E402
 
 # The ledger table refuses DELETE on SQLite, so the transactional flush needs PostgreSQL.
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PASSWORD = "pass-for-tests-1"
-
-
-@pytest.fixture
-def browser_page():
-    if not CHROMIUM.exists():
-        message = f"needs Chromium at {CHROMIUM}"
-        if os.environ.get("ERP_REQUIRE_SERVICES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        # The ORM opened its own connection inside Playwright's event-loop context; close
-        # it before Playwright goes, or PostgreSQL refuses to drop the test database.
-        connections.close_all()
-        browser.close()
-
-
-def sign_in(page, live_server, user):
-    page.goto(f"{live_server.url}{reverse('login')}")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-
-
-def mark_document(page):
-    """Tag the loaded document; the tag survives HTMX swaps but not a full page load."""
-    page.evaluate("window.__sameDocument = true")
-
-
-def assert_same_document(page):
-    assert page.evaluate("window.__sameDocument === true")
 
 
 def test_customer_service_fixes_an_address_and_releases_a_risky_order_without_reloading(

@@ -1,0 +1,66 @@
+"""Headless Chromium for the browser tests: one fixture and the helpers every flow uses.
+
+Debian's chromium at /usr/bin/chromium, driven by Playwright's sync API (never a
+downloaded browser). Playwright's sync API runs an event loop in the test thread; the
+tests still use the ORM, hence DJANGO_ALLOW_ASYNC_UNSAFE.
+"""
+
+import os
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+from django.db import connections  # noqa: E402
+from django.urls import reverse  # noqa: E402
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "pass-for-tests-1"
+
+
+def open_browser_page():
+    """A fresh Chromium page (the `browser_page` fixture in tests/conftest.py yields it)."""
+    if not CHROMIUM.exists():
+        message = f"needs Chromium at {CHROMIUM}"
+        if os.environ.get("ERP_REQUIRE_SERVICES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        browser.close()
+        # The ORM opened its own connection inside Playwright's event-loop context; close
+        # it here, or PostgreSQL refuses to drop the test database at the end of the run.
+        connections.close_all()
+
+
+def sign_in(page, live_server, user):
+    page.goto(f"{live_server.url}{reverse('login')}")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+
+def mark_document(page):
+    """Tag the loaded document; the tag survives HTMX swaps but not a full page load."""
+    page.evaluate("window.__sameDocument = true")
+
+
+def assert_same_document(page):
+    assert page.evaluate("window.__sameDocument === true")
