@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "erp.apps.ErpConfig",
     "inventory.apps.InventoryConfig",
     "orders.apps.OrdersConfig",
+    "fulfillment.apps.FulfillmentConfig",
 ]
 
 MIDDLEWARE = [

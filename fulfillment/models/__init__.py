@@ -1,0 +1,41 @@
+from fulfillment.models.carriers import (
+    Box,
+    Carrier,
+    CarrierService,
+    ChannelFulfillmentPolicy,
+    RateCard,
+    ServiceLevel,
+)
+from fulfillment.models.warehouse import (
+    Package,
+    PackageLine,
+    PickConfirmation,
+    PickList,
+    PickTask,
+    Shipment,
+    ShipmentLine,
+    ShortPick,
+    Slot,
+    Wave,
+    slot_sort_key,
+)
+
+__all__ = [
+    "Box",
+    "Carrier",
+    "CarrierService",
+    "ChannelFulfillmentPolicy",
+    "Package",
+    "PackageLine",
+    "PickConfirmation",
+    "PickList",
+    "PickTask",
+    "RateCard",
+    "ServiceLevel",
+    "Shipment",
+    "ShipmentLine",
+    "ShortPick",
+    "Slot",
+    "Wave",
+    "slot_sort_key",
+]
