@@ -6,9 +6,11 @@ urlpatterns = [
     path("api/v1/", include("erp.api.urls")),
     path("api/v1/", include("inventory.api.urls")),
     path("api/v1/", include("orders.api.urls")),
+    path("api/v1/", include("fulfillment.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("admin/", admin.site.urls),
+    path("fulfillment/", include("fulfillment.urls")),
     path("", include("erp.backoffice_urls")),
 ]
