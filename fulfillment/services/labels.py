@@ -64,6 +64,8 @@ def create_label(*, package_id: int, actor, service_code: str | None = None) -> 
     order = lock_order(order_id)
     package = Package.objects.select_related("location").get(pk=package_id)
     _check_labellable(order, package)
+    earlier_labels = list(Shipment.objects.filter(package=package))
+    _refuse_live_label(package, earlier_labels)
     quote = rates.quote(
         origin=package.location,
         order=order,
@@ -73,7 +75,7 @@ def create_label(*, package_id: int, actor, service_code: str | None = None) -> 
         height_mm=package.height_mm,
     )
     option = quote.option(service_code) if service_code else quote.chosen
-    _detach_voided_labels(package, actor=actor)
+    _detach_voided_labels(package, earlier_labels, actor=actor)
     shipment = _insert(order, package, quote, option, actor=actor, overridden=bool(service_code))
     timeline.note(
         order,
@@ -161,22 +163,21 @@ def _check_labellable(order, package) -> None:
             field="package_id",
             code="not_packed",
         )
-    live = (
-        Shipment.objects.filter(package=package)
-        .exclude(state=Shipment.State.VOIDED)
-        .values_list("tracking_number", flat=True)
-        .first()
-    )
+
+
+def _refuse_live_label(package, labels) -> None:
+    live = next((label for label in labels if label.state != Shipment.State.VOIDED), None)
     if live is not None:
         raise Conflict(
-            f"Package {package.number} already has label {live}; void it first.",
+            f"Package {package.number} already has label {live.tracking_number}; void it first.",
             field="package_id",
             code="label_exists",
         )
 
 
-def _detach_voided_labels(package, *, actor) -> None:
-    for voided in Shipment.objects.filter(package=package, state=Shipment.State.VOIDED):
+def _detach_voided_labels(package, labels, *, actor) -> None:
+    """Shipment.package is one-to-one: a voided label lets go of the package it names."""
+    for voided in labels:
         voided.package = None
         voided._history_user = actor
         voided._change_reason = f"package {package.number} re-labelled"

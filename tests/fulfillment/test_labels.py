@@ -33,11 +33,15 @@ from tests.factories import (
 from tests.fulfillment.test_rates import carrier_service, east_zones
 
 pytestmark = pytest.mark.django_db
+# With the actor's permissions already resolved: savepoint, package → order, lock order,
+# package, lines exist, earlier labels, quote (3), next id, number taken, insert + history
+# (2), timeline row, release.
+LABEL_QUERIES = 15
 
 
-def packer_with(*codenames, username="packer"):
-    """A warehouse user who may create and void labels (the permissions named)."""
-    user = UserFactory(username=username, roles=["warehouse"])
+def packer_with(*codenames, username="packer", role="customer_service"):
+    """A user of `role` given the fulfillment permissions named, whatever the role holds."""
+    user = UserFactory(username=username, roles=[role])
     user.user_permissions.add(
         *Permission.objects.filter(content_type__app_label="fulfillment", codename__in=codenames)
     )
@@ -46,7 +50,7 @@ def packer_with(*codenames, username="packer"):
 
 @pytest.fixture
 def packer(role_groups):
-    return packer_with("add_shipment", "change_shipment")
+    return packer_with("add_shipment", "change_shipment", role="warehouse")
 
 
 @pytest.fixture
@@ -416,3 +420,17 @@ def test_a_long_packing_slip_continues_on_more_pages(node, packer):
     assert "page 2" in reader.pages[1].extract_text()
     assert all(f"SKU-{package.order.pk:04d}-{n:03d}" in text for n in range(70))
     assert "Units in this package: 140" in text
+
+
+def test_creating_a_label_takes_the_same_queries_for_one_line_or_many(
+    node, packer, django_assert_num_queries
+):
+    small, large = packed_order(node, packer, lines=1), packed_order(node, packer, lines=20)
+    for n in range(6):
+        carrier_service(f"EXTRA{n}", "GROUND", base_price=f"{9 + n}.00")
+    create_label(package_id=packed_order(node, packer).pk, actor=packer)  # permissions resolved
+
+    with django_assert_num_queries(LABEL_QUERIES):
+        create_label(package_id=small.pk, actor=packer)
+    with django_assert_num_queries(LABEL_QUERIES):
+        create_label(package_id=large.pk, actor=packer)
