@@ -13,7 +13,7 @@ class ErpConfig(AppConfig):
     verbose_name = "ERP core"
 
     def ready(self):
-        from erp import exception_queues  # noqa: F401  registers the core queues
+        from erp import auth_backends, exception_queues  # noqa: F401  signals, core queues
 
         # Infrastructure, not business logic: keep role groups in step with the code.
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="erp-sync-roles")

@@ -109,6 +109,9 @@ CACHES = {
     )
 }
 
+AUTHENTICATION_BACKENDS = ["erp.auth_backends.CachedPermissionBackend"]
+PERMISSION_CACHE_SECONDS = int(os.environ.get("PERMISSION_CACHE_SECONDS", "10"))
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

@@ -61,12 +61,14 @@ def _resolve(order: Order, reasons, *, actor, resolution: str) -> None:
     )
 
 
-def evaluate_order(*, order: Order, actor, new: bool = False) -> Order:
+def evaluate_order(*, order: Order, actor, new: bool = False, lines=None) -> Order:
     """Validate; hold with every reason found, or route, reserve and (when complete) release.
 
-    `new` (a just-ingested order) skips the reads of holds and allocations it cannot have.
+    `new` (a just-ingested order) skips the reads of holds and allocations it cannot have;
+    ingestion also hands over the `lines` it just wrote (with their SKUs and substitutes).
     """
-    lines = list(order.lines.select_related("sku").prefetch_related("sku__substitutes"))
+    if lines is None:
+        lines = list(order.lines.select_related("sku").prefetch_related("sku__substitutes"))
     problems = find_problems(order, lines)
     if not new:
         passing = {

@@ -10,10 +10,11 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import prefetch_related_objects
 
 from erp.errors import NotFound, ValidationFailed
-from erp.models import Channel, ChannelListing
+from erp.models import Channel, ChannelListing, Sku
 from erp.roles import require_permission
 from orders.adapters import AdapterError, parse_order
 from orders.adapters.base import ChannelStatus, NormalizedOrder
@@ -136,21 +137,23 @@ def _order_fields(normalized: NormalizedOrder) -> dict:
     return fields
 
 
-def _map_skus(channel: Channel, normalized: NormalizedOrder) -> dict[tuple[str, str], int]:
-    """(channel_sku, item id) → our SKU id, through the channel's listings, in one query."""
+def _map_skus(channel: Channel, normalized: NormalizedOrder) -> dict[tuple[str, str], Sku | None]:
+    """(channel_sku, item id) → our SKU, through the channel's listings, in one query."""
     skus = {line.channel_sku for line in normalized.lines if line.channel_sku}
     items = {line.external_item_id for line in normalized.lines if line.external_item_id}
     listings = list(
-        ChannelListing.objects.filter(channel=channel, active=True, sku__active=True).filter(
-            channel_sku__in=skus
-        )
-        | ChannelListing.objects.filter(
-            channel=channel, active=True, sku__active=True, external_listing_id__in=items
-        )
+        (
+            ChannelListing.objects.filter(channel=channel, active=True, sku__active=True).filter(
+                channel_sku__in=skus
+            )
+            | ChannelListing.objects.filter(
+                channel=channel, active=True, sku__active=True, external_listing_id__in=items
+            )
+        ).select_related("sku")
     )
-    by_sku = {listing.channel_sku: listing.sku_id for listing in listings}
+    by_sku = {listing.channel_sku: listing.sku for listing in listings}
     by_item = {
-        listing.external_listing_id: listing.sku_id
+        listing.external_listing_id: listing.sku
         for listing in listings
         if listing.external_listing_id
     }
@@ -169,35 +172,44 @@ def _create(channel, normalized, payload, payload_hash, actor) -> Order:
         payload_hash=payload_hash,
         **_order_fields(normalized),
     )
-    order._history_user = actor
-    order.save()
-    mapping = _map_skus(channel, normalized)
-    OrderLine.objects.bulk_create(
-        [
-            OrderLine(
-                order=order,
-                line_number=index,
-                external_line_id=line.external_line_id,
-                channel_sku=line.channel_sku,
-                external_item_id=line.external_item_id,
-                title=line.title[:255],
-                sku_id=mapping[(line.channel_sku, line.external_item_id)],
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                tax=line.tax,
-                discount=line.discount,
-            )
-            for index, line in enumerate(normalized.lines, start=1)
-        ]
-    )
-    timeline.note(order, "received", f"Received from {channel.code}", actor=actor)
-    if normalized.channel_status == ChannelStatus.CANCELLED:
-        timeline.set_state(
-            order, OrderState.CANCELLED, actor=actor, message="cancelled on the channel"
+    # The audit record of a new order is its raw payload and its timeline: history rows
+    # start with the first change made after ingestion (an edit, a channel update).
+    order.skip_history_when_saving = True
+    try:
+        order.save()
+        mapping = _map_skus(channel, normalized)
+        lines = OrderLine.objects.bulk_create(
+            [
+                OrderLine(
+                    order=order,
+                    line_number=index,
+                    external_line_id=line.external_line_id,
+                    channel_sku=line.channel_sku,
+                    external_item_id=line.external_item_id,
+                    title=line.title[:255],
+                    sku=mapping[(line.channel_sku, line.external_item_id)],
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    tax=line.tax,
+                    discount=line.discount,
+                )
+                for index, line in enumerate(normalized.lines, start=1)
+            ]
         )
+        timeline.note(order, "received", f"Received from {channel.code}", actor=actor)
+        if normalized.channel_status == ChannelStatus.CANCELLED:
+            timeline.set_state(
+                order, OrderState.CANCELLED, actor=actor, message="cancelled on the channel"
+            )
+            return order
+        if connection.features.can_return_rows_from_bulk_insert:
+            prefetch_related_objects([line.sku for line in lines if line.sku], "substitutes")
+        else:
+            lines = None  # no primary keys from the insert: evaluation reads the lines
+        flow.evaluate_order(order=order, actor=actor, new=True, lines=lines)
         return order
-    flow.evaluate_order(order=order, actor=actor, new=True)
-    return order
+    finally:
+        del order.skip_history_when_saving
 
 
 def _update(order: Order, normalized, payload, payload_hash, actor) -> IngestResult:

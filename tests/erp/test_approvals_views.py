@@ -108,13 +108,13 @@ def test_the_inbox_runs_the_same_queries_for_one_request_and_for_many(
     url = reverse("approval-inbox")
     client.get(url)
 
-    # session, user, roles, permissions (2), count, page (with requesters and subject
+    # session, user, roles, count, page (with requesters and subject
     # types), the write-off policy (asked once for all its rows), stats
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         client.get(url)
     for _ in range(12):
         write_off(laptop, node, warehouse_user)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         client.get(url)
 
 

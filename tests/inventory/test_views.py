@@ -113,12 +113,12 @@ def test_the_stock_search_runs_the_same_queries_for_one_sku_and_for_many(
     url = reverse("stock-search")
     client.get(url)
 
-    # session, user, roles, permissions (2), count, page of SKUs with sums, node overview
-    with django_assert_num_queries(8):
+    # session, user, roles, count, page of SKUs with sums, node overview
+    with django_assert_num_queries(6):
         client.get(url)
     for _ in range(12):
         stocked(SkuFactory(), node, 3)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         client.get(url)
 
 
@@ -239,12 +239,12 @@ def test_the_node_page_runs_the_same_queries_for_one_sku_and_for_many(
     url = reverse("stock-node", args=[node.code])
     client.get(url)
 
-    # session, user, roles, permissions (2), node, count, page, accuracy
-    with django_assert_num_queries(9):
+    # session, user, roles, node, count, page, accuracy
+    with django_assert_num_queries(7):
         client.get(url)
     for _ in range(12):
         stocked(SkuFactory(), node, 2)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         client.get(url)
 
 
@@ -526,12 +526,12 @@ def test_the_adjustment_list_runs_the_same_queries_for_one_row_and_for_many(
     url = reverse("adjustment-list")
     client.get(url)
 
-    # session, user, roles, permissions (2), count, page (with SKU, node, lot, requester)
-    with django_assert_num_queries(7):
+    # session, user, roles, count, page (with SKU, node, lot, requester)
+    with django_assert_num_queries(5):
         client.get(url)
     for _ in range(10):
         request_adjustment(sku=sku, location=node, quantity=-1, reason_code="shrink", actor=manager)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         client.get(url)
 
 
@@ -661,13 +661,13 @@ def test_the_availability_page_runs_the_same_queries_for_one_listing_and_for_man
     url = reverse("stock-availability", args=[channel.code])
     client.get(url, **HTMX)
 
-    # session, user, roles, permissions (2), channel and its nodes (2), count, page of
+    # session, user, roles, channel and its nodes (2), count, page of
     # listings with SKUs, then one pool, rules, active channels and published figures query
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(11):
         client.get(url, **HTMX)
     for _ in range(12):
         listed()
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(11):
         client.get(url, **HTMX)
 
 
@@ -941,12 +941,12 @@ def test_the_count_list_runs_the_same_queries_for_one_count_and_for_many(
     url = reverse("count-list")
     client.get(url)
 
-    # session, user, roles, permissions (2), count, page (with node, creator, line tallies)
-    with django_assert_num_queries(7):
+    # session, user, roles, count, page (with node, creator, line tallies)
+    with django_assert_num_queries(5):
         client.get(url)
     for _ in range(8):
         create_count(location=node, scope="all", actor=manager)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         client.get(url)
 
 
@@ -1090,12 +1090,12 @@ def test_the_transfer_list_runs_the_same_queries_for_one_transfer_and_for_many(
     url = reverse("transfer-list")
     client.get(url)
 
-    # session, user, roles, permissions (2), count, page (with nodes, creator, line sums)
-    with django_assert_num_queries(7):
+    # session, user, roles, count, page (with nodes, creator, line sums)
+    with django_assert_num_queries(5):
         client.get(url)
     for _ in range(8):
         ship()
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         client.get(url)
 
 

@@ -138,12 +138,12 @@ def test_the_order_list_runs_the_same_queries_for_one_order_and_for_many(
     url = reverse("orders:list")
     client.get(url)
 
-    # session, user, roles, permissions (2), count, channel choices, page, open holds
-    with django_assert_num_queries(9):
+    # session, user, roles, count, channel choices, page, open holds
+    with django_assert_num_queries(7):
         client.get(url)
     for number in range(12):
         place([(tee, 1)], ship_postal_code="ABC" if number % 2 else "62701")
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         response = client.get(url)
     assert len(response.context["page"].object_list) == 13
 
@@ -242,11 +242,11 @@ def test_the_order_page_runs_the_same_queries_for_one_line_and_for_ten(
     client.force_login(cs_user)
     client.get(page_url(one))
 
-    # session, user, roles, permissions (2), order, lines, allocations, reservations,
+    # session, user, roles, order, lines, allocations, reservations,
     # holds, events, routing decision, history count, history page
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(12):
         client.get(page_url(one))
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(12):
         response = client.get(page_url(ten))
     assert len(response.context["line_rows"]) == 10
 
