@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "inventory.apps.InventoryConfig",
     "orders.apps.OrdersConfig",
     "fulfillment.apps.FulfillmentConfig",
+    "returns.apps.ReturnsConfig",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,7 @@ urlpatterns = [
     path("api/v1/", include("erp.api.urls")),
     path("api/v1/", include("inventory.api.urls")),
     path("api/v1/", include("orders.api.urls")),
+    path("api/v1/", include("returns.api.urls")),
     path("api/v1/", include("fulfillment.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

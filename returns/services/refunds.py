@@ -1,0 +1,354 @@
+"""Refunds: requested when the policy's timing allows, approved above the threshold through
+the shared approvals (kind "refund"), posted to the channel through the outbox.
+
+A posted refund publishes `returns.refund_posted` in the posting transaction (finance
+subscribes) and, when the channel has a refund endpoint, writes one outbox message per
+refund. A refund the channel made itself is recorded as posted on the channel: the event
+is published, nothing is sent back.
+"""
+
+import uuid
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+
+from erp import events
+from erp.errors import Conflict, ValidationFailed
+from erp.models import ApprovalRequest
+from erp.roles import require_permission
+from erp.services import approvals
+from erp.services.outbox import enqueue_message
+from returns.models import Refund, RefundLine, RefundState, Rma, RmaState
+from returns.services.locking import lock_order, lock_refund, lock_rma, order_id_of_rma
+from returns.services.policies import refund_endpoint_for
+from returns.services.refund_amounts import RefundQuote, money, quote_refund
+from returns.services.refund_notice import build_refund_body, refund_dedupe_key, refund_topic
+
+REFUND_KIND = "refund"
+REFUND_POSTED = "returns.refund_posted"
+
+
+@transaction.atomic
+def request_refund(*, rma_id: int, actor, amount: Decimal | None = None, note: str = "") -> Refund:
+    """Refund the units of an RMA that the policy's timing makes due and no earlier refund
+    covered. The amount is computed from the order (see refund_amounts) and cut to what
+    the order paid minus earlier refunds; an agreed `amount` may replace it, never above
+    what is left. Above the refund threshold it waits for an approver who is not the
+    requester; otherwise it posts now.
+    """
+    require_permission(actor, "returns.add_refund", action="request refunds")
+    lock_order(order_id_of_rma(rma_id))
+    rma = lock_rma(rma_id)
+    if rma.state == RmaState.CANCELLED:
+        raise Conflict(f"{rma.number} is cancelled.", field="state", code="cancelled")
+    quote = quote_refund(rma)
+    if not quote.lines:
+        raise ValidationFailed(
+            " ".join(quote.not_due) or f"Every unit of {rma.number} is already refunded.",
+            field="rma",
+            code="refund_not_due",
+        )
+    final, capped = _final_amount(quote, amount, field="amount")
+    refund = _create(
+        rma,
+        quote,
+        state=RefundState.PENDING_APPROVAL,
+        amount=final,
+        capped=capped,
+        note=note,
+        actor=actor,
+    )
+    if approvals.needs_approval(kind=REFUND_KIND, amount=final):
+        approvals.request_approval(
+            kind=REFUND_KIND,
+            subject=refund,
+            amount=final,
+            currency=refund.currency,
+            requested_by=actor,
+            note=note,
+            summary=approval_summary(refund, quote),
+        )
+        return refund
+    _post(refund, actor=actor)
+    return refund
+
+
+def _final_amount(quote: RefundQuote, amount, *, field: str) -> tuple[Decimal, bool]:
+    remaining = quote.remaining_paid
+    if remaining <= 0:
+        raise ValidationFailed(
+            f"The order paid {quote.paid} and {quote.refunded} is already refunded.",
+            field=field,
+            code="exceeds_paid",
+        )
+    if amount is None:
+        if quote.amount <= 0:
+            raise ValidationFailed(
+                "Nothing is left to refund for these units.", field=field, code="min_value"
+            )
+        return quote.amount, quote.capped
+    try:
+        amount = money(amount)
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValidationFailed(
+            "Give the amount as a number.", field=field, code="invalid"
+        ) from None
+    if amount <= 0:
+        raise ValidationFailed("A refund is above zero.", field=field, code="min_value")
+    if amount > remaining:
+        raise ValidationFailed(
+            f"The order paid {quote.paid} and {quote.refunded} is already refunded: at most "
+            f"{remaining} can go back.",
+            field=field,
+            code="exceeds_paid",
+        )
+    return amount, False
+
+
+def _create(rma, quote: RefundQuote, *, state, amount, capped, note, actor, **extra) -> Refund:
+    now = timezone.now()
+    refund = Refund(
+        number=uuid.uuid4().hex[:32],
+        rma=rma,
+        order=rma.order,
+        channel=rma.channel,
+        state=state,
+        currency=rma.order.currency,
+        items_amount=quote.items_amount,
+        tax_amount=quote.tax_amount,
+        shipping_amount=quote.shipping_amount,
+        restocking_fee=quote.restocking_fee,
+        computed_amount=quote.computed_amount,
+        amount=amount,
+        capped=capped,
+        note=note,
+        requested_by=actor,
+        requested_at=now,
+        **extra,
+    )
+    refund._history_user = actor
+    refund.save()
+    # The number comes from the primary key, which concurrent requesters never share.
+    refund.number = f"RF-{refund.pk:06d}"
+    refund._history_user = actor
+    refund.save(update_fields=["number"])
+    RefundLine.objects.bulk_create(
+        [
+            RefundLine(
+                refund=refund,
+                rma_line=line.rma_line,
+                quantity=line.quantity,
+                items_amount=line.items_amount,
+                discount_amount=line.discount_amount,
+                tax_amount=line.tax_amount,
+                restocking_fee=line.restocking_fee,
+            )
+            for line in quote.lines
+        ]
+    )
+    return refund
+
+
+def approval_summary(refund: Refund, quote: RefundQuote) -> str:
+    """One line in the approvals inbox: which refund, for what, and why."""
+    order = refund.order
+    reasons = sorted({line.rma_line.reason.label for line in quote.lines})
+    units = quote.units
+    text = (
+        f"Refund {refund.number} · {refund.rma.number} · {refund.channel.code} order "
+        f"{order.order_number or order.external_id} · {units} unit{'s' if units != 1 else ''}"
+        f" ({', '.join(reasons)})"
+    )
+    if refund.capped:
+        text += " · cut to what the order paid"
+    return text[:255]
+
+
+def _post(refund: Refund, *, actor) -> None:
+    """Post a refund we pay: confirm it to the channel (outbox) and tell subscribers."""
+    refund.state, refund.posted_at = RefundState.POSTED, timezone.now()
+    endpoint = refund_endpoint_for(refund.channel)
+    if endpoint is not None:
+        lines = refund.lines.select_related("rma_line__order_line", "rma_line__reason")
+        refund.outbox_message = enqueue_message(
+            topic=refund_topic(refund.channel.kind),
+            endpoint=endpoint,
+            payload=build_refund_body(refund, lines),
+            dedupe_key=refund_dedupe_key(refund),
+        )
+    refund._history_user = actor
+    refund._change_reason = "posted"
+    refund.save(update_fields=["state", "posted_at", "outbox_message"])
+    _announce(refund, actor=actor, source="erp")
+
+
+def _announce(refund: Refund, *, actor, source: str) -> None:
+    events.publish(
+        events.DomainEvent(
+            REFUND_POSTED,
+            {
+                "refund_id": refund.pk,
+                "refund_number": refund.number,
+                "rma_id": refund.rma_id,
+                "rma_number": refund.rma.number,
+                "order_id": refund.order_id,
+                "channel": refund.channel.code,
+                "currency": refund.currency,
+                "amount": str(refund.amount),
+                "items_amount": str(refund.items_amount),
+                "tax_amount": str(refund.tax_amount),
+                "shipping_amount": str(refund.shipping_amount),
+                "restocking_fee": str(refund.restocking_fee),
+                "posted_at": refund.posted_at.isoformat(),
+                "source": source,  # "erp": we pay it; "channel": the channel already did
+            },
+            actor_id=getattr(actor, "pk", None),
+        )
+    )
+
+
+def post_channel_refund(
+    *,
+    rma: Rma,
+    actor,
+    amount,
+    reference: str = "",
+    refunded_at: datetime | None = None,
+    note: str = "",
+    field_prefix: str = "",
+) -> Refund:
+    """Record a refund the channel already made for this (locked) RMA: every authorized
+    unit not refunded yet, for the amount the channel paid (never above what is left of
+    the order's total). Nothing goes back to the channel."""
+    reference = str(reference or "").strip()
+    if (
+        reference
+        and Refund.objects.filter(channel=rma.channel, external_reference=reference).exists()
+    ):
+        raise Conflict(
+            f"The channel's refund {reference} is already recorded.",
+            field=f"{field_prefix}reference",
+            code="already_exists",
+        )
+    quote = quote_refund(rma, whole_rma=True)
+    amount_field = f"{field_prefix}amount"
+    if amount is None:
+        raise ValidationFailed(
+            "Give the amount the channel refunded.", field=amount_field, code="required"
+        )
+    final, _ = _final_amount(quote, amount, field=amount_field)
+    refund = _create(
+        rma,
+        quote,
+        state=RefundState.POSTED_ON_CHANNEL,
+        amount=final,
+        capped=False,
+        note=note or "refunded by the channel",
+        actor=actor,
+        external_reference=reference,
+        posted_at=refunded_at or timezone.now(),
+    )
+    _announce(refund, actor=actor, source="channel")
+    return refund
+
+
+@transaction.atomic
+def record_channel_refund(
+    *,
+    rma_id: int,
+    actor,
+    amount,
+    reference: str = "",
+    refunded_at: datetime | None = None,
+    note: str = "",
+) -> Refund:
+    """A channel reports a refund it made on an RMA we already know (eBay, Amazon)."""
+    require_permission(actor, "returns.add_rma", action="record channel refunds")
+    lock_order(order_id_of_rma(rma_id))
+    rma = lock_rma(rma_id)
+    if rma.state == RmaState.CANCELLED:
+        raise Conflict(f"{rma.number} is cancelled.", field="state", code="cancelled")
+    return post_channel_refund(
+        rma=rma, actor=actor, amount=amount, reference=reference, refunded_at=refunded_at, note=note
+    )
+
+
+def _pending_request(refund_id: int) -> ApprovalRequest:
+    from django.contrib.contenttypes.models import ContentType
+
+    request = ApprovalRequest.objects.filter(
+        kind=REFUND_KIND,
+        subject_type=ContentType.objects.get_for_model(Refund),
+        subject_id=refund_id,
+        state=ApprovalRequest.State.PENDING,
+    ).first()
+    if request is None:
+        raise Conflict(
+            "This refund is not waiting for approval.", field="state", code="not_pending"
+        )
+    return request
+
+
+def decide_refund(*, refund_id: int, actor, approve: bool, note: str = "") -> Refund:
+    """Approve (posts it) or reject a waiting refund: the shared approvals rule applies —
+    the approver holds returns.approve_refund and did not request it."""
+    approvals.decide_approval(
+        request_id=_pending_request(refund_id).pk, actor=actor, approve=approve, note=note
+    )
+    return Refund.objects.get(pk=refund_id)
+
+
+@transaction.atomic
+def withdraw_refund(*, refund_id: int, actor, note: str) -> Refund:
+    """The requester (or anyone who may request refunds) withdraws a waiting refund."""
+    require_permission(actor, "returns.add_refund", action="withdraw refunds")
+    if not note.strip():
+        raise ValidationFailed("Say why the refund is withdrawn.", field="note", code="required")
+    # Same lock order as a decision: the approval request, then the order, then the refund.
+    request = ApprovalRequest.objects.select_for_update().get(pk=_pending_request(refund_id).pk)
+    refund = lock_refund(refund_id)
+    approvals.cancel_approval(request=request, actor=actor, note=note)
+    _close(refund, RefundState.CANCELLED, actor=actor, reason=note)
+    return refund
+
+
+def _close(refund: Refund, state: str, *, actor, reason: str) -> None:
+    if refund.state != RefundState.PENDING_APPROVAL:
+        raise Conflict(
+            f"This refund is already {refund.get_state_display().lower()}.", field="state"
+        )
+    refund.state, refund.closed_at = state, timezone.now()
+    refund._history_user = actor
+    refund._change_reason = reason
+    refund.save(update_fields=["state", "closed_at"])
+
+
+def _locked_pending(request) -> Refund:
+    refund = lock_refund(request.subject_id)
+    if refund.state != RefundState.PENDING_APPROVAL:
+        raise Conflict(
+            f"This refund is already {refund.get_state_display().lower()}.", field="state"
+        )
+    return refund
+
+
+def _on_approved(*, request, actor) -> None:
+    _post(_locked_pending(request), actor=actor)
+
+
+def _on_rejected(*, request, actor) -> None:
+    _close(
+        _locked_pending(request), RefundState.REJECTED, actor=actor, reason=request.decision_note
+    )
+
+
+approvals.register_approval_kind(
+    REFUND_KIND,
+    label="Refund",
+    default_threshold=Decimal("100.00"),
+    permission="returns.approve_refund",
+    on_approved=_on_approved,
+    on_rejected=_on_rejected,
+)
