@@ -4,3 +4,22 @@ from django.apps import AppConfig
 class FulfillmentConfig(AppConfig):
     name = "fulfillment"
     verbose_name = "Fulfillment"
+
+    def ready(self):
+        from fulfillment import queues, roles, subscribers  # noqa: F401  register with erp
+
+        _schedule_escalation()
+        # Demo data: the rates/labels work registers `fulfillment.demo.seed_fulfillment`
+        # here with erp.demo.register_demo_seeder("fulfillment", seed_fulfillment).
+
+
+def _schedule_escalation() -> None:
+    """Celery beat runs the SLA escalation every five minutes."""
+    from erp.celery import app
+    from fulfillment.tasks import ESCALATE_EVERY_SECONDS
+
+    app.add_periodic_task(
+        ESCALATE_EVERY_SECONDS,
+        app.signature("fulfillment.tasks.escalate_unconfirmed"),
+        name="fulfillment-escalate-unconfirmed",
+    )

@@ -287,6 +287,10 @@ class Shipment(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        permissions = [
+            ("confirm_shipment", "Can confirm that a parcel left the building"),
+            ("confirm_external_shipment", "Can report shipments made by a 3PL or WMS"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["carrier", "tracking_number"], name="shipment_tracking_unique"

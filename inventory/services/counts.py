@@ -22,10 +22,16 @@ from inventory.services.adjustments import request_adjustment
 
 REPEATED_ADJUSTMENTS_DAYS = 90
 REPEATED_ADJUSTMENTS_MIN = 2
+# Count exactly the SKUs given (a short pick asks for its SKU to be counted at the node).
+SKUS_SCOPE = "skus"
 
 
-def _skus_in_scope(location, scope: str, product_family: str):
+def _skus_in_scope(location, scope: str, product_family: str, sku_ids=None):
     skus = Sku.objects.filter(active=True, lot_tracked=False)
+    if scope == SKUS_SCOPE:
+        if not sku_ids:
+            raise ValidationFailed("Choose the SKUs to count.", field="sku_ids", code="required")
+        return skus.filter(pk__in=list(sku_ids))
     if scope == CycleCount.Scope.ALL:
         stocked = StockBalance.objects.filter(
             location=location, status=StockStatus.SELLABLE
@@ -52,17 +58,28 @@ def _skus_in_scope(location, scope: str, product_family: str):
 
 @transaction.atomic
 def create_count(
-    *, location, scope: str, actor, product_family: str = "", tolerance: int = 0
+    *,
+    location,
+    scope: str,
+    actor,
+    product_family: str = "",
+    tolerance: int = 0,
+    sku_ids: list[int] | None = None,
 ) -> CycleCount:
-    """Open a count; each line snapshots the expected sellable on hand (hidden from counters)."""
+    """Open a count; each line snapshots the expected sellable on hand (hidden from counters).
+
+    Scope `skus` counts exactly `sku_ids`; lot-tracked SKUs are left out, as in every
+    scope, because a count line carries no lot."""
     require_permission(actor, "inventory.add_cyclecount", action="create cycle counts")
-    if scope not in CycleCount.Scope.values:
+    if scope not in [*CycleCount.Scope.values, SKUS_SCOPE]:
         raise ValidationFailed("Choose what to count.", field="scope", code="invalid_choice")
     if not location.active:
         raise ValidationFailed(
             f"Location {location.code} is inactive.", field="location", code="inactive"
         )
-    skus = list(_skus_in_scope(location, scope, product_family).values_list("pk", flat=True))
+    skus = list(
+        _skus_in_scope(location, scope, product_family, sku_ids).values_list("pk", flat=True)
+    )
     if not skus:
         raise ValidationFailed("Nothing to count in that scope.", field="scope", code="empty")
     count = CycleCount.objects.create(

@@ -9,18 +9,37 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
+from erp import events
 from erp.errors import Conflict, NotFound, ValidationFailed
 from erp.roles import require_permission
 from erp.services import approvals
-from inventory.services.batch_reservations import release_many
-from orders.models import Allocation, HoldReason, LineState, Order, OrderHold, OrderLine, OrderState
+from inventory.models import CycleCount, CycleCountLine
+from inventory.services.batch_reservations import (
+    ReservationRequest,
+    lock_stock_for_routing,
+    release_many,
+    reserve_many,
+)
+from orders.models import (
+    Allocation,
+    HoldReason,
+    LineState,
+    Order,
+    OrderEvent,
+    OrderHold,
+    OrderLine,
+    OrderState,
+    RoutingDecision,
+)
 from orders.services import routing, timeline
 from orders.services.validation import find_problems
 
 S = OrderState
 OVERRIDABLE = {HoldReason.RISK_ABOVE_THRESHOLD, HoldReason.PAYMENT_NOT_CAPTURED, HoldReason.MANUAL}
 SPLIT_APPROVAL_KIND = "order_split"
+ORDER_CANCELLED = "orders.order_cancelled"
 ROUTABLE = {S.READY, S.BACKORDERED, S.PARTIALLY_ALLOCATED, S.ALLOCATED, S.RELEASED}
 
 
@@ -287,6 +306,8 @@ def _cancel_locked(order: Order, *, actor, reason: str) -> Order:
     _resolve(order, set(HoldReason.values), actor=actor, resolution="order cancelled")
     _cancel_pending_split_approval(order, actor=actor)
     timeline.set_state(order, S.CANCELLED, actor=actor, message=reason)
+    # Fulfillment cancels the order's pick tasks in this transaction.
+    events.publish(events.DomainEvent(ORDER_CANCELLED, {"order_id": order.pk}, actor_id=actor.pk))
     return order
 
 
@@ -462,3 +483,153 @@ approvals.register_approval_kind(
     on_approved=_on_split_approved,
     on_rejected=_on_split_rejected,
 )
+
+
+# Orders in the warehouse's hands: their lines may still be re-routed (a short pick, stock
+# arriving for a backordered line), but the order keeps its fulfillment state.
+IN_FULFILLMENT = {S.PICKING, S.PACKED, S.PARTIALLY_SHIPPED}
+
+
+def advance_orders(*, orders: list[Order], to_state: str, actor, message: str) -> None:
+    """Move many orders (locked by the caller) to `to_state` with a fixed number of
+    queries: one UPDATE, one insert of history rows, one of timeline rows (waves)."""
+    if not orders:
+        return
+    for order in orders:
+        if to_state not in timeline.TRANSITIONS[order.state]:
+            raise Conflict(
+                f"Order {order} is {order.get_state_display().lower()} and cannot become "
+                f"{OrderState(to_state).label.lower()}.",
+                field="state",
+                code="invalid_transition",
+            )
+    now = timezone.now()
+    events = [
+        OrderEvent(
+            order=order,
+            kind="state",
+            from_state=order.state,
+            to_state=to_state,
+            message=message[:500],
+            actor=actor,
+        )
+        for order in orders
+    ]
+    for order in orders:
+        order.state, order.state_changed_at = to_state, now
+    bulk_update_with_history(orders, Order, ["state", "state_changed_at"], default_user=actor)
+    OrderEvent.objects.bulk_create(events)
+
+
+def route_line_in_fulfillment(
+    *, order: Order, line: OrderLine, quantity: int, actor, avoid_location_id: int | None = None
+) -> int:
+    """Allocate `quantity` more of a line of an order already in fulfillment; the caller
+    holds the order lock. Returns the units allocated; the rest stays backordered.
+
+    After a short pick the node that came up short is avoided (`avoid_location_id`), and so
+    is any node counting the SKU: its balance may still show units that are not there.
+    Nodes are tried in routing's order (meets the promise, cost, priority), one node that
+    fills the whole quantity first. No substitution: units of the line's SKU may already
+    be picked.
+    """
+    allocated = 0
+    if quantity > 0 and line.sku_id:
+        stock = lock_stock_for_routing(channel=order.channel, sku_ids=[line.sku_id])
+        avoided = _nodes_counting(line.sku_id) | {avoid_location_id}
+        for key in stock.atp:
+            if key[1] in avoided:
+                stock.atp[key] = 0
+        candidates = routing._candidates(
+            order, [line], {line.pk: quantity}, stock, dict(stock.reservable)
+        )
+        picks = _plan_in_fulfillment(line, quantity, candidates, stock.reservable)
+        reservations = reserve_many(
+            channel=order.channel,
+            requests=[
+                ReservationRequest(line.sku_id, node.pk, units, line.reference)
+                for node, units in picks
+            ],
+            stock=stock,
+            actor=actor,
+        )
+        Allocation.objects.bulk_create(
+            [
+                Allocation(
+                    line=line,
+                    location=node,
+                    sku_id=line.sku_id,
+                    quantity=units,
+                    reservation_id=reservation.pk,
+                )
+                for (node, units), reservation in zip(picks, reservations, strict=True)
+            ]
+        )
+        allocated = sum(units for _, units in picks)
+        RoutingDecision.objects.create(
+            order=order,
+            plan="in_fulfillment" if picks else "backorder",
+            candidates=[c.as_json() for c in candidates],
+            allocations=[
+                {"line": line.line_number, "sku": line.sku.code, "node_id": node.pk, "quantity": n}
+                for node, n in picks
+            ],
+            explanation=(
+                f"Line {line.line_number}: {allocated} of {quantity} allocated "
+                + (f"at {', '.join(node.code for node, _ in picks)}" if picks else "nowhere")
+                + (f"; {quantity - allocated} backordered." if quantity > allocated else ".")
+            ),
+            actor=actor,
+        )
+    _refresh_line_states(order, lines=[line])
+    return allocated
+
+
+def _nodes_counting(sku_id: int) -> set[int]:
+    return set(
+        CycleCountLine.objects.filter(
+            sku_id=sku_id, count__state=CycleCount.State.OPEN
+        ).values_list("count__location_id", flat=True)
+    )
+
+
+def _plan_in_fulfillment(line, quantity, candidates, reservable) -> list:
+    budget = min(quantity, reservable.get(line.sku_id, 0))
+    whole = next((c for c in candidates if c.can_fill[line.pk] >= budget > 0), None)
+    picks = []
+    for candidate in [whole] if whole else candidates:
+        units = min(budget, candidate.can_fill[line.pk])
+        if units > 0:
+            picks.append((candidate.location, units))
+            budget -= units
+    return picks
+
+
+def route_backorders_in_fulfillment(*, sku_ids: list[int], actor) -> int:
+    """Stock arrived: allocate the backordered lines of orders already in fulfillment
+    (picking, packed, partially shipped), oldest first. Returns the lines allocated."""
+    line_ids = list(
+        OrderLine.objects.filter(
+            state=LineState.BACKORDERED, sku_id__in=sku_ids, order__state__in=IN_FULFILLMENT
+        )
+        .order_by("order__placed_at", "order_id", "pk")
+        .values_list("pk", flat=True)
+    )
+    routed = 0
+    for line_id in line_ids:
+        with transaction.atomic():
+            line = OrderLine.objects.select_related("sku").get(pk=line_id)
+            order = lock_order(line.order_id)
+            line.refresh_from_db()
+            if order.state not in IN_FULFILLMENT or line.state != LineState.BACKORDERED:
+                continue
+            held = (
+                line.allocations.filter(active=True).aggregate(total=Sum("quantity"))["total"] or 0
+            )
+            routed += (
+                route_line_in_fulfillment(
+                    order=order, line=line, quantity=line.open_quantity - held, actor=actor
+                )
+                > 0
+            )
+    return routed
