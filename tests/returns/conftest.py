@@ -32,14 +32,12 @@ def policy(shop):
 
 @pytest.fixture
 def changed_mind(db):
-    return ReturnReasonFactory(code="changed_mind", label="Changed mind")
+    return ReturnReasonFactory(code="changed_mind", label="Changed mind / no longer needed")
 
 
 @pytest.fixture
 def defective(db):
-    return ReturnReasonFactory(
-        code="defective", label="Defective", our_fault=True, counts_as_damage=False
-    )
+    return ReturnReasonFactory(code="defective", label="Defective / does not work", our_fault=True)
 
 
 @pytest.fixture
