@@ -126,7 +126,13 @@ class SlotSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         model = Slot
         fields = ["id", "location", "sku", "code", "sort_key"]
         read_only_fields = ["id", "sort_key"]
-        validators = []  # one slot per SKU and node is checked by the service
+        # The service reads the code (a-1-3 is A-1-3) and keeps one slot per SKU and node.
+        extra_kwargs = {"code": {"validators": []}}
+        validators = []
+
+
+class SlotMoveSerializer(StrictFieldsMixin, serializers.Serializer):
+    code = serializers.CharField(max_length=16)
 
 
 class ChannelPolicySerializer(StrictFieldsMixin, serializers.ModelSerializer):

@@ -1,6 +1,7 @@
 """Fulfillment API: thin views that parse input, call a service and serialize the result."""
 
 import django_filters
+from drf_spectacular.utils import extend_schema
 
 from erp.api.base import ServiceViewSet
 from fulfillment.api import serializers as s
@@ -14,6 +15,7 @@ from fulfillment.models import (
     Slot,
 )
 from fulfillment.services import master_data
+from fulfillment.services.waves import assign_slot
 
 # --- master data ---------------------------------------------------------------------------------
 
@@ -105,13 +107,32 @@ class SlotFilter(django_filters.FilterSet):
 
 
 class SlotViewSet(ServiceViewSet):
-    """Where each SKU lives at a node (aisle-bay-level); pick lists walk them in order."""
+    """Where each SKU lives at a node (aisle-bay-level); pick lists walk them in order.
+    POSTing a slot for a SKU that has one at that node moves it; PATCH moves it too."""
 
     serializer_class = s.SlotSerializer
     queryset = Slot.objects.select_related("location", "sku")
     filterset_class = SlotFilter
-    create_service = staticmethod(master_data.create_slot)
-    update_service = staticmethod(lambda slot, **kw: master_data.update_slot(slot=slot, **kw))
+    create_service = staticmethod(lambda *, actor, data: assign_slot(actor=actor, **data))
+    update_service = staticmethod(
+        lambda slot, *, actor, data: assign_slot(
+            sku=slot.sku, location=slot.location, code=data["code"], actor=actor
+        )
+    )
+
+    def get_input_serializer(self, *args, **kwargs):
+        if args and isinstance(args[0], Slot):
+            kwargs.setdefault("context", self.get_serializer_context())
+            return s.SlotMoveSerializer(*args, **kwargs)
+        return super().get_input_serializer(*args, **kwargs)
+
+    @extend_schema(request=s.SlotMoveSerializer, responses=s.SlotSerializer)
+    def update(self, request, *args, **kwargs):
+        return super().update(request, *args, **kwargs)
+
+    @extend_schema(request=s.SlotMoveSerializer, responses=s.SlotSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        return super().partial_update(request, *args, **kwargs)
 
 
 class ChannelPolicyFilter(django_filters.FilterSet):

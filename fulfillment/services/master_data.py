@@ -1,5 +1,5 @@
-"""Writes to fulfillment master data: carriers, carrier services, rate cards, boxes,
-slots and channel fulfillment policies.
+"""Writes to fulfillment master data: carriers, carrier services, rate cards, boxes and
+channel fulfillment policies (slots are assigned on the floor: `waves.assign_slot`).
 
 The same contract as the core master data (erp.services.master_data): every write checks
 the actor's permission, validates the whole record (field rules, database constraints,
@@ -20,16 +20,14 @@ from fulfillment.models import (
     CarrierService,
     ChannelFulfillmentPolicy,
     RateCard,
-    Slot,
 )
 
 
 def _write(
-    model, *, instance, actor, data: dict, reason: str, rules=None, checks=None, derived=()
+    model, *, instance, actor, data: dict, reason: str, rules=None, checks=None
 ) -> models.Model:
     """`checks` run before the model's own validation, so a rule the database also holds
-    (a rate band's bounds) is refused in words, under its field; `rules` run after it.
-    `derived` names fields the model computes on save (a slot's sort key)."""
+    (a rate band's bounds) is refused in words, under its field; `rules` run after it."""
     creating = instance is None
     action = "add" if creating else "change"
     require_permission(
@@ -42,7 +40,7 @@ def _write(
     errors = checks(instance) if checks else []
     if errors:
         raise ValidationFailed.from_errors(errors)
-    _full_clean(instance, exclude=list(derived))
+    _full_clean(instance)
     errors = rules(instance) if rules else []
     if errors:
         raise ValidationFailed.from_errors(errors)
@@ -105,14 +103,6 @@ def _rate_card_rules(rate: RateCard) -> list[FieldError]:
         )
     ]
 
-
-def _slot_rules(slot: Slot) -> list[FieldError]:
-    if not slot.location.active:
-        return [FieldError("location", "inactive", f"Node {slot.location.code} is inactive.")]
-    return []
-
-
-SLOT = ("sort_key",)
 
 # --- services --------------------------------------------------------------------------------
 
@@ -177,20 +167,6 @@ def create_box(*, actor, data: dict, reason: str = "created") -> Box:
 def update_box(*, box: Box, actor, data: dict, reason: str = "edited") -> Box:
     """Edit a carton (size, weights, cost, active)."""
     return _write(Box, instance=box, actor=actor, data=data, reason=reason)
-
-
-def create_slot(*, actor, data: dict, reason: str = "created") -> Slot:
-    """Give a SKU its slot at an active node (one slot per SKU and node)."""
-    return _write(
-        Slot, instance=None, actor=actor, data=data, reason=reason, rules=_slot_rules, derived=SLOT
-    )
-
-
-def update_slot(*, slot: Slot, actor, data: dict, reason: str = "edited") -> Slot:
-    """Move a SKU to another slot; open pick tasks keep the slot they were built with."""
-    return _write(
-        Slot, instance=slot, actor=actor, data=data, reason=reason, rules=_slot_rules, derived=SLOT
-    )
 
 
 def create_channel_policy(

@@ -34,6 +34,7 @@ from fulfillment.models import (
     Slot,
 )
 from fulfillment.services import master_data as services
+from fulfillment.services.waves import assign_slot
 
 PAGE_SIZE = 50
 URL_ACTIONS = ("list", "create", "detail", "edit", "history")
@@ -59,6 +60,8 @@ class Screen:
     update: Callable[..., Model]
     update_argument: str
     sku_input: bool = False
+    edit_form_class: type[ParsingModelForm] | None = None
+    describe: Callable[[Model], str] = str
 
     def permission(self, action: str) -> str:
         return f"fulfillment.{action}_{self.model._meta.model_name}"
@@ -156,10 +159,14 @@ SCREENS = (
         queryset=lambda: Slot.objects.select_related("location", "sku").order_by(
             "location__code", "sort_key"
         ),
-        create=services.create_slot,
-        update=services.update_slot,
+        create=lambda *, actor, data: assign_slot(actor=actor, **data),
+        update=lambda *, slot, actor, data: assign_slot(
+            sku=slot.sku, location=slot.location, code=data["code"], actor=actor
+        ),
         update_argument="slot",
         sku_input=True,
+        edit_form_class=forms.SlotMoveForm,
+        describe=lambda slot: f"{slot.code} ({slot.sku.code} at {slot.location.code})",
     ),
     Screen(
         key="policy",
@@ -175,6 +182,7 @@ SCREENS = (
         create=services.create_channel_policy,
         update=services.update_channel_policy,
         update_argument="policy",
+        describe=lambda policy: f"for {policy.channel.code}",
     ),
 )
 
@@ -241,7 +249,7 @@ def record_history_tab(request, screen: Screen, pk: int):
 
 
 def _saved(request, screen: Screen, record: Model, verb: str):
-    messages.success(request, f"{screen.noun} {record} {verb}.")
+    messages.success(request, f"{screen.noun} {screen.describe(record)} {verb}.")
     url = screen.url("detail", record.pk)
     # An HTMX form post must make the browser navigate, not swap the record into the form.
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
@@ -289,7 +297,7 @@ def record_edit(request, screen: Screen, pk: int):
     forbid_unless_permitted(request.user, screen.permission("change"))
     record = get_object_or_404(screen.queryset(), pk=pk)
     bound = request.POST if request.method == "POST" else None
-    form = screen.form_class(bound, instance=record)
+    form = (screen.edit_form_class or screen.form_class)(bound, instance=record)
     if form.is_bound and form.is_valid():
         try:
             record = screen.update(

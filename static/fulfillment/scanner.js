@@ -116,11 +116,21 @@
     }
   });
 
+  // The form the cursor belongs in: one a refusal came back on, else one marked
+  // `data-focus` (the packing form once an order is scanned), else the first shown.
+  function preferredForm(root) {
+    return (
+      root.querySelector("[data-scan-form].has-errors:not([hidden])") ||
+      root.querySelector("[data-scan-form][data-focus]:not([hidden])") ||
+      root.querySelector("[data-scan-form]:not([hidden])")
+    );
+  }
+
   // Fired on the element that settled: a swapped scan form answers how its scan went.
   document.body.addEventListener("htmx:afterSettle", function (event) {
     var swapped = event.target;
     if (!(swapped instanceof Element)) return;
-    var form = swapped.matches("[data-scan-form]") ? swapped : swapped.querySelector("[data-scan-form]");
+    var form = swapped.matches("[data-scan-form]") ? swapped : preferredForm(swapped);
     if (!form) return;
     if (form.classList.contains("has-errors")) {
       reject(form, form.querySelector(".has-error .scan-step"));
@@ -129,6 +139,26 @@
       focusStep(form.querySelector("[autofocus]") || steps(form)[0]);
     }
   });
+
+  // A button `data-reveal="#short-form"` shows (or hides again) the form it names.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-reveal]");
+    if (!button) return;
+    var target = document.querySelector(button.dataset.reveal);
+    if (!target) return;
+    target.hidden = !target.hidden;
+    if (!target.hidden) focusStep(steps(target)[0]);
+    else focusStep(steps(document.querySelector("[data-scan-form]:not([hidden])") || target)[0]);
+  });
+
+  function focusFirstScan() {
+    var form = preferredForm(document);
+    if (!form) return;
+    focusStep(form.querySelector(".has-error .scan-step") || form.querySelector("[autofocus]") || steps(form)[0]);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", focusFirstScan);
+  else focusFirstScan();
 
   window.FulfillmentScanner = { beepError: beepError, beepOk: beepOk, reject: reject };
 })();

@@ -8,6 +8,7 @@ import pytest
 
 from fulfillment.models import Carrier, CarrierService, RateCard, Slot
 from fulfillment.services import master_data
+from fulfillment.services.waves import assign_slot
 from tests.conftest import token_client
 from tests.factories import LocationFactory, SkuFactory
 
@@ -157,21 +158,25 @@ def test_rate_cards_filter_by_service_lane_and_weight(api, setup_api, ground):
     assert [row["price"] for row in response.json()["results"]] == ["5.10"]
 
 
-def test_slots_are_created_by_node_and_sku_code_and_one_per_sku_and_node(floor_api):
+def test_slots_are_assigned_by_node_and_sku_code_and_assigning_again_moves_them(floor_api):
     LocationFactory(code="WH-EAST")
     SkuFactory(code="TEE-01")
 
     response = floor_api.post(
-        "/api/v1/slots/", {"location": "WH-EAST", "sku": "TEE-01", "code": "A-01-3"}
+        "/api/v1/slots/", {"location": "WH-EAST", "sku": "TEE-01", "code": "a-01-3"}
     )
     assert response.status_code == 201, response.json()
-    assert response.json()["sort_key"] == "   A-001-03"
+    assert (response.json()["code"], response.json()["sort_key"]) == ("A-01-3", "   A-001-03")
 
     again = floor_api.post(
         "/api/v1/slots/", {"location": "WH-EAST", "sku": "TEE-01", "code": "B-01-1"}
     )
-    assert again.status_code == 400
-    assert Slot.objects.get().code == "A-01-3"
+    assert again.json()["id"] == response.json()["id"]
+    moved = floor_api.patch(f"/api/v1/slots/{again.json()['id']}/", {"code": "C-02-2"})
+    assert moved.status_code == 200, moved.json()
+    assert Slot.objects.get().code == "C-02-2"
+    refused = floor_api.patch(f"/api/v1/slots/{again.json()['id']}/", {"sku": "MUG-01"})
+    assert errors(refused) == [("sku", "unknown_field")]
 
 
 def test_a_malformed_slot_code_is_400(floor_api):
@@ -193,9 +198,7 @@ def test_listing_slots_costs_the_same_queries_for_one_or_many(
     node = LocationFactory(code="WH-EAST")
     for number in range(1, 12):
         sku = SkuFactory(code=f"SKU-{number}")
-        master_data.create_slot(
-            actor=manager, data={"location": node, "sku": sku, "code": f"A-{number:02d}-1"}
-        )
+        assign_slot(location=node, sku=sku, code=f"A-{number:02d}-1", actor=manager)
         if number == 1:
             api.get("/api/v1/slots/")
             # token with its user, page of slots with their nodes and SKUs
