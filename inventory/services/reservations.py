@@ -169,7 +169,7 @@ class Consumption:
     serials: tuple[str, ...] = ()
 
 
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def consume_reservations(
     *, consumptions: list[Consumption], actor, reference: str, reason: str = "shipped"
 ) -> list[Reservation]:
