@@ -182,7 +182,9 @@ def rma_detail() -> QuerySet[Rma]:
         ),
         Prefetch(
             "refunds",
-            queryset=Refund.objects.select_related("requested_by").prefetch_related("lines"),
+            queryset=Refund.objects.select_related("requested_by", "channel").prefetch_related(
+                "lines"
+            ),
         ),
     )
 
