@@ -177,6 +177,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "StockStatusEnum": "inventory.models.StockStatus",
         "ReceivableStatusEnum": ["sellable", "inspection", "quarantine", "damaged"],
+        "RmaStateEnum": "returns.models.RmaState",
+        "RefundStateEnum": "returns.models.RefundState",
     },
 }
 

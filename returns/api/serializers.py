@@ -142,11 +142,11 @@ class RefundRequestSerializer(StrictFieldsMixin, serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True)
 
 
-class NoteSerializer(StrictFieldsMixin, serializers.Serializer):
+class DecisionNoteSerializer(StrictFieldsMixin, serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ReasonSerializer(StrictFieldsMixin, serializers.Serializer):
+class CancelReasonSerializer(StrictFieldsMixin, serializers.Serializer):
     reason = serializers.CharField()
 
 

@@ -177,18 +177,18 @@ class RmaViewSet(
         rma = self.get_object()
         return Response(s.RefundQuoteSerializer(quote_refund(rma)).data)
 
-    @extend_schema(request=s.NoteSerializer, responses=s.RmaSerializer)
+    @extend_schema(request=s.DecisionNoteSerializer, responses=s.RmaSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def close(self, request, pk=None):
-        data = self._input(s.NoteSerializer)
+        data = self._input(s.DecisionNoteSerializer)
         rma_id = self._rma_id()
         rmas.close_rma(rma_id=rma_id, actor=request.user, note=data["note"])
         return self._detail(rma_id)
 
-    @extend_schema(request=s.ReasonSerializer, responses=s.RmaSerializer)
+    @extend_schema(request=s.CancelReasonSerializer, responses=s.RmaSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def cancel(self, request, pk=None):
-        data = self._input(s.ReasonSerializer)
+        data = self._input(s.CancelReasonSerializer)
         rma_id = self._rma_id()
         rmas.cancel_rma(rma_id=rma_id, actor=request.user, reason=data["reason"])
         return self._detail(rma_id)
@@ -226,7 +226,7 @@ class RefundViewSet(
         return _refund_queryset()
 
     def _decide(self, request, approve: bool):
-        serializer = s.NoteSerializer(data=request.data)
+        serializer = s.DecisionNoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         refund = refunds.decide_refund(
             refund_id=self.get_object().pk,
@@ -236,20 +236,20 @@ class RefundViewSet(
         )
         return Response(_refund_data(refund.pk))
 
-    @extend_schema(request=s.NoteSerializer, responses=s.RefundSerializer)
+    @extend_schema(request=s.DecisionNoteSerializer, responses=s.RefundSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def approve(self, request, pk=None):
         return self._decide(request, approve=True)
 
-    @extend_schema(request=s.NoteSerializer, responses=s.RefundSerializer)
+    @extend_schema(request=s.DecisionNoteSerializer, responses=s.RefundSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def reject(self, request, pk=None):
         return self._decide(request, approve=False)
 
-    @extend_schema(request=s.NoteSerializer, responses=s.RefundSerializer)
+    @extend_schema(request=s.DecisionNoteSerializer, responses=s.RefundSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def withdraw(self, request, pk=None):
-        serializer = s.NoteSerializer(data=request.data)
+        serializer = s.DecisionNoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         refund = refunds.withdraw_refund(
             refund_id=self.get_object().pk,

@@ -382,3 +382,18 @@ def test_the_rma_detail_takes_the_same_queries_for_one_unit_and_for_many(
         2,
         2,
     )
+
+
+def test_the_openapi_schema_describes_the_returns_api(api):
+    response = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    schema = response.json()
+    assert {
+        "/api/v1/returns/rmas/",
+        "/api/v1/returns/rmas/{id}/receipts/",
+        "/api/v1/returns/rmas/{id}/inspections/",
+        "/api/v1/returns/rmas/{id}/refunds/",
+        "/api/v1/returns/refunds/{id}/approve/",
+        "/api/v1/returns/figures/",
+    } <= set(schema["paths"])
+    assert {"RmaStateEnum", "RefundStateEnum"} <= set(schema["components"]["schemas"])
