@@ -8,7 +8,8 @@ Shipping: the order's shipping charge, in proportion to the refunded items' shar
 order's merchandise, when the policy has the seller pay return shipping or the reason is
 our fault — never more than the shipping not refunded yet.
 Total = items + tax + shipping − fee, capped at the order total minus every live refund.
-Each share is rounded half-up to the cent.
+Shares are rounded half-up to the cent cumulatively per order line, so the refunds of every
+unit of a line add up to exactly the line's discount and tax.
 """
 
 from dataclasses import dataclass
@@ -75,12 +76,7 @@ def quote_refund(rma: Rma, *, whole_rma: bool = False) -> RefundQuote:
     lines = list(rma.lines.select_related("order_line", "sku", "reason").order_by("pk"))
     policies = policies_for(rma.channel, {line.sku.product_family for line in lines})
     due = _due_units(rma, lines, policies, whole_rma)
-    refunded_units = dict(
-        RefundLine.objects.filter(rma_line__rma=rma, refund__state__in=LIVE_REFUND_STATES)
-        .values("rma_line")
-        .annotate(units=Sum("quantity"))
-        .values_list("rma_line", "units")
-    )
+    refunded_units, refunded_per_order_line = _refunded_units(order)
     quotes, not_due, shipping_base = [], [], ZERO
     for line in lines:
         policy = policies[line.sku.product_family or ""]
@@ -89,7 +85,8 @@ def quote_refund(rma: Rma, *, whole_rma: bool = False) -> RefundQuote:
             if not refunded_units.get(line.pk):
                 not_due.append(_not_due_note(line, policy))
             continue
-        quote = _line_quote(line, units, policy, taxes_included=order.taxes_included)
+        before = refunded_per_order_line.get(line.order_line_id, 0)
+        quote = _line_quote(line, units, before, policy, taxes_included=order.taxes_included)
         quotes.append(quote)
         if policy.seller_pays_shipping or line.reason.our_fault:
             shipping_base += quote.items_amount
@@ -134,12 +131,36 @@ def _not_due_note(line: RmaLine, policy: EffectivePolicy) -> str:
     return f"{line.sku.code}: the policy refunds {stage}."
 
 
-def _line_quote(line: RmaLine, units: int, policy: EffectivePolicy, *, taxes_included) -> LineQuote:
+def _refunded_units(order) -> tuple[dict[int, int], dict[int, int]]:
+    """Units live refunds of this order already cover, per RMA line and per order line."""
+    per_rma_line: dict[int, int] = {}
+    per_order_line: dict[int, int] = {}
+    rows = (
+        RefundLine.objects.filter(refund__order=order, refund__state__in=LIVE_REFUND_STATES)
+        .values("rma_line", "rma_line__order_line")
+        .annotate(units=Sum("quantity"))
+        .values_list("rma_line", "rma_line__order_line", "units")
+    )
+    for rma_line_id, order_line_id, units in rows:
+        per_rma_line[rma_line_id] = units
+        per_order_line[order_line_id] = per_order_line.get(order_line_id, 0) + units
+    return per_rma_line, per_order_line
+
+
+def _share(total: Decimal, before: int, units: int, quantity: int) -> Decimal:
+    """These units' share of a line total, as the difference of two rounded cumulative
+    shares: the refunds of every unit of a line add up to the line total exactly."""
+    return money(total * (before + units) / quantity) - money(total * before / quantity)
+
+
+def _line_quote(
+    line: RmaLine, units: int, before: int, policy: EffectivePolicy, *, taxes_included
+) -> LineQuote:
+    """`before`: units of the order line earlier refunds already paid back."""
     order_line = line.order_line
-    share = Decimal(units) / Decimal(order_line.quantity)
-    discount = money(order_line.discount * share)
+    discount = _share(order_line.discount, before, units, order_line.quantity)
     items = money(order_line.unit_price * units) - discount
-    tax = ZERO if taxes_included else money(order_line.tax * share)
+    tax = ZERO if taxes_included else _share(order_line.tax, before, units, order_line.quantity)
     fee = ZERO
     if not line.reason.our_fault and policy.restocking_fee_percent:
         fee = money(items * policy.restocking_fee_percent / Decimal(100))

@@ -409,3 +409,29 @@ def test_a_family_policy_sets_its_own_fee_and_timing(
         (soap, Decimal("2.00"))
     ]
     assert refund.amount == Decimal("2.00")
+
+
+def test_partial_refunds_of_a_line_add_up_to_its_tax_and_discount_exactly(
+    shop, node, policy, tee, changed_mind, authorize, warehouse_user, cs_user
+):
+    from tests.factories.returns import ShippedLine, shipped_order
+
+    order = shipped_order(
+        shop,
+        [ShippedLine(tee, 3, Decimal("10.00"), tax=Decimal("1.00"), discount=Decimal("2.00"))],
+        location=node,
+    )
+    rma = authorize(order, [(tee, 3, changed_mind)])
+    refunds = []
+    for _ in range(3):
+        receive_return(
+            rma_id=rma.pk,
+            location=node,
+            lines=[{"rma_line_id": rma.lines.get().pk, "quantity": 1}],
+            actor=warehouse_user,
+        )
+        refunds.append(request_refund(rma_id=rma.pk, actor=cs_user))
+
+    assert [r.tax_amount for r in refunds] == [Decimal("0.33"), Decimal("0.34"), Decimal("0.33")]
+    assert sum(line.discount_amount for line in RefundLine.objects.all()) == Decimal("2.00")
+    assert sum(r.amount for r in refunds) == order.total
