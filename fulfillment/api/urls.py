@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from fulfillment.api import views
@@ -11,5 +12,17 @@ router.register("slots", views.SlotViewSet, basename="slot")
 router.register(
     "channel-fulfillment-policies", views.ChannelPolicyViewSet, basename="channel-policy"
 )
+router.register("pick-lists", views.PickListViewSet, basename="pick-list")
+router.register("pick-tasks", views.PickTaskViewSet, basename="pick-task")
+router.register("packages", views.PackageViewSet, basename="package")
+router.register("shipments", views.ShipmentViewSet, basename="shipment")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("labels/", views.LabelView.as_view(), name="label-create"),
+    path(
+        "external-shipments/",
+        views.ExternalShipmentView.as_view(),
+        name="external-shipment-create",
+    ),
+    *router.urls,
+]

@@ -1,20 +1,40 @@
 """Fulfillment API: thin views that parse input, call a service and serialize the result."""
 
+import json
+
 import django_filters
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
 
 from erp.api.base import ServiceViewSet
+from erp.api.idempotency import IdempotentPostMixin
+from erp.errors import NotFound, ValidationFailed
 from fulfillment.api import serializers as s
 from fulfillment.models import (
     Box,
     Carrier,
     CarrierService,
     ChannelFulfillmentPolicy,
+    Package,
+    PackageLine,
+    PickList,
+    PickTask,
     RateCard,
     ServiceLevel,
+    Shipment,
+    ShipmentLine,
+    ShortPick,
     Slot,
 )
-from fulfillment.services import master_data
+from fulfillment.services import labels, master_data, packing, picking, shipping
 from fulfillment.services.waves import assign_slot
 
 # --- master data ---------------------------------------------------------------------------------
@@ -155,3 +175,277 @@ class ChannelPolicyViewSet(ServiceViewSet):
     update_service = staticmethod(
         lambda policy, **kw: master_data.update_channel_policy(policy=policy, **kw)
     )
+
+
+# --- the warehouse floor -----------------------------------------------------------------------
+
+
+class PDFRenderer(BaseRenderer):
+    """Lets a client ask for `application/pdf`; a refusal still answers JSON bytes."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, bytes) else json.dumps(data).encode()
+
+
+def pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+PDF_SCHEMA = {(200, "application/pdf"): OpenApiTypes.BINARY}
+LIVE = ~Q(tasks__state=PickTask.State.CANCELLED)
+
+
+class PickListFilter(django_filters.FilterSet):
+    node = django_filters.CharFilter(field_name="location__code")
+    state = django_filters.ChoiceFilter(choices=PickList.State.choices)
+    wave = django_filters.NumberFilter(field_name="wave_id")
+
+    class Meta:
+        model = PickList
+        fields = ["node", "state", "wave"]
+
+
+class PickListViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Pick lists of the waves, with their progress; the detail lists the tasks in the
+    order they are walked."""
+
+    filterset_class = PickListFilter
+
+    def get_queryset(self):
+        queryset = PickList.objects.select_related("wave", "location", "assigned_to").annotate(
+            lines_total=Count("tasks", filter=LIVE),
+            lines_done=Count(
+                "tasks",
+                filter=Q(tasks__state__in=[PickTask.State.PICKED, PickTask.State.SHORT]),
+            ),
+        )
+        if self.action == "retrieve":
+            tasks = PickTask.objects.select_related(
+                "sku", "line", "order__channel", "picked_by"
+            ).order_by("sequence")
+            queryset = queryset.prefetch_related(Prefetch("tasks", queryset=tasks))
+        return queryset
+
+    def get_serializer_class(self):
+        return s.PickListDetailSerializer if self.action == "retrieve" else s.PickListSerializer
+
+
+class PickTaskViewSet(IdempotentPostMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """One pick: confirm it with what the scanner read, or report it short."""
+
+    serializer_class = s.PickTaskSerializer
+    queryset = PickTask.objects.select_related("sku", "line", "order__channel", "picked_by")
+
+    def _task(self, pk) -> PickTask:
+        return self.get_queryset().get(pk=pk)
+
+    # The services check the permissions (change_picktask, add_shortpick).
+    @extend_schema(request=s.ConfirmPickSerializer, responses=s.PickTaskSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def confirm(self, request, pk=None):
+        serializer = s.ConfirmPickSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        task = picking.confirm_pick(
+            task_id=self.get_object().pk, actor=request.user, **serializer.validated_data
+        )
+        return Response(self.get_serializer(self._task(task.pk)).data)
+
+    @extend_schema(request=s.ShortPickInputSerializer, responses={201: s.ShortPickSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def short(self, request, pk=None):
+        serializer = s.ShortPickInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        short = picking.report_short_pick(
+            task_id=self.get_object().pk, actor=request.user, **serializer.validated_data
+        )
+        short = ShortPick.objects.select_related(
+            "reported_by", "task__sku", "task__line", "task__order__channel", "task__picked_by"
+        ).get(pk=short.pk)
+        return Response(s.ShortPickSerializer(short).data, status=status.HTTP_201_CREATED)
+
+
+class PackageFilter(django_filters.FilterSet):
+    order = django_filters.NumberFilter(field_name="order_id")
+    node = django_filters.CharFilter(field_name="location__code")
+
+    class Meta:
+        model = Package
+        fields = ["order", "node"]
+
+
+class PackageViewSet(
+    IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Packages: POST one to record what was packed (box, weight); its packing slip as PDF."""
+
+    serializer_class = s.PackageSerializer
+    filterset_class = PackageFilter
+    queryset = Package.objects.select_related(
+        "location", "box", "suggested_box", "packed_by"
+    ).prefetch_related(Prefetch("lines", queryset=PackageLine.objects.select_related("line__sku")))
+
+    def get_permissions(self):
+        # pack_order checks add_package itself.
+        return [IsAuthenticated()] if self.action == "create" else super().get_permissions()
+
+    @extend_schema(request=s.PackInputSerializer, responses={201: s.PackageSerializer})
+    def create(self, request):
+        serializer = s.PackInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        package = packing.pack_order(
+            order_id=data["order"],
+            location_id=data["location"].pk,
+            lines=serializer.service_lines(),
+            box_code=data["box"] or None,
+            weight_grams=data["weight_grams"],
+            dimensions=serializer.service_dimensions(),
+            actor=request.user,
+        )
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=package.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(responses=PDF_SCHEMA)
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="packing-slip",
+        renderer_classes=[JSONRenderer, PDFRenderer],
+    )
+    def packing_slip(self, request, pk=None):
+        package = self.get_object()
+        return pdf_response(
+            labels.render_packing_slip_pdf(package), f"{package.number}-packing-slip.pdf"
+        )
+
+
+class ShipmentFilter(django_filters.FilterSet):
+    order = django_filters.NumberFilter(field_name="order_id")
+    node = django_filters.CharFilter(field_name="location__code")
+    carrier = django_filters.CharFilter(field_name="carrier__code")
+    state = django_filters.ChoiceFilter(choices=Shipment.State.choices)
+    source = django_filters.ChoiceFilter(choices=Shipment.Source.choices)
+    tracking_number = django_filters.CharFilter()
+    shipped_after = django_filters.IsoDateTimeFilter(field_name="shipped_at", lookup_expr="gte")
+    shipped_before = django_filters.IsoDateTimeFilter(field_name="shipped_at", lookup_expr="lt")
+
+    class Meta:
+        model = Shipment
+        fields = ["order", "node", "carrier", "state", "source", "tracking_number"]
+
+
+class ShipmentViewSet(
+    IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Shipments with tracking: labels bought here and shipments 3PLs reported. POST
+    `confirm/` when the parcel leaves, `void/` to cancel an unshipped label; GET `label/`
+    for the 4×6 PDF."""
+
+    serializer_class = s.ShipmentSerializer
+    filterset_class = ShipmentFilter
+    queryset = Shipment.objects.select_related(
+        "order__channel", "location", "carrier", "service__carrier"
+    ).prefetch_related(
+        Prefetch("lines", queryset=ShipmentLine.objects.select_related("sku", "lot").order_by("pk"))
+    )
+
+    def _respond(self, shipment, code=status.HTTP_200_OK):
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=shipment.pk)).data, status=code
+        )
+
+    @extend_schema(request=None, responses=s.ShipmentSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def confirm(self, request, pk=None):
+        """Confirm that a labelled package left (fulfillment.confirm_shipment)."""
+        shipment = shipping.confirm_shipment(shipment_id=self.get_object().pk, actor=request.user)
+        return self._respond(shipment)
+
+    @extend_schema(request=s.VoidInputSerializer, responses=s.ShipmentSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def void(self, request, pk=None):
+        serializer = s.VoidInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        shipment = labels.void_label(
+            shipment_id=self.get_object().pk,
+            actor=request.user,
+            reason=serializer.validated_data["reason"],
+        )
+        return self._respond(shipment)
+
+    @extend_schema(responses=PDF_SCHEMA)
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PDFRenderer])
+    def label(self, request, pk=None):
+        shipment = self.get_object()
+        if shipment.state == Shipment.State.VOIDED:
+            raise NotFound("This label was voided.", field="shipment_id")
+        return pdf_response(labels.render_label_pdf(shipment), f"{shipment.number}-label.pdf")
+
+
+class LabelView(IdempotentPostMixin, GenericAPIView):
+    """Buy the label of a packed package: the cheapest quoted service that meets the
+    order's promise, or a quoted `service`. The answer explains every service considered."""
+
+    serializer_class = s.ShipmentSerializer
+    queryset = ShipmentViewSet.queryset
+    permission_classes = [IsAuthenticated]  # create_label checks add_shipment
+
+    @extend_schema(request=s.LabelInputSerializer, responses={201: s.ShipmentSerializer})
+    def post(self, request):
+        serializer = s.LabelInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        shipment = labels.create_label(
+            package_id=serializer.validated_data["package"],
+            actor=request.user,
+            service_code=serializer.validated_data["service"] or None,
+        )
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=shipment.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ExternalShipmentView(IdempotentPostMixin, GenericAPIView):
+    """A 3PL or WMS reports a shipment it made from its own node: stock leaves there, the
+    order ships, tracking goes to the channel. Refused for an order routed elsewhere, a
+    tracking number already used, more than is allocated there."""
+
+    serializer_class = s.ShipmentSerializer
+    queryset = ShipmentViewSet.queryset
+    permission_classes = [IsAuthenticated]  # checks confirm_external_shipment
+
+    @extend_schema(request=s.ExternalShipmentSerializer, responses={201: s.ShipmentSerializer})
+    def post(self, request):
+        serializer = s.ExternalShipmentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        order_id = serializer.order_id()
+        if order_id is None:
+            raise ValidationFailed(
+                f"No order {data['external_id']} on channel {data['channel']}.",
+                field="external_id",
+                code="does_not_exist",
+            )
+        shipment = shipping.confirm_external_shipment(
+            order_id=order_id,
+            location_code=data["location"],
+            carrier_code=data["carrier"],
+            service_code=data["service"],
+            tracking_number=data["tracking_number"],
+            lines=serializer.service_lines(),
+            external_reference=data["external_reference"],
+            actor=request.user,
+        )
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=shipment.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )

@@ -6,11 +6,27 @@ from decimal import Decimal
 
 import pytest
 
-from fulfillment.models import Carrier, CarrierService, RateCard, Slot
+from erp.models import OutboxMessage
+from fulfillment.models import (
+    Carrier,
+    CarrierService,
+    Package,
+    PickConfirmation,
+    PickList,
+    RateCard,
+    Shipment,
+    ShortPick,
+    Slot,
+)
 from fulfillment.services import master_data
-from fulfillment.services.waves import assign_slot
+from fulfillment.services.labels import create_label
+from fulfillment.services.shipping import confirm_shipment
+from fulfillment.services.waves import assign_slot, build_waves
+from inventory.models import StockLedgerEntry
+from orders.models import OrderState
 from tests.conftest import token_client
 from tests.factories import LocationFactory, SkuFactory
+from tests.fulfillment.test_views import build_floor, packed, picked, place, tasks_of
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +39,12 @@ def errors(response) -> list[tuple]:
 def setup_api(manager):
     """A manager's API client: managers keep carriers, rates and boxes."""
     return token_client(manager)
+
+
+@pytest.fixture
+def floor(manager):
+    """The warehouse floor of the view tests (tests/fulfillment/test_views.py)."""
+    return build_floor(manager)
 
 
 @pytest.fixture
@@ -239,4 +261,436 @@ def test_the_openapi_schema_describes_the_fulfillment_api(api):
         "/api/v1/boxes/",
         "/api/v1/slots/",
         "/api/v1/channel-fulfillment-policies/",
+        "/api/v1/pick-lists/{id}/",
+        "/api/v1/pick-tasks/{id}/confirm/",
+        "/api/v1/pick-tasks/{id}/short/",
+        "/api/v1/packages/",
+        "/api/v1/packages/{id}/packing-slip/",
+        "/api/v1/labels/",
+        "/api/v1/shipments/{id}/confirm/",
+        "/api/v1/shipments/{id}/label/",
+        "/api/v1/external-shipments/",
     } <= paths
+
+
+# --- pick lists and picks ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def waved(floor, manager):
+    order = place(floor, [(floor.tee, 2), (floor.mug, 1)], manager)
+    build_waves(location=floor.node, actor=manager)
+    return order
+
+
+def test_pick_lists_filter_by_node_state_and_wave_and_show_progress(api, waved):
+    pick_list = PickList.objects.get()
+
+    listed = api.get(
+        "/api/v1/pick-lists/", {"node": "WH-EAST", "state": "open", "wave": pick_list.wave_id}
+    )
+    detail = api.get(f"/api/v1/pick-lists/{pick_list.pk}/")
+
+    assert listed.status_code == 200
+    row = listed.json()["results"][0]
+    assert (row["number"], row["lines_total"], row["lines_done"]) == (pick_list.number, 2, 0)
+    assert api.get("/api/v1/pick-lists/", {"node": "ELSEWHERE"}).json()["results"] == []
+    tasks = detail.json()["tasks"]
+    assert [(t["slot_code"], t["sku"], t["quantity"], t["state"]) for t in tasks] == [
+        ("A-01-1", "TEE-01", 2, "open"),
+        ("B-02-1", "MUG-01", 1, "open"),
+    ]
+
+
+def test_listing_pick_lists_costs_the_same_queries_for_one_or_many(
+    api, floor, manager, django_assert_num_queries
+):
+    place(floor, [(floor.tee, 1)], manager)
+    build_waves(location=floor.node, actor=manager)
+    api.get("/api/v1/pick-lists/")
+    # token with its user, page of pick lists with waves, nodes, pickers and progress
+    with django_assert_num_queries(2):
+        api.get("/api/v1/pick-lists/")
+    for _ in range(5):
+        place(floor, [(floor.tee, 1)], manager)
+        build_waves(location=floor.node, actor=manager)
+    with django_assert_num_queries(2):
+        response = api.get("/api/v1/pick-lists/")
+    assert len(response.json()["results"]) == 6
+
+
+def test_a_pick_is_confirmed_with_what_the_scanner_read(floor_api, waved):
+    task = tasks_of(waved)[0]
+
+    response = floor_api.post(
+        f"/api/v1/pick-tasks/{task.pk}/confirm/",
+        {"slot_code": "A-01-1", "barcode": "0790000000011", "quantity": 2},
+    )
+
+    assert response.status_code == 200, response.json()
+    assert (response.json()["state"], response.json()["quantity_picked"]) == ("picked", 2)
+
+
+@pytest.mark.parametrize(
+    ("scan", "expected"),
+    [
+        (
+            {"slot_code": "A-01-1", "barcode": "0790000000028", "quantity": 2},
+            ("barcode", "wrong_barcode"),
+        ),
+        ({"slot_code": "B-02-1", "barcode": "TEE-01", "quantity": 2}, ("slot_code", "wrong_slot")),
+        (
+            {"slot_code": "A-01-1", "barcode": "TEE-01", "quantity": 3},
+            ("quantity", "more_than_remaining"),
+        ),
+        ({"slot_code": "A-01-1", "barcode": "TEE-01", "quantity": 0}, ("quantity", "min_value")),
+        ({"slot_code": "A-01-1", "barcode": "TEE-01", "quantity": "two"}, ("quantity", "invalid")),
+        (
+            {"slot_code": "A-01-1", "barcode": "TEE-01", "quantity": 1, "bin": "x"},
+            ("bin", "unknown_field"),
+        ),
+    ],
+)
+def test_a_bad_scan_is_refused_with_the_field_and_nothing_is_picked(
+    floor_api, waved, scan, expected
+):
+    task = tasks_of(waved)[0]
+
+    response = floor_api.post(f"/api/v1/pick-tasks/{task.pk}/confirm/", scan)
+
+    assert response.status_code in (400, 409)
+    assert errors(response) == [expected]
+    assert not PickConfirmation.objects.exists()
+
+
+def test_confirming_a_pick_twice_is_409(floor_api, waved):
+    task = tasks_of(waved)[0]
+    scan = {"slot_code": "A-01-1", "barcode": "TEE-01", "quantity": 2}
+    floor_api.post(f"/api/v1/pick-tasks/{task.pk}/confirm/", scan)
+
+    again = floor_api.post(f"/api/v1/pick-tasks/{task.pk}/confirm/", scan)
+
+    assert again.status_code == 409
+    assert errors(again) == [("task_id", "already_picked")]
+    assert PickConfirmation.objects.count() == 1
+
+
+def test_an_idempotency_key_replays_a_confirmed_pick_instead_of_refusing_it(floor_api, waved):
+    task = tasks_of(waved)[0]
+    scan = {"slot_code": "A-01-1", "barcode": "TEE-01", "quantity": 2}
+    url = f"/api/v1/pick-tasks/{task.pk}/confirm/"
+
+    first = floor_api.post(url, scan, HTTP_IDEMPOTENCY_KEY="scan-1")
+    again = floor_api.post(url, scan, HTTP_IDEMPOTENCY_KEY="scan-1")
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again["Idempotent-Replayed"] == "true"
+    assert PickConfirmation.objects.count() == 1
+
+
+def test_a_short_pick_is_reported_and_counted(floor_api, waved):
+    task = tasks_of(waved)[0]
+
+    response = floor_api.post(
+        f"/api/v1/pick-tasks/{task.pk}/short/", {"quantity_found": 1, "note": "one left"}
+    )
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["quantity"], body["task"]["state"], body["count"] is not None) == (
+        1,
+        "short",
+        True,
+    )
+    assert ShortPick.objects.count() == 1
+
+
+def test_a_short_pick_that_covers_the_task_is_400(floor_api, waved):
+    task = tasks_of(waved)[0]
+
+    response = floor_api.post(f"/api/v1/pick-tasks/{task.pk}/short/", {"quantity_found": 2})
+
+    assert errors(response) == [("quantity_found", "not_short")]
+    assert not ShortPick.objects.exists()
+
+
+def test_an_integration_cannot_pick(api, waved):
+    task = tasks_of(waved)[0]
+
+    response = api.post(
+        f"/api/v1/pick-tasks/{task.pk}/confirm/",
+        {"slot_code": "A-01-1", "barcode": "TEE-01", "quantity": 2},
+    )
+
+    assert response.status_code == 403
+    assert not PickConfirmation.objects.exists()
+
+
+# --- packing and labels ------------------------------------------------------------------------
+
+
+def test_packing_records_a_package_of_the_picked_lines(floor_api, floor, manager):
+    order = picked(floor, manager, [(floor.tee, 2)])
+    line = order.lines.get()
+
+    response = floor_api.post(
+        "/api/v1/packages/",
+        {
+            "order": order.pk,
+            "location": "WH-EAST",
+            "lines": [{"line": line.pk, "quantity": 2}],
+            "box": "S1",
+            "weight_grams": 640,
+        },
+    )
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["box"], body["suggested_box"], body["weight_grams"]) == ("S1", "S1", 640)
+    assert body["lines"] == [{"line": line.pk, "sku": "TEE-01", "quantity": 2}]
+    order.refresh_from_db()
+    assert order.state == OrderState.PACKED
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"quantity": 3}, "more_than_picked"),
+        ({"box": "NOPE"}, "unknown_box"),
+        ({"weight_grams": 0}, "min_value"),
+        ({"box": None}, "required"),
+    ],
+)
+def test_bad_packing_is_400_and_nothing_is_packed(floor_api, floor, manager, changes, expected):
+    order = picked(floor, manager, [(floor.tee, 2)])
+    line = order.lines.get()
+    body = {
+        "order": order.pk,
+        "location": "WH-EAST",
+        "lines": [{"line": line.pk, "quantity": changes.pop("quantity", 2)}],
+        "box": "S1",
+        "weight_grams": 640,
+        **changes,
+    }
+
+    response = floor_api.post("/api/v1/packages/", body)
+
+    assert response.status_code == 400
+    assert [code for _, code in errors(response)] == [expected]
+    assert not Package.objects.exists()
+
+
+def test_a_label_is_bought_with_the_services_considered_and_prints_as_pdf(
+    floor_api, floor, manager
+):
+    _, package = packed(floor, manager, [(floor.tee, 1)])
+
+    response = floor_api.post("/api/v1/labels/", {"package": package.pk})
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["carrier"], body["service"], body["state"]) == (
+        "POST",
+        "POST:GROUND",
+        "label_created",
+    )
+    keys = [option["key"] for option in body["rate_explanation"]["options"]]
+    assert keys == ["POST:GROUND", "UPSX:GROUND"]
+    pdf = floor_api.get(f"/api/v1/shipments/{body['id']}/label/", HTTP_ACCEPT="application/pdf")
+    assert (pdf.status_code, pdf["Content-Type"], pdf.content[:4]) == (
+        200,
+        "application/pdf",
+        b"%PDF",
+    )
+    slip = floor_api.get(f"/api/v1/packages/{package.pk}/packing-slip/")
+    assert (slip["Content-Type"], slip.content[:4]) == ("application/pdf", b"%PDF")
+
+
+def test_a_label_for_an_unpacked_package_or_an_unquoted_service_is_refused(
+    floor_api, floor, manager
+):
+    _, package = packed(floor, manager, [(floor.tee, 1)])
+
+    unknown = floor_api.post("/api/v1/labels/", {"package": 999999})
+    unquoted = floor_api.post("/api/v1/labels/", {"package": package.pk, "service": "DHL:AIR"})
+
+    assert (unknown.status_code, errors(unknown)) == (404, [("package_id", "not_found")])
+    assert errors(unquoted) == [("service_code", "service_not_quoted")]
+    assert not Shipment.objects.exists()
+
+
+def test_a_second_label_for_a_package_is_409(floor_api, floor, manager):
+    _, package = packed(floor, manager, [(floor.tee, 1)])
+    floor_api.post("/api/v1/labels/", {"package": package.pk})
+
+    again = floor_api.post("/api/v1/labels/", {"package": package.pk})
+
+    assert (again.status_code, errors(again)) == (409, [("package_id", "label_exists")])
+    assert Shipment.objects.count() == 1
+
+
+# --- shipments -----------------------------------------------------------------------------------
+
+
+def test_confirming_a_shipment_ships_the_order_and_queues_the_tracking_upload(
+    floor_api, floor, manager
+):
+    order, package = packed(floor, manager, [(floor.tee, 2)])
+    shipment = create_label(package_id=package.pk, actor=manager)
+
+    response = floor_api.post(f"/api/v1/shipments/{shipment.pk}/confirm/")
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["state"] == "shipped"
+    assert body["lines"] == [
+        {"line": order.lines.get().pk, "sku": "TEE-01", "quantity": 2, "lot": None, "serials": []}
+    ]
+    assert body["tracking_url"].endswith(shipment.tracking_number)
+    order.refresh_from_db()
+    assert order.state == OrderState.SHIPPED
+    assert StockLedgerEntry.objects.filter(kind="shipment").count() == 1
+    upload = OutboxMessage.objects.get(topic="tracking.amazon")
+    assert upload.payload["format"] == "amazon"
+
+
+def test_confirming_a_shipment_twice_is_409_and_nothing_more_leaves(floor_api, floor, manager):
+    _, package = packed(floor, manager, [(floor.tee, 1)])
+    shipment = create_label(package_id=package.pk, actor=manager)
+    floor_api.post(f"/api/v1/shipments/{shipment.pk}/confirm/")
+
+    again = floor_api.post(f"/api/v1/shipments/{shipment.pk}/confirm/")
+
+    assert (again.status_code, errors(again)) == (409, [("shipment_id", "already_shipped")])
+    assert StockLedgerEntry.objects.filter(kind="shipment").count() == 1
+
+
+def test_voiding_a_label_needs_a_reason(floor_api, floor, manager):
+    _, package = packed(floor, manager, [(floor.tee, 1)])
+    shipment = create_label(package_id=package.pk, actor=manager)
+
+    refused = floor_api.post(f"/api/v1/shipments/{shipment.pk}/void/", {})
+    voided = floor_api.post(f"/api/v1/shipments/{shipment.pk}/void/", {"reason": "wrong box"})
+
+    assert errors(refused) == [("reason", "required")]
+    assert voided.json()["state"] == "voided"
+    assert floor_api.get(f"/api/v1/shipments/{shipment.pk}/label/").status_code == 404
+
+
+def test_shipments_filter_by_order_node_carrier_date_and_tracking_number(api, floor, manager):
+    order, package = packed(floor, manager, [(floor.tee, 1)])
+    shipped = confirm_shipment(
+        shipment_id=create_label(package_id=package.pk, actor=manager).pk, actor=manager
+    )
+    other_order, package = packed(floor, manager, [(floor.mug, 1)])
+    labelled = create_label(package_id=package.pk, actor=manager, service_code="UPSX:GROUND")
+
+    def ids(**query):
+        return [row["id"] for row in api.get("/api/v1/shipments/", query).json()["results"]]
+
+    assert ids() == [shipped.pk, labelled.pk]
+    assert ids(order=other_order.pk) == [labelled.pk]
+    assert ids(carrier="UPSX", node="WH-EAST") == [labelled.pk]
+    assert ids(tracking_number=shipped.tracking_number) == [shipped.pk]
+    assert ids(shipped_after=shipped.shipped_at.isoformat()) == [shipped.pk]
+    assert ids(state="label_created") == [labelled.pk]
+    assert api.get("/api/v1/shipments/", {"shipped_after": "yesterday"}).status_code == 400
+
+
+def test_listing_shipments_costs_the_same_queries_for_one_or_many(
+    api, floor, manager, django_assert_num_queries
+):
+    _, package = packed(floor, manager, [(floor.tee, 1)])
+    create_label(package_id=package.pk, actor=manager)
+    api.get("/api/v1/shipments/")
+    # token with its user, page of shipments with orders, channels, nodes, carriers and
+    # services, their lines with SKUs and lots
+    with django_assert_num_queries(3):
+        api.get("/api/v1/shipments/")
+    for _ in range(3):
+        _, package = packed(floor, manager, [(floor.mug, 1)])
+        create_label(package_id=package.pk, actor=manager)
+    with django_assert_num_queries(3):
+        response = api.get("/api/v1/shipments/")
+    assert len(response.json()["results"]) == 4
+
+
+# --- a 3PL or WMS reports a shipment -------------------------------------------------------------
+
+
+@pytest.fixture
+def three_pl(floor, manager):
+    """A 3PL node the Amazon channel sells from, with stock of its own."""
+    node = LocationFactory(code="3PL-WEST", kind="3pl", region="us-east", priority=1)
+    floor.channel.eligible_locations.add(node)
+    from inventory.services.movements import receive_stock
+
+    receive_stock(sku=floor.tee, location=node, quantity=20, actor=manager)
+    return node
+
+
+def external_body(placed, **changes):
+    line = placed.lines.get()
+    body = {
+        "order": placed.pk,
+        "location": "3PL-WEST",
+        "carrier": "UPSX",
+        "service": "GROUND",
+        "tracking_number": "UPSX123456789012",
+        "lines": [{"line_id": line.pk, "quantity": line.quantity}],
+    }
+    return {**body, **changes}
+
+
+def test_a_3pl_reports_a_shipment_by_channel_and_external_id(api, floor, manager, three_pl):
+    order = place(floor, [(floor.tee, 2)], manager)
+    assert order.lines.get().allocations.get().location == three_pl
+    body = external_body(order, channel="AMZ-US", external_id=order.external_id)
+    del body["order"]
+
+    response = api.post("/api/v1/external-shipments/", body)
+
+    assert response.status_code == 201, response.json()
+    assert (response.json()["source"], response.json()["location"]) == ("external", "3PL-WEST")
+    order.refresh_from_db()
+    assert order.state == OrderState.SHIPPED
+    assert OutboxMessage.objects.filter(topic="tracking.amazon").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"location": "WH-EAST"}, ("location_code", "routed_elsewhere")),
+        ({"carrier": "NOPE"}, ("carrier_code", "unknown_carrier")),
+        ({"tracking_number": "123"}, ("tracking_number", "invalid")),
+        ({"lines": []}, ("lines", "empty")),
+        (
+            {"order": None, "external_id": "NOPE", "channel": "AMZ-US"},
+            ("external_id", "does_not_exist"),
+        ),
+    ],
+)
+def test_a_bad_3pl_report_is_refused_and_nothing_is_written(
+    api, floor, manager, three_pl, changes, expected
+):
+    order = place(floor, [(floor.tee, 2)], manager)
+    body = {
+        key: value for key, value in external_body(order, **changes).items() if value is not None
+    }
+
+    response = api.post("/api/v1/external-shipments/", body)
+
+    assert response.status_code in (400, 409)
+    assert errors(response) == [expected]
+    assert not Shipment.objects.exists()
+
+
+def test_a_tracking_number_already_used_is_refused(api, floor, manager, three_pl):
+    first = place(floor, [(floor.tee, 1)], manager)
+    second = place(floor, [(floor.tee, 1)], manager)
+    api.post("/api/v1/external-shipments/", external_body(first))
+
+    response = api.post("/api/v1/external-shipments/", external_body(second))
+
+    assert errors(response) == [("tracking_number", "tracking_number_taken")]
+    assert Shipment.objects.count() == 1

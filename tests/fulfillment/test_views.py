@@ -68,6 +68,10 @@ def form_errors(response, name="form") -> dict:
 
 @pytest.fixture
 def floor(manager):
+    return build_floor(manager)
+
+
+def build_floor(manager):
     """WH-EAST with slotted, stocked SKUs; two carriers priced to the east zone; boxes; an
     Amazon channel with strict penalties whose tracking uploads go to an endpoint."""
     east_zones()
@@ -90,7 +94,7 @@ def floor(manager):
         slot="A-01-1",
         code="TEE-01",
         name="Organic tee",
-        barcode="0400000000017",
+        barcode="0790000000011",
         weight_grams=200,
         length_mm=250,
         width_mm=200,
@@ -103,7 +107,7 @@ def floor(manager):
         slot="B-02-1",
         code="MUG-01",
         name="Enamel mug",
-        barcode="0400000000024",
+        barcode="0790000000028",
         weight_grams=350,
         length_mm=100,
         width_mm=100,
@@ -330,14 +334,14 @@ def test_the_rate_table_runs_the_same_queries_for_one_rate_and_for_many(
 
 def test_the_floor_slots_a_sku_scanned_by_barcode(client, warehouse_user):
     node = LocationFactory(code="WH-EAST")
-    tee = SkuFactory(code="TEE-01", barcode="0400000000017")
+    tee = SkuFactory(code="TEE-01", barcode="0790000000011")
     client.force_login(warehouse_user)
 
     form = client.get(reverse("fulfillment:slot-create"), {"location": "WH-EAST"})
     assert form.context["form"]["location"].value() == "WH-EAST"
     response = client.post(
         reverse("fulfillment:slot-create"),
-        {"location": "WH-EAST", "sku": "0400000000017", "code": "A-01-3"},
+        {"location": "WH-EAST", "sku": "0790000000011", "code": "A-01-3"},
     )
 
     slot = Slot.objects.get()
@@ -603,7 +607,7 @@ def test_the_pick_list_shows_the_next_task_in_slot_order(client, warehouse_user,
     assert response.context["current"] == pick_list.tasks[0]
     assert response.context["scan_form"]["quantity"].value() == 2
     assert '<div class="slot">A-01-1</div>' in page
-    assert "0400000000017" not in page  # the barcode is scanned, never shown to be typed
+    assert "0790000000011" not in page  # the barcode is scanned, never shown to be typed
     assert "data-scan-form" in page and "scanner.js" in page
 
 
@@ -615,7 +619,7 @@ def test_a_confirmed_scan_answers_the_next_task_and_the_updated_lines(
 
     response = client.post(
         confirm_url(pick_list.pick_list, tee_task),
-        {"slot_code": "a-1-1", "barcode": "0400000000017", "quantity": 2},
+        {"slot_code": "a-1-1", "barcode": "0790000000011", "quantity": 2},
         **HTMX,
     )
 
@@ -642,12 +646,12 @@ def test_a_wrong_barcode_is_refused_under_the_barcode_and_nothing_is_picked(
 
     response = client.post(
         confirm_url(pick_list.pick_list, tee_task),
-        {"slot_code": "A-01-1", "barcode": "0400000000024", "quantity": 2},
+        {"slot_code": "A-01-1", "barcode": "0790000000028", "quantity": 2},
         **HTMX,
     )
 
     assert form_errors(response, "scan_form") == {
-        "barcode": ["Wrong item: 0400000000024 is not TEE-01."]
+        "barcode": ["Wrong item: 0790000000028 is not TEE-01."]
     }
     page = response.content.decode()
     assert "has-errors scan-failed" in page
@@ -690,7 +694,7 @@ def test_confirming_a_pick_twice_is_refused_and_the_next_task_is_shown(
 
 def test_a_lot_tracked_task_suggests_the_first_expiring_lot(client, warehouse_user, manager, floor):
     today = timezone.localdate()
-    soup = SkuFactory(code="SOUP", barcode="0400000000031", lot_tracked=True, expiry_tracked=True)
+    soup = SkuFactory(code="SOUP", barcode="0790000000035", lot_tracked=True, expiry_tracked=True)
     late_lot = LotFactory(sku=soup, code="L-LATE", expires_on=today + timedelta(days=90))
     early_lot = LotFactory(sku=soup, code="L-EARLY", expires_on=today + timedelta(days=10))
     from inventory.services.movements import receive_stock
