@@ -1,28 +1,26 @@
-"""The refund confirmation a channel receives through the outbox, in the project's own
-normalized format (fulfillment/channel_formats has no refund builders; a channel's native
-refund call can be built from this body at delivery, as tracking uploads are):
+"""The outbox message that confirms a posted refund to its channel, in the channel's format.
 
-    {
-      "refund_reference": "RF-000012",          our refund number (also in the dedupe key)
-      "rma_number": "RMA-000123",
-      "channel": "SHOP-US", "channel_kind": "shopify",
-      "order_external_id": "5841237402233", "order_number": "#1042",
-      "currency": "USD",
-      "amount": "23.79",                       what goes back, as a string
-      "items_amount": "…", "tax_amount": "…", "shipping_amount": "…", "restocking_fee": "…",
-      "posted_at": "2026-11-21T19:29:58Z",     UTC
-      "note": "…",
-      "lines": [{"line_id": "14210000001", "channel_sku": "TEE-BLK-M", "external_item_id": "…",
-                 "quantity": 1, "reason": "wrong_size", "items_amount": "…",
-                 "tax_amount": "…", "restocking_fee": "…"}]
-    }
+The refund becomes a channel-neutral `RefundNotice` (returns/channel_formats), which each
+channel's formatter turns into its own request; the message is built before the refund
+is marked posted, so a refund the channel would refuse fails when it is posted (or
+approved), not after N delivery retries. Shopify needs its refund calculation first: the
+message then carries the notice and the lookup to run at delivery, as tracking uploads do.
 
-Lines are named by the channel's own line id (`OrderLine.external_line_id`), which every
-channel's refund call needs (Shopify line_item_id, eBay lineItemId, Walmart lineNumber,
-WooCommerce line item id, Amazon OrderItemId).
+Two choices:
+- `restock` is false: this ERP owns inventory and publishes availability itself; a channel
+  told to restock would count the units twice.
+- A refund whose amount differs from the computed one (agreed, or cut to what the order
+  paid) is told as the same lines scaled to that amount, rounding cents onto the largest
+  line, so the notice always adds up to what we post.
 """
 
-from datetime import UTC
+from dataclasses import asdict
+from decimal import ROUND_HALF_UP, Decimal
+
+from returns.channel_formats import build_refund_request, lookup_before_formatting
+from returns.channel_formats.base import RefundNotice, RefundNoticeLine, checked
+
+CENT = Decimal("0.01")
 
 
 def refund_topic(channel_kind: str) -> str:
@@ -33,35 +31,85 @@ def refund_dedupe_key(refund) -> str:
     return f"refund.{refund.channel.kind}:{refund.order.external_id}:{refund.number}"
 
 
-def build_refund_body(refund, lines) -> dict:
-    """`lines`: the refund's RefundLines with rma_line → order_line and reason loaded."""
-    order, channel = refund.order, refund.channel
+def refund_message(refund, lines) -> dict:
+    """topic, payload and dedupe key of the outbox row for this refund. `lines`: its
+    RefundLines with rma_line → order_line and reason loaded."""
+    kind = refund.channel.kind
+    notice = build_notice(refund, lines)
+    lookup = lookup_before_formatting(kind, notice)
+    if lookup is None:
+        request = build_refund_request(kind, notice)
+        return {
+            "topic": request.topic,
+            "payload": {"format": kind, "request": request.as_dict()},
+            "dedupe_key": request.dedupe_key,
+        }
+    checked(notice, kind)
     return {
-        "refund_reference": refund.number,
-        "rma_number": refund.rma.number,
-        "channel": channel.code,
-        "channel_kind": channel.kind,
-        "order_external_id": order.external_id,
-        "order_number": order.order_number,
-        "currency": refund.currency,
-        "amount": str(refund.amount),
-        "items_amount": str(refund.items_amount),
-        "tax_amount": str(refund.tax_amount),
-        "shipping_amount": str(refund.shipping_amount),
-        "restocking_fee": str(refund.restocking_fee),
-        "posted_at": refund.posted_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "note": refund.note,
-        "lines": [
-            {
-                "line_id": line.rma_line.order_line.external_line_id,
-                "channel_sku": line.rma_line.order_line.channel_sku,
-                "external_item_id": line.rma_line.order_line.external_item_id,
-                "quantity": line.quantity,
-                "reason": line.rma_line.reason.code,
-                "items_amount": str(line.items_amount),
-                "tax_amount": str(line.tax_amount),
-                "restocking_fee": str(line.restocking_fee),
-            }
-            for line in lines
-        ],
+        "topic": refund_topic(kind),
+        "payload": {"format": kind, "lookup": asdict(lookup), "notice": notice.as_dict()},
+        "dedupe_key": refund_dedupe_key(refund),
     }
+
+
+def build_notice(refund, lines) -> RefundNotice:
+    lines = list(lines)
+    order, first_reason = refund.order, lines[0].rma_line.reason
+    amounts = _scaled(refund, lines)
+    return RefundNotice(
+        channel_kind=refund.channel.kind,
+        order_external_id=order.external_id,
+        refund_id=refund.pk,
+        currency=refund.currency,
+        lines=tuple(
+            RefundNoticeLine(
+                line_number=line.rma_line.order_line.line_number,
+                external_line_id=line.rma_line.order_line.external_line_id,
+                quantity=line.quantity,
+                item_amount=item,
+                tax_amount=tax,
+                external_item_id=line.rma_line.order_line.external_item_id,
+                channel_sku=line.rma_line.order_line.channel_sku,
+                restocking_fee=fee,
+                reason_code=line.rma_line.reason.code,
+                reason_is_damage=line.rma_line.reason.counts_as_damage,
+                reason_is_our_fault=line.rma_line.reason.our_fault,
+            )
+            for line, (item, tax, fee) in zip(lines, amounts["lines"], strict=True)
+        ),
+        total=refund.amount,
+        created_at=refund.posted_at,
+        order_number=order.order_number,
+        refund_reference=refund.number,
+        rma_reference=refund.rma.number,
+        extra=order.extra,
+        reason_code=first_reason.code,
+        reason_label=first_reason.label,
+        reason_is_damage=first_reason.counts_as_damage,
+        reason_is_our_fault=first_reason.our_fault,
+        note=refund.note,
+        shipping_amount=amounts["shipping"],
+        restocking_fee=sum((fee for _, _, fee in amounts["lines"]), Decimal("0.00")),
+        restock=False,
+    )
+
+
+def _scaled(refund, lines) -> dict:
+    parts = [(line.items_amount, line.tax_amount, line.restocking_fee) for line in lines]
+    if refund.amount == refund.computed_amount:
+        return {"lines": parts, "shipping": refund.shipping_amount}
+    zero = Decimal("0.00")
+    if not refund.computed_amount:  # nothing computed (a 100 % fee): the agreed amount as items
+        rest = [(zero, zero, zero)] * (len(parts) - 1)
+        return {"lines": [(refund.amount, zero, zero), *rest], "shipping": zero}
+    ratio = refund.amount / refund.computed_amount
+
+    def scale(value):
+        return (value * ratio).quantize(CENT, rounding=ROUND_HALF_UP)
+
+    scaled = [[scale(item), scale(tax), scale(fee)] for item, tax, fee in parts]
+    shipping = scale(refund.shipping_amount)
+    told = sum(item + tax - fee for item, tax, fee in scaled) + shipping
+    largest = max(range(len(scaled)), key=lambda index: scaled[index][0])
+    scaled[largest][0] += refund.amount - told
+    return {"lines": [tuple(part) for part in scaled], "shipping": shipping}

@@ -2,9 +2,10 @@
 the shared approvals (kind "refund"), posted to the channel through the outbox.
 
 A posted refund publishes `returns.refund_posted` in the posting transaction (finance
-subscribes) and, when the channel has a refund endpoint, writes one outbox message per
-refund. A refund the channel made itself is recorded as posted on the channel: the event
-is published, nothing is sent back.
+subscribes) and, when the channel-wide return policy names a refund endpoint, writes one
+outbox message per refund in the channel's format (services/refund_notice.py). A refund
+the channel made itself is recorded as posted on the channel: the event is published,
+nothing is sent back.
 """
 
 import uuid
@@ -24,7 +25,7 @@ from returns.models import Refund, RefundLine, RefundState, Rma, RmaState
 from returns.services.locking import lock_order, lock_refund, lock_rma, order_id_of_rma
 from returns.services.policies import refund_endpoint_for
 from returns.services.refund_amounts import RefundQuote, money, quote_refund
-from returns.services.refund_notice import build_refund_body, refund_dedupe_key, refund_topic
+from returns.services.refund_notice import refund_message
 
 REFUND_KIND = "refund"
 REFUND_POSTED = "returns.refund_posted"
@@ -172,12 +173,7 @@ def _post(refund: Refund, *, actor) -> None:
     endpoint = refund_endpoint_for(refund.channel)
     if endpoint is not None:
         lines = refund.lines.select_related("rma_line__order_line", "rma_line__reason")
-        refund.outbox_message = enqueue_message(
-            topic=refund_topic(refund.channel.kind),
-            endpoint=endpoint,
-            payload=build_refund_body(refund, lines),
-            dedupe_key=refund_dedupe_key(refund),
-        )
+        refund.outbox_message = enqueue_message(endpoint=endpoint, **refund_message(refund, lines))
     refund._history_user = actor
     refund._change_reason = "posted"
     refund.save(update_fields=["state", "posted_at", "outbox_message"])

@@ -89,7 +89,7 @@ def shipped_order(
         order_line = OrderLine.objects.create(
             order=order,
             line_number=number,
-            external_line_id=f"{order.external_id}-{number}",
+            external_line_id=f"{order.pk}{number:03d}",  # numeric, as Shopify's and Walmart's
             channel_sku=line.sku.code,
             sku=line.sku,
             quantity=line.quantity,

@@ -271,6 +271,7 @@ def test_a_manager_approves_and_the_refund_posts_to_the_channel(
     policy.refund_endpoint = EndpointFactory(code="shop-refunds")
     policy.save()
     refund = request_refund(rma_id=phones_back.pk, actor=cs_user)
+    assert not OutboxMessage.objects.exists()
 
     decide_refund(refund_id=refund.pk, actor=manager, approve=True, note="ok")
 
@@ -280,36 +281,115 @@ def test_a_manager_approves_and_the_refund_posts_to_the_channel(
     assert refund.outbox_message == message
     assert (message.topic, message.endpoint.code) == ("refund.shopify", "shop-refunds")
     assert message.dedupe_key == f"refund.shopify:{phones_back.order.external_id}:{refund.number}"
-    body = message.payload
-    assert (body["refund_reference"], body["rma_number"], body["amount"], body["currency"]) == (
+    # Shopify refunds name the sale transaction: its refund calculation runs at delivery.
+    payload = message.payload
+    assert payload["format"] == "shopify"
+    assert payload["lookup"]["path"].endswith(
+        f"/orders/{phones_back.order.external_id}/refunds/calculate.json"
+    )
+    notice = payload["notice"]
+    assert (notice["refund_reference"], notice["rma_reference"], notice["total"]) == (
         refund.number,
         phones_back.number,
         "400.00",
-        "USD",
     )
     order_line = phones_back.lines.get().order_line
-    assert body["lines"] == [
-        {
-            "line_id": order_line.external_line_id,
-            "channel_sku": order_line.channel_sku,
-            "external_item_id": order_line.external_item_id,
-            "quantity": 1,
-            "reason": "changed_mind",
-            "items_amount": "400.00",
-            "tax_amount": "0.00",
-            "restocking_fee": "0.00",
-        }
-    ]
+    assert [
+        (line["external_line_id"], line["quantity"], line["item_amount"], line["reason_code"])
+        for line in notice["lines"]
+    ] == [(order_line.external_line_id, 1, "400.00", "changed_mind")]
+    assert notice["restock"] is False
     assert [event.actor_id for event in posted_events] == [manager.pk]
 
 
-def test_a_small_refund_posts_at_once_with_its_outbox_message(two_tees_back, cs_user, policy):
-    policy.refund_endpoint = EndpointFactory(code="shop-refunds")
-    policy.save()
+@pytest.fixture
+def portal(node):
+    from tests.factories import ChannelFactory
 
-    refund = request_refund(rma_id=two_tees_back.pk, actor=cs_user)
+    channel = ChannelFactory(code="PORTAL", kind="b2b", eligible_locations=[node])
+    ReturnPolicyFactory(
+        channel=channel, refund_timing="on_receipt", refund_endpoint=EndpointFactory(code="portal")
+    )
+    return channel
 
-    assert refund.state == "posted" and OutboxMessage.objects.get().payload["amount"] == "38.00"
+
+@pytest.fixture
+def portal_tees_back(portal, node, tee, changed_mind, authorize, warehouse_user):
+    from tests.factories.returns import ShippedLine, shipped_order
+
+    order = shipped_order(
+        portal,
+        [ShippedLine(tee, 3, Decimal("20.00"), tax=Decimal("3.00"), discount=Decimal("6.00"))],
+        location=node,
+        shipping_total=Decimal("9.00"),
+    )
+    rma = authorize(order, [(tee, 2, changed_mind)])
+    receive_all(rma, node, warehouse_user)
+    return rma
+
+
+def test_a_small_refund_posts_at_once_with_its_outbox_message(portal_tees_back, cs_user):
+    refund = request_refund(rma_id=portal_tees_back.pk, actor=cs_user)
+
+    assert refund.state == "posted"
+    message = OutboxMessage.objects.get()
+    request = message.payload["request"]
+    order = portal_tees_back.order
+    assert (message.topic, request["method"], request["path"]) == (
+        "refund.b2b",
+        "POST",
+        f"/orders/{order.external_id}/refunds",
+    )
+    body = request["body"]
+    assert (body["refund_reference"], body["rma_number"], body["amount"]) == (
+        refund.number,
+        portal_tees_back.number,
+        "38.00",
+    )
+    assert (body["items_amount"], body["tax_amount"], body["record_only"]) == (
+        "36.00",
+        "2.00",
+        False,
+    )
+    assert [(line["line_id"], line["quantity"]) for line in body["lines"]] == [
+        (order.lines.get().external_line_id, 2)
+    ]
+
+
+def test_a_refund_cut_to_what_was_paid_is_told_to_the_channel_as_posted(portal_tees_back, cs_user):
+    order = portal_tees_back.order
+    order.total = Decimal("30.00")
+    order.save(update_fields=["total"])
+
+    refund = request_refund(rma_id=portal_tees_back.pk, actor=cs_user)
+
+    body = OutboxMessage.objects.get().payload["request"]["body"]
+    assert (refund.amount, body["amount"]) == (Decimal("30.00"), "30.00")
+    told = sum(
+        Decimal(line["items_amount"]) + Decimal(line["tax_amount"]) for line in body["lines"]
+    )
+    assert told + Decimal(body["shipping_amount"]) - Decimal(body["restocking_fee"]) == Decimal(
+        "30.00"
+    )
+
+
+def test_a_refund_the_channel_would_refuse_is_refused_when_it_posts(
+    node, tee, changed_mind, authorize, warehouse_user, cs_user
+):
+    from tests.factories import ChannelFactory
+    from tests.factories.returns import ShippedLine, shipped_order
+
+    amazon = ChannelFactory(code="AMZ", kind="amazon", eligible_locations=[node])
+    ReturnPolicyFactory(channel=amazon, refund_endpoint=EndpointFactory(code="amazon"))
+    order = shipped_order(amazon, [ShippedLine(tee, 1)], location=node)  # no marketplace id
+    rma = authorize(order, [(tee, 1, changed_mind)])
+    receive_all(rma, node, warehouse_user)
+
+    with pytest.raises(ValidationFailed) as refused:
+        request_refund(rma_id=rma.pk, actor=cs_user)
+
+    assert refused.value.errors[0].field == "extra.marketplace_id"
+    assert not Refund.objects.exists() and not OutboxMessage.objects.exists()
 
 
 def test_customer_service_cannot_approve_a_refund(phones_back, cs_user, manager):
