@@ -3,7 +3,7 @@ what shipped (and may come back), what waits, and the return figures (set-based)
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
@@ -401,8 +401,4 @@ def return_cycle_time(
         )
         .aggregate(count=Count("pk"), average=Avg("cycle"), longest=Max("cycle"))
     )
-    return {
-        "count": figures["count"],
-        "average": figures["average"] or (timedelta(0) if figures["count"] else None),
-        "longest": figures["longest"],
-    }
+    return figures

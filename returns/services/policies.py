@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from erp.errors import NotFound, ValidationFailed
+from erp.errors import ValidationFailed
 from erp.models import Channel, Endpoint
 from erp.roles import require_permission
 from returns.models import RefundTiming, ReturnPolicy, ReturnReason
@@ -193,21 +193,3 @@ def save_return_reason(
     reason._history_user = actor
     reason.save()
     return reason
-
-
-def active_reason(code: str, *, field: str = "reason") -> ReturnReason:
-    reason = ReturnReason.objects.filter(code=code).first()
-    if reason is None:
-        raise ValidationFailed(f"No return reason {code!r}.", field=field, code="does_not_exist")
-    if not reason.active:
-        raise ValidationFailed(
-            f"Return reason {code} is no longer used.", field=field, code="inactive"
-        )
-    return reason
-
-
-def channel_by_code(code: str) -> Channel:
-    channel = Channel.objects.filter(code=code).first()
-    if channel is None:
-        raise NotFound(f"No channel {code}.", field="channel")
-    return channel

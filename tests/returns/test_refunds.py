@@ -515,3 +515,45 @@ def test_partial_refunds_of_a_line_add_up_to_its_tax_and_discount_exactly(
     assert [r.tax_amount for r in refunds] == [Decimal("0.33"), Decimal("0.34"), Decimal("0.33")]
     assert sum(line.discount_amount for line in RefundLine.objects.all()) == Decimal("2.00")
     assert sum(r.amount for r in refunds) == order.total
+
+
+def _refund_in_thread(rma_id, username, amounts):
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    try:
+        actor = get_user_model().objects.get(username=username)
+        amounts.append(request_refund(rma_id=rma_id, actor=actor).amount)
+    finally:
+        connection.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_refunds_racing_for_what_is_left_of_the_order_never_exceed_it(
+    tee_order, tee, defective, authorize, node, warehouse_user, cs_user
+):
+    import threading
+
+    from tests.factories import UserFactory
+
+    tee_order.total = Decimal("50.00")
+    tee_order.save(update_fields=["total"])
+    first = authorize(tee_order, [(tee, 1, defective)])
+    second = authorize(tee_order, [(tee, 2, defective)])
+    receive_all(first, node, warehouse_user)
+    receive_all(second, node, warehouse_user)
+    UserFactory(username="second-cs", roles=["customer_service"])
+    amounts: list[Decimal] = []
+    threads = [
+        threading.Thread(target=_refund_in_thread, args=(rma.pk, username, amounts))
+        for rma, username in ((first, "customer_service-user"), (second, "second-cs"))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Alone they would be 22.00 and 44.00; together they stop at what the order paid.
+    assert len(amounts) == 2 and sum(amounts) == Decimal("50.00")
+    assert sum(Refund.objects.values_list("amount", flat=True)) == Decimal("50.00")
