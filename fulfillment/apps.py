@@ -6,11 +6,12 @@ class FulfillmentConfig(AppConfig):
     verbose_name = "Fulfillment"
 
     def ready(self):
+        from erp.demo import register_demo_seeder
         from fulfillment import queues, roles, subscribers  # noqa: F401  register with erp
+        from fulfillment.demo import seed_fulfillment
 
+        register_demo_seeder("fulfillment", seed_fulfillment)
         _schedule_escalation()
-        # Demo data: the rates/labels work registers `fulfillment.demo.seed_fulfillment`
-        # here with erp.demo.register_demo_seeder("fulfillment", seed_fulfillment).
 
 
 def _schedule_escalation() -> None:

@@ -10,7 +10,7 @@ order is packed once nothing is left to pick and every picked unit is in a packa
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 
 from erp.errors import Conflict, NotFound, ValidationFailed
 from erp.models import Location
@@ -255,10 +255,18 @@ def _everything_packed(order) -> bool:
     unwaved = Allocation.objects.filter(
         line__order=order, active=True, dropship=False, quantity__gt=0
     ).exclude(Exists(live_task))
-    tasks = PickTask.objects.filter(order=order).exclude(state=PickTask.State.CANCELLED)
-    if unwaved.exists() or tasks.filter(state=PickTask.State.OPEN).exists():
+    if unwaved.exists():
         return False
-    picked = tasks.aggregate(units=Sum("quantity_picked"))["units"] or 0
+    tasks = (
+        PickTask.objects.filter(order=order)
+        .exclude(state=PickTask.State.CANCELLED)
+        .aggregate(
+            open=Count("pk", filter=Q(state=PickTask.State.OPEN)), units=Sum("quantity_picked")
+        )
+    )
+    if tasks["open"]:
+        return False
+    picked = tasks["units"] or 0
     packed = (
         PackageLine.objects.filter(package__order=order).aggregate(units=Sum("quantity"))["units"]
         or 0

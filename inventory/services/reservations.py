@@ -9,7 +9,7 @@ of concurrent reservations can oversell or take another channel's protected unit
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -234,9 +234,15 @@ def consume_reservations(
             reservation.state, reservation.closed_at = Reservation.State.CONSUMED, now
         else:
             reservation.quantity -= quantity
-    Reservation.objects.bulk_update(
-        [reservations[pk] for pk in taken], ["quantity", "state", "closed_at"]
-    )
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {Reservation._meta.db_table} SET quantity = %s, state = %s, closed_at = %s "
+            "WHERE id = %s",
+            [
+                (reservations[pk].quantity, reservations[pk].state, reservations[pk].closed_at, pk)
+                for pk in taken
+            ],
+        )
     _mark_serials_shipped(consumptions, reservations, actor)
     return [reservations[pk] for pk in sorted(taken)]
 

@@ -82,7 +82,17 @@ def shop(node):
 @pytest.fixture
 def skus(node, manager):
     return [
-        stocked_sku(node, 20, manager, slot=f"A-0{n}-1", code=f"ITEM{n}", weight_grams=100)
+        stocked_sku(
+            node,
+            20,
+            manager,
+            slot=f"A-0{n}-1",
+            code=f"ITEM{n}",
+            weight_grams=100,
+            length_mm=100,
+            width_mm=100,
+            height_mm=50,
+        )
         for n in (1, 2)
     ]
 
@@ -129,7 +139,7 @@ def test_packing_everything_picked_records_the_package_and_the_order_is_packed(
         warehouse_user,
     )
     assert (package.length_mm, package.width_mm, package.height_mm) == (300, 200, 150)
-    assert package.suggested_box is not None
+    assert package.suggested_box == boxes["S"]  # 1.5 l of items, 450 g with the box
     assert sorted(PackageLine.objects.values_list("line_id", "quantity")) == sorted(
         [(lines[skus[0].pk].pk, 2), (lines[skus[1].pk].pk, 1)]
     )
