@@ -60,9 +60,9 @@ def _pick_list_or_404(pick_list_id: int) -> PickList:
 
 def _tasks(pick_list: PickList) -> list[PickTask]:
     return list(
-        pick_list.tasks.select_related("sku", "line", "order__channel", "picked_by").order_by(
-            "sequence"
-        )
+        pick_list.tasks.select_related(
+            "sku", "location", "line", "order__channel", "picked_by"
+        ).order_by("sequence")
     )
 
 
