@@ -13,5 +13,6 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("admin/", admin.site.urls),
     path("fulfillment/", include("fulfillment.urls")),
+    path("returns/", include("returns.urls")),
     path("", include("erp.backoffice_urls")),
 ]

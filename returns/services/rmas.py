@@ -244,12 +244,11 @@ def _serials(order_line: OrderLine, serials, quantity: int, index: int) -> list[
     return serials
 
 
-def _check_quantities(requested: list[_RequestedLine]) -> None:
-    """At most shipped minus what other live RMAs return (a closed RMA returns only what
-    arrived; a cancelled one nothing)."""
-    ids = [r.order_line.pk for r in requested]
-    returned = dict(
-        RmaLine.objects.filter(order_line_id__in=ids)
+def returned_units(order_line_ids: list[int]) -> dict[int, int]:
+    """Units of these order lines that live RMAs already return (a closed RMA returns only
+    what arrived; a cancelled one nothing): what a new RMA may not take again."""
+    return dict(
+        RmaLine.objects.filter(order_line_id__in=list(order_line_ids))
         .exclude(rma__state=RmaState.CANCELLED)
         .values("order_line")
         .annotate(
@@ -263,6 +262,11 @@ def _check_quantities(requested: list[_RequestedLine]) -> None:
         )
         .values_list("order_line", "units")
     )
+
+
+def _check_quantities(requested: list[_RequestedLine]) -> None:
+    """At most shipped minus what other live RMAs return."""
+    returned = returned_units([r.order_line.pk for r in requested])
     for r in requested:
         line = r.order_line
         returnable = line.quantity_shipped - (returned.get(line.pk) or 0)
