@@ -434,7 +434,7 @@ class InspectionForm(forms.Form):
         required=False,
         max_length=128,
         label="Supplier",
-        help_text="Return to vendor: who takes them back",
+        widget=forms.TextInput(attrs={"placeholder": "return to vendor: who takes them"}),
     )
     note = forms.CharField(required=False, max_length=NOTE_MAX, label="Note")
 

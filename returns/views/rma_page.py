@@ -14,12 +14,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.text import capfirst
 from django.views.decorators.http import require_GET, require_POST
 
 from erp.errors import DomainError, NotFound
 from erp.models import ApprovalRequest
 from erp.views.access import backoffice_view, forbid_unless_permitted
-from erp.views.history import record_history
+from erp.views.history import HistoryPage, record_history
 from erp.views.rendering import render_page_or_fragment, wants_fragment
 from inventory.models import InventoryAdjustment
 from returns import selectors
@@ -33,6 +34,18 @@ VIEW = "returns.view_rma"
 REQUEST_REFUND = "returns.add_refund"
 CHANGE = "returns.change_rma"
 CLOSABLE = {RmaState.AUTHORIZED, RmaState.PARTIALLY_RECEIVED, RmaState.INSPECTED}
+
+# Every state change stamps one of these and the number is set right after creation; the
+# history shows the state and the reason instead.
+QUIET_FIELDS = (
+    "number",
+    "state_changed_at",
+    "first_received_at",
+    "received_at",
+    "inspected_at",
+    "closed_at",
+    "cancelled_at",
+)
 
 BODY = "returns/partials/rma_body.html"
 PAGE = "returns/rma_detail.html"
@@ -70,6 +83,14 @@ def _attach_approvals(refund_list: list[Refund], inspections: list) -> None:
         refund.approval = by_subject.get(("refund", refund.pk))
     for inspection in inspections:
         inspection.approval = by_subject.get(("write_off", inspection.write_off_id))
+
+
+def rma_history(rma: Rma) -> HistoryPage:
+    history = record_history(rma, 1)
+    quiet = {capfirst(Rma._meta.get_field(name).verbose_name) for name in QUIET_FIELDS}
+    for entry in history.entries:
+        entry.changes = [change for change in entry.changes if change.label not in quiet]
+    return history
 
 
 def offered_actions(user, rma: Rma, waiting_units: int) -> dict[str, bool]:
@@ -115,7 +136,7 @@ def rma_context(request, rma: Rma, *, refused: tuple[str, object] | None = None,
         "can_withdraw": request.user.has_perm(REQUEST_REFUND),
         "action_forms": action_forms,
         "open_action": open_action,
-        "history": record_history(rma, 1),
+        "history": rma_history(rma),
         "now": timezone.now(),
         "done": done,
     }
