@@ -338,6 +338,58 @@ def test_the_rma_page_shows_what_arrived_how_it_was_graded_and_the_refund_with_i
     assert response.context["offered"]["refund"]
 
 
+def test_the_rma_page_takes_the_same_queries_for_one_line_and_many(
+    client,
+    cs_user,
+    warehouse_user,
+    shop,
+    node,
+    policy,
+    changed_mind,
+    authorize,
+    refund_endpoint,
+    django_assert_num_queries,
+):
+    def returned_and_refunded(codes):
+        skus = [SkuFactory(code=code) for code in codes]
+        # 10.00 a unit: even five lines stay within the refund threshold, so both post.
+        order = shipped_order(
+            shop, [ShippedLine(sku, 2, Decimal("10.00")) for sku in skus], location=node
+        )
+        rma = authorize(order, [(sku, 2, changed_mind) for sku in skus])
+        receive_return(
+            rma_id=rma.pk,
+            location=node,
+            lines=[{"rma_line_id": line.pk, "quantity": 2} for line in rma.lines.all()],
+            actor=warehouse_user,
+        )
+        inspect_return(
+            rma_id=rma.pk,
+            results=[
+                {"rma_line_id": line.pk, "grade": "new", "disposition": "restock"}
+                for line in rma.lines.all()
+            ],
+            actor=warehouse_user,
+        )
+        request_refund(rma_id=rma.pk, actor=cs_user)
+        return reverse("returns:detail", args=[rma.pk])
+
+    one = returned_and_refunded(["ONE"])
+    many = returned_and_refunded([f"MANY-{number}" for number in range(5)])
+    client.force_login(cs_user)
+    client.get(one)
+
+    with django_assert_num_queries(RMA_PAGE_QUERIES):
+        client.get(one)
+    with django_assert_num_queries(RMA_PAGE_QUERIES):
+        response = client.get(many)
+    assert len(response.context["lines"]) == 5
+    assert response.context["refunds"][0].outbox_message is not None
+
+
+RMA_PAGE_QUERIES = 20
+
+
 def test_the_approvals_inbox_links_a_refund_to_its_rma_page(
     client, cs_user, phone_order, phone, changed_mind, authorize, node, warehouse_user, manager
 ):
@@ -752,18 +804,22 @@ def test_every_returns_queue_renders_its_rows_with_their_actions(
     assert [row.serial for row in rows] == ["SN-1"] and "Serial not on the RMA" in body
 
 
-@pytest.mark.parametrize(
-    "key",
-    [
-        "returns-awaiting-receipt",
-        "returns-awaiting-inspection",
-        "return-discrepancies",
-    ],
-)
+# Session, user, roles, then the queue's count, oldest age and one page of rows.
+QUEUE_QUERIES = {
+    "returns-awaiting-receipt": 6,
+    "returns-awaiting-inspection": 6,
+    "return-discrepancies": 6,
+    "refunds-awaiting-approval": 6,
+    "returns-repair-queue": 6,
+}
+
+
+@pytest.mark.parametrize("key", list(QUEUE_QUERIES))
 def test_returns_queues_take_the_same_queries_for_one_row_and_many(
     key,
     client,
     manager,
+    cs_user,
     warehouse_user,
     shop,
     node,
@@ -775,15 +831,30 @@ def test_returns_queues_take_the_same_queries_for_one_row_and_many(
     phone = SkuFactory(code="PH", serial_tracked=True)
 
     def add(number):
-        order = shipped_order(shop, [ShippedLine(phone, 1, serials=[f"S{number}"])], location=node)
-        rma = authorize(order, [(phone, 1, changed_mind, {"serials": [f"S{number}"]})])
-        if key != "returns-awaiting-receipt":
-            # The unit that arrives is not the one expected: flagged, and awaiting inspection.
+        serial = f"S{number}"
+        order = shipped_order(
+            shop, [ShippedLine(phone, 1, Decimal("400.00"), serials=[serial])], location=node
+        )
+        rma = authorize(order, [(phone, 1, changed_mind, {"serials": [serial]})])
+        if key == "returns-awaiting-receipt":
+            return
+        if key in ("returns-awaiting-inspection", "return-discrepancies"):
+            # What arrives is not what was expected: flagged, and awaiting inspection.
             SkuFactory(code=f"X{number}")
             receive_return(
                 rma_id=rma.pk,
                 location=node,
                 unexpected=[{"sku": f"X{number}", "quantity": 1}],
+                actor=warehouse_user,
+            )
+            return
+        receive(rma, node, warehouse_user, serials=[serial])
+        if key == "refunds-awaiting-approval":
+            request_refund(rma_id=rma.pk, actor=cs_user)
+        else:
+            inspect_return(
+                rma_id=rma.pk,
+                results=[{"serial": serial, "grade": "defective", "disposition": "refurbish"}],
                 actor=warehouse_user,
             )
 
@@ -798,13 +869,6 @@ def test_returns_queues_take_the_same_queries_for_one_row_and_many(
     with django_assert_num_queries(QUEUE_QUERIES[key]):
         response = client.get(url)
     assert len(response.context["page"].object_list) == 5
-
-
-QUEUE_QUERIES = {
-    "returns-awaiting-receipt": 6,
-    "returns-awaiting-inspection": 6,
-    "return-discrepancies": 6,
-}
 
 
 def test_a_discrepancy_is_resolved_from_its_queue_row(
