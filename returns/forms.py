@@ -533,9 +533,11 @@ class FiguresFilterForm(forms.Form):
     )
 
     def __init__(self, data=None, **kwargs):
+        """Without a period in the query, the last 90 days; both dates left empty on
+        purpose: all time."""
         today = timezone.localdate()
         data = data.copy() if data is not None else {}
-        if not data.get("since") and not data.get("until"):
+        if "since" not in data and "until" not in data:
             data["since"] = (today - timedelta(days=DEFAULT_PERIOD_DAYS - 1)).isoformat()
             data["until"] = today.isoformat()
         super().__init__(data, **kwargs)

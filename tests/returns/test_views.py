@@ -981,6 +981,8 @@ def test_the_period_filter_leaves_out_orders_placed_before_it(
 
     assert response.context["groups"][0]["rows"] == []
     assert response.context["totals"]["shipped"] == 0
+    all_time = client.get(reverse("returns:figures"), {"since": "", "until": ""})
+    assert all_time.context["totals"]["shipped"] == 3
 
 
 def test_the_figures_page_takes_the_same_queries_for_one_sku_and_many(
