@@ -235,7 +235,11 @@ class NoteForm(forms.Form):
 
 class CountForm(forms.Form):
     location = NodeField()
-    scope = forms.ChoiceField(choices=CycleCount.Scope.choices, initial=CycleCount.Scope.ALL)
+    scope = forms.ChoiceField(
+        # "Chosen SKUs" counts are opened by the floor (a short pick), not from this form.
+        choices=[c for c in CycleCount.Scope.choices if c[0] != CycleCount.Scope.SKUS],
+        initial=CycleCount.Scope.ALL,
+    )
     product_family = forms.ChoiceField(
         required=False, label="Product family", help_text="For a count of one product family."
     )

@@ -117,6 +117,29 @@ def void_label(*, shipment_id: int, actor, reason: str) -> Shipment:
     return shipment
 
 
+def void_labels_of_cancelled_order(*, order, actor) -> int:
+    """The order was cancelled (its row is locked by the canceller): labels not yet shipped
+    are voided with it, so no parcel leaves with a live label for a cancelled order."""
+    shipments = list(
+        Shipment.objects.select_for_update(of=("self",)).filter(
+            order=order, state=Shipment.State.LABEL_CREATED
+        )
+    )
+    now = timezone.now()
+    for shipment in shipments:
+        shipment.state, shipment.voided_at = Shipment.State.VOIDED, now
+        shipment._history_user = actor
+        shipment._change_reason = "order cancelled"
+        shipment.save(update_fields=["state", "voided_at"])
+        timeline.note(
+            order,
+            "label_voided",
+            f"Label {shipment.tracking_number} voided: the order was cancelled",
+            actor=actor,
+        )
+    return len(shipments)
+
+
 def tracking_number_for(carrier: Carrier, sequence: int) -> str:
     """The carrier's number for `sequence` (module docstring), or ValidationFailed."""
     pattern = carrier.tracking_pattern.strip()

@@ -134,6 +134,7 @@ class CycleCount(models.Model):
         ALL = "all", "All SKUs at the node"
         FAMILY = "family", "One product family"
         REPEATED_ADJUSTMENTS = "repeated_adjustments", "SKUs with repeated adjustments"
+        SKUS = "skus", "Chosen SKUs (e.g. after a short pick)"
 
     class State(models.TextChoices):
         OPEN = "open", "Counting"

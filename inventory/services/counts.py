@@ -23,7 +23,7 @@ from inventory.services.adjustments import request_adjustment
 REPEATED_ADJUSTMENTS_DAYS = 90
 REPEATED_ADJUSTMENTS_MIN = 2
 # Count exactly the SKUs given (a short pick asks for its SKU to be counted at the node).
-SKUS_SCOPE = "skus"
+SKUS_SCOPE = CycleCount.Scope.SKUS
 
 
 def _skus_in_scope(location, scope: str, product_family: str, sku_ids=None):
@@ -71,7 +71,7 @@ def create_count(
     Scope `skus` counts exactly `sku_ids`; lot-tracked SKUs are left out, as in every
     scope, because a count line carries no lot."""
     require_permission(actor, "inventory.add_cyclecount", action="create cycle counts")
-    if scope not in [*CycleCount.Scope.values, SKUS_SCOPE]:
+    if scope not in CycleCount.Scope.values:
         raise ValidationFailed("Choose what to count.", field="scope", code="invalid_choice")
     if not location.active:
         raise ValidationFailed(

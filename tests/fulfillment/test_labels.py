@@ -434,3 +434,18 @@ def test_creating_a_label_takes_the_same_queries_for_one_line_or_many(
         create_label(package_id=small.pk, actor=packer)
     with django_assert_num_queries(LABEL_QUERIES):
         create_label(package_id=large.pk, actor=packer)
+
+
+def test_cancelling_an_order_voids_its_unshipped_labels(node, packer, cs_user):
+    from orders.services.flow import cancel_order
+
+    package = packed_order(node, packer)
+    shipment = create_label(package_id=package.pk, actor=packer)
+
+    cancel_order(order_id=package.order_id, actor=cs_user, reason="customer changed their mind")
+
+    shipment.refresh_from_db()
+    assert shipment.state == Shipment.State.VOIDED
+    assert shipment.history.first().history_change_reason == "order cancelled"
+    assert shipment.history.first().history_user == cs_user
+    assert OrderEvent.objects.filter(order=package.order, kind="label_voided").count() == 1
