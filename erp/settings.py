@@ -179,6 +179,7 @@ SPECTACULAR_SETTINGS = {
         "ReceivableStatusEnum": ["sellable", "inspection", "quarantine", "damaged"],
         "RmaStateEnum": "returns.models.RmaState",
         "RefundStateEnum": "returns.models.RefundState",
+        "OrderStateEnum": "orders.models.OrderState",
     },
 }
 
