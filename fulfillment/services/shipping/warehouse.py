@@ -11,7 +11,7 @@ from fulfillment.models import (
     Shipment,
 )
 from fulfillment.services.shipping.core import Portion, check_shippable, ship, write_rows
-from orders.models import Allocation, Order
+from orders.models import Allocation, Order, OrderState
 from orders.services.flow import lock_order
 
 
@@ -29,6 +29,8 @@ def confirm_shipment(*, shipment_id: int, actor) -> Shipment:
         .select_related("carrier", "service", "location", "package")
         .get(pk=shipment_id)
     )
+    if order.state == OrderState.CANCELLED:
+        check_shippable(order)  # says so: a cancelled order's labels were voided with it
     if shipment.state != Shipment.State.LABEL_CREATED:
         raise Conflict(
             f"Shipment {shipment.number} is already {shipment.get_state_display().lower()}.",
