@@ -3,7 +3,6 @@
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -17,27 +16,10 @@ from fulfillment.channel_formats import (
     shopify,
     woocommerce,
 )
+from tests.channel_samples import assert_same_shape, sample
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared/samples/outbound"
 EASTERN = timezone(timedelta(hours=-5))
 ALL_KINDS = ("shopify", "amazon", "ebay", "walmart", "woocommerce", "b2b", "manual")
-
-
-def sample(name: str) -> dict:
-    return json.loads((SAMPLES / name).read_text())
-
-
-def assert_same_shape(actual, expected, where="body"):
-    """Same keys at every level, same nesting, same JSON types (bool is not int)."""
-    assert type(actual) is type(expected), f"{where}: {type(actual).__name__}"
-    if isinstance(expected, dict):
-        assert set(actual) == set(expected), f"{where}: keys {sorted(actual)}"
-        for key, value in expected.items():
-            assert_same_shape(actual[key], value, f"{where}.{key}")
-    elif isinstance(expected, list):
-        assert actual, f"{where}: empty list"
-        for index, item in enumerate(actual):
-            assert_same_shape(item, expected[0], f"{where}[{index}]")
 
 
 def line(external_line_id, quantity, number=1, **fields) -> ShipmentNoticeLine:

@@ -5,7 +5,6 @@ import re
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -22,29 +21,12 @@ from returns.channel_formats import (
     shopify,
 )
 from returns.channel_formats.base import allocate
+from tests.channel_samples import assert_same_shape, sample
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared/samples/outbound"
 EASTERN = timezone(timedelta(hours=-5))
 POSTED = datetime(2026, 11, 21, 14, 29, 58, tzinfo=EASTERN)
 ALL_KINDS = ("shopify", "amazon", "ebay", "walmart", "woocommerce", "b2b", "manual")
 D = Decimal
-
-
-def sample(name: str) -> dict:
-    return json.loads((SAMPLES / name).read_text())
-
-
-def assert_same_shape(actual, expected, where="body"):
-    """Same keys at every level, same nesting, same JSON types (bool is not int)."""
-    assert type(actual) is type(expected), f"{where}: {type(actual).__name__}"
-    if isinstance(expected, dict):
-        assert set(actual) == set(expected), f"{where}: keys {sorted(actual)}"
-        for key, value in expected.items():
-            assert_same_shape(actual[key], value, f"{where}.{key}")
-    elif isinstance(expected, list):
-        assert actual, f"{where}: empty list"
-        for index, item in enumerate(actual):
-            assert_same_shape(item, expected[0], f"{where}[{index}]")
 
 
 def line(external_line_id, quantity, item, tax="0.00", number=1, **fields) -> RefundNoticeLine:
