@@ -112,6 +112,11 @@ CACHES = {
 
 AUTHENTICATION_BACKENDS = ["erp.auth_backends.CachedPermissionBackend"]
 PERMISSION_CACHE_SECONDS = int(os.environ.get("PERMISSION_CACHE_SECONDS", "10"))
+# Channel configuration read on every order (policy, eligible nodes, ring-fences).
+CHANNEL_CONFIG_CACHE_SECONDS = int(os.environ.get("CHANNEL_CONFIG_CACHE_SECONDS", "10"))
+# Hot-path statements (erp/fastsql.py) bind server-side and are prepared on PostgreSQL;
+# FASTSQL_CLIENT=1 binds them client-side (behind a transaction-mode connection pooler).
+FASTSQL_SERVER_BINDING = not env_bool("FASTSQL_CLIENT", False)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -148,7 +153,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "erp.api.authentication.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["erp.api.permissions.RoleModelPermissions"],

@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 
+from erp import fastsql
 from erp.models import Channel, ChannelListing, Location, Sku
 from erp.selectors import sku_list
 from inventory.models import (
@@ -93,21 +94,36 @@ def channel_pools(*, channel_id: int, sku_ids: list[int] | None = None) -> dict[
 
 
 class _Rules:
-    """Every allocation rule, loaded once, answering per (channel, sku)."""
+    """Every allocation rule that applies to `sku_ids` (or all), loaded in one query."""
 
     def __init__(self, sku_ids: list[int] | None):
         self.channel_wide: dict[int, RuleValues] = {}
         self.per_sku: dict[tuple[int, int], RuleValues] = {}
-        rules = AllocationRule.objects.all()
+        sql = (
+            "SELECT channel_id, sku_id, protected, buffer, cap, max_units, threshold "
+            f"FROM {AllocationRule._meta.db_table}"
+        )
+        params = list(sku_ids or [])
         if sku_ids is not None:
-            from django.db.models import Q
-
-            rules = rules.filter(Q(sku__isnull=True) | Q(sku_id__in=sku_ids))
-        for rule in rules:
-            if rule.sku_id is None:
-                self.channel_wide[rule.channel_id] = _rule_values(rule, "channel")
+            sql += " WHERE sku_id IS NULL" + (
+                f" OR sku_id IN ({', '.join(['%s'] * len(params))})" if params else ""
+            )
+        with fastsql.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        for channel_id, sku_id, protected, buffer, cap, max_units, threshold in rows:
+            values = RuleValues(
+                protected,
+                buffer,
+                Decimal(str(cap)),
+                max_units,
+                threshold,
+                "channel" if sku_id is None else "sku",
+            )
+            if sku_id is None:
+                self.channel_wide[channel_id] = values
             else:
-                self.per_sku[(rule.channel_id, rule.sku_id)] = _rule_values(rule, "sku")
+                self.per_sku[(channel_id, sku_id)] = values
         self.protected_skus_by_channel = defaultdict(set)
         for channel_id, sku_id in self.per_sku:
             self.protected_skus_by_channel[channel_id].add(sku_id)
@@ -149,11 +165,17 @@ def _reserved_by_channel(
 
 
 def compute_availability(
-    *, channel: Channel, sku_ids: list[int] | None = None
+    *,
+    channel: Channel,
+    sku_ids: list[int] | None = None,
+    pools: dict[int, int] | None = None,
+    sharing_channel_ids: list[int] | None = None,
 ) -> dict[int, Availability]:
     """Availability of `sku_ids` (default: every SKU the channel lists) on `channel`.
 
     Set-based: one pool query, one rules query, one reservations query, then arithmetic.
+    Routing passes the `pools` it summed from the balances it locked, and the channels
+    sharing a node with this one from its cached channel configuration.
     """
     if sku_ids is None:
         sku_ids_for_rules = None
@@ -164,17 +186,22 @@ def compute_availability(
         pools = channel_pools(channel_id=channel.pk)
     else:
         sku_ids_for_rules = targets = list(sku_ids)
-        pools = channel_pools(channel_id=channel.pk, sku_ids=targets)
+        if pools is None:
+            pools = channel_pools(channel_id=channel.pk, sku_ids=targets)
     rules = _Rules(sku_ids_for_rules)
-    # Channels sharing at least one node with this one (one query).
-    shared = Channel.eligible_locations.through.objects.filter(
-        location_id__in=Channel.eligible_locations.through.objects.filter(
-            channel_id=channel.pk
-        ).values("location_id")
-    ).values("channel_id")
-    active_channels = list(
-        Channel.objects.filter(active=True, pk__in=shared).values_list("pk", flat=True).distinct()
-    )
+    if sharing_channel_ids is None:
+        # Channels sharing at least one node with this one (one query).
+        shared = Channel.eligible_locations.through.objects.filter(
+            location_id__in=Channel.eligible_locations.through.objects.filter(
+                channel_id=channel.pk
+            ).values("location_id")
+        ).values("channel_id")
+        sharing_channel_ids = list(
+            Channel.objects.filter(active=True, pk__in=shared)
+            .values_list("pk", flat=True)
+            .distinct()
+        )
+    active_channels = sharing_channel_ids
     others = _protected_channels(rules, channel.pk, active_channels)
     used = _reserved_by_channel(others, sku_ids_for_rules)
     result = {}

@@ -212,7 +212,11 @@ class ChannelListing(TimestampedModel):
                 violation_error_message="This channel already has a listing with that channel SKU.",
             ),
         ]
-        indexes = [models.Index(fields=["sku", "channel"])]
+        indexes = [
+            models.Index(fields=["sku", "channel"]),
+            # Order ingestion maps lines without a seller SKU by the channel's item id.
+            models.Index(fields=["channel", "external_listing_id"], name="listing_item_id_idx"),
+        ]
 
     def __str__(self):
         return f"{self.channel.code}:{self.channel_sku}"

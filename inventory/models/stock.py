@@ -163,7 +163,8 @@ class Reservation(models.Model):
         RELEASED = "released", "Released"
         CONSUMED = "consumed", "Consumed"
 
-    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+")
+    # Indexed by (sku, channel, state).
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+", db_index=False)
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+")
     line_reference = models.CharField(max_length=128, help_text="The order line it is held for.")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.utils import timezone
 
+from erp import fastsql
 from erp.errors import ValidationFailed
 from erp.roles import require_permission
 from inventory import selectors
@@ -22,12 +23,20 @@ from inventory.services.ledger import announce_sellable_stock, mark_availability
 
 
 @dataclass
+class LockedBalance:
+    """A sellable balance row read under the routing lock (what reserve_many updates)."""
+
+    pk: int
+    reserved: int
+
+
+@dataclass
 class RoutingStock:
     """Under the lock: ATP per (sku, node) and what the channel may still reserve per SKU."""
 
     atp: dict[tuple[int, int], int] = field(default_factory=dict)
     reservable: dict[int, int] = field(default_factory=dict)
-    balances: dict[tuple[int, int], StockBalance] = field(default_factory=dict)
+    balances: dict[tuple[int, int], LockedBalance] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -38,29 +47,75 @@ class ReservationRequest:
     line_reference: str
 
 
-def lock_stock_for_routing(*, channel, sku_ids: list[int]) -> RoutingStock:
+def _lock_sql(count: int) -> str:
+    lock = " FOR UPDATE OF b" if connection.features.has_select_for_update_of else ""
+    return f"""
+        SELECT b.id, b.sku_id, b.location_id, b.on_hand, b.reserved, COALESCE(ss.quantity, 0)
+          FROM {StockBalance._meta.db_table} b
+          LEFT JOIN {SafetyStock._meta.db_table} ss
+            ON ss.sku_id = b.sku_id AND ss.location_id = b.location_id
+         WHERE b.status = %s AND b.sku_id IN ({fastsql.in_list(range(count))})
+         ORDER BY b.id{lock}
+    """
+
+
+def lock_stock_for_routing(
+    *,
+    channel,
+    sku_ids: list[int],
+    pool_location_ids=None,
+    sharing_channel_ids=None,
+    ring_fencing_channel_ids=None,
+) -> RoutingStock:
+    """Lock the sellable balances of `sku_ids` and read what routing may promise.
+
+    `pool_location_ids` (the channel's eligible active nodes), `sharing_channel_ids`
+    (active channels with a node in common) and `ring_fencing_channel_ids` (those of
+    them protecting stock with an allocation rule) come from the caller's cached channel
+    configuration; without them the pool and the rules are read with more queries. With
+    no ring-fencing channel the channel may reserve its whole pool and no rule is read.
+    """
     sku_ids = sorted(set(sku_ids))
     stock = RoutingStock()
     if not sku_ids:
         return stock
-    rows = list(
-        StockBalance.objects.select_for_update()
-        .filter(sku_id__in=sku_ids, status=StockStatus.SELLABLE)
-        .order_by("pk")
+    with fastsql.cursor() as cursor:
+        cursor.execute(_lock_sql(len(sku_ids)), [StockStatus.SELLABLE, *sku_ids])
+        rows = cursor.fetchall()
+    pools = None if pool_location_ids is None else dict.fromkeys(sku_ids, 0)
+    for pk, sku_id, location_id, on_hand, reserved, safety in rows:
+        key = (sku_id, location_id)
+        stock.balances[key] = LockedBalance(pk, reserved)
+        atp = max(0, on_hand - reserved - safety)
+        stock.atp[key] = atp
+        if pools is not None and location_id in pool_location_ids:
+            pools[sku_id] += atp
+    if pools is not None and ring_fencing_channel_ids is not None and not ring_fencing_channel_ids:
+        stock.reservable = pools
+        return stock
+    figures = selectors.compute_availability(
+        channel=channel, sku_ids=sku_ids, pools=pools, sharing_channel_ids=sharing_channel_ids
     )
-    safety = {
-        (s, loc): q
-        for s, loc, q in SafetyStock.objects.filter(sku_id__in=sku_ids).values_list(
-            "sku_id", "location_id", "quantity"
-        )
-    }
-    for row in rows:
-        key = (row.sku_id, row.location_id)
-        stock.balances[key] = row
-        stock.atp[key] = max(0, row.on_hand - row.reserved - safety.get(key, 0))
-    figures = selectors.compute_availability(channel=channel, sku_ids=sku_ids)
     stock.reservable = {sku_id: figure.reservable for sku_id, figure in figures.items()}
     return stock
+
+
+def write_reserved(reserved: dict[int, int]) -> None:
+    """Set `reserved` on balance rows the caller has locked: one UPDATE for all of them."""
+    if not reserved:
+        return
+    ids = sorted(reserved)
+    with fastsql.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {StockBalance._meta.db_table} SET reserved = CASE id "
+            + " ".join(["WHEN %s THEN %s"] * len(ids))
+            + f" END, updated_at = %s WHERE id IN ({fastsql.in_list(ids)})",
+            [
+                *(value for pk in ids for value in (pk, reserved[pk])),
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                *ids,
+            ],
+        )
 
 
 def reserve_many(
@@ -99,7 +154,7 @@ def reserve_many(
                 field="quantity",
                 code="protected_stock",
             )
-    reservations = Reservation.objects.bulk_create(
+    reservations = fastsql.insert(
         [
             Reservation(
                 sku_id=r.sku_id,
@@ -112,20 +167,15 @@ def reserve_many(
             for r in requests
         ]
     )
-    now = timezone.now()
-    updates = []
+    reserved = {}
     for key, quantity in per_node.items():
         balance = stock.balances[key]
         balance.reserved += quantity
         stock.atp[key] -= quantity
-        updates.append((balance.reserved, now, balance.pk))
+        reserved[balance.pk] = balance.reserved
     for sku_id, quantity in per_sku.items():
         stock.reservable[sku_id] -= quantity
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {StockBalance._meta.db_table} SET reserved = %s, updated_at = %s WHERE id = %s",
-            updates,
-        )
+    write_reserved(reserved)
     mark_availability_dirty(per_sku)
     return reservations
 
@@ -161,16 +211,12 @@ def release_many(*, reservation_ids: list[int], actor) -> int:
         Reservation.objects.filter(pk__in=[r.pk for r in active]).update(
             state=Reservation.State.RELEASED, closed_at=now
         )
-        updates = []
+        reserved = {}
         for key, quantity in per_node.items():
             balance = balances[key]
             balance.reserved -= quantity
-            updates.append((balance.reserved, now, balance.pk))
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"UPDATE {StockBalance._meta.db_table} SET reserved = %s, updated_at = %s WHERE id = %s",
-                updates,
-            )
+            reserved[balance.pk] = balance.reserved
+        write_reserved(reserved)
         mark_availability_dirty(sku_ids)
         announce_sellable_stock(sku_ids, actor=actor)
         return len(active)

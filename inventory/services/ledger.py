@@ -14,7 +14,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from erp import events
+from erp import events, fastsql
 from erp.errors import ValidationFailed
 from inventory.errors import InsufficientStock
 from inventory.models import (
@@ -170,9 +170,14 @@ def mark_availability_dirty(sku_ids) -> None:
     sku_ids = sorted(set(sku_ids))
     if not sku_ids:
         return
-    AvailabilityDirty.objects.bulk_create(
-        [AvailabilityDirty(sku_id=sku_id) for sku_id in sku_ids], ignore_conflicts=True
-    )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with fastsql.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {AvailabilityDirty._meta.db_table} (sku_id, marked_at) VALUES "
+            + ", ".join(["(%s, %s)"] * len(sku_ids))
+            + " ON CONFLICT DO NOTHING",
+            [value for sku_id in sku_ids for value in (sku_id, now)],
+        )
     from inventory.services.availability import schedule_availability_publication
 
     transaction.on_commit(schedule_availability_publication)

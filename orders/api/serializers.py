@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from erp.api.base import StrictFieldsMixin
-from orders.models import Allocation, Order, OrderHold, OrderLine
+from orders.models import Allocation, Order, OrderHold, OrderLine, OrderState
 
 
 class AllocationSerializer(serializers.ModelSerializer):
@@ -104,23 +104,20 @@ class OrderSerializer(serializers.ModelSerializer):
         ).data
 
 
-class OrderSummarySerializer(serializers.ModelSerializer):
-    channel = serializers.CharField(source="channel.code")
+class OrderSummarySerializer(serializers.Serializer):
+    """Declared fields (not a ModelSerializer): it answers every ingested order, and
+    building a ModelSerializer's fields from the model costs more than the answer."""
 
-    class Meta:
-        model = Order
-        fields = [
-            "id",
-            "channel",
-            "external_id",
-            "order_number",
-            "state",
-            "placed_at",
-            "ship_by",
-            "currency",
-            "total",
-            "payment_status",
-        ]
+    id = serializers.IntegerField(read_only=True)
+    channel = serializers.CharField(source="channel.code", read_only=True)
+    external_id = serializers.CharField(read_only=True)
+    order_number = serializers.CharField(read_only=True)
+    state = serializers.ChoiceField(choices=OrderState.choices, read_only=True)
+    placed_at = serializers.DateTimeField(read_only=True)
+    ship_by = serializers.DateTimeField(read_only=True, allow_null=True)
+    currency = serializers.CharField(read_only=True)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    payment_status = serializers.CharField(read_only=True)
 
 
 class IngestResultSerializer(serializers.Serializer):

@@ -23,6 +23,10 @@ from orders.services import flow
 from orders.services.ingestion import get_channel, ingest_order, record_ingestion_error
 
 MAX_BATCH = 500
+# One instance answers every ingestion: a serializer builds (deep-copies) its fields when
+# instantiated, which costs more than representing one order; to_representation is
+# stateless, so sharing the instance is safe.
+INGEST_RESULT = s.IngestResultSerializer()
 
 
 class RawBodyParser(BaseParser):
@@ -93,7 +97,7 @@ class OrderIngestView(IdempotentPostMixin, APIView):
             record_ingestion_error(channel_code=channel.code, raw_body=raw, error=error)
             raise
         code = status.HTTP_201_CREATED if result.outcome == "created" else status.HTTP_200_OK
-        return Response(s.IngestResultSerializer(result).data, status=code)
+        return Response(INGEST_RESULT.to_representation(result), status=code)
 
     def _batch(self, channel, payloads, request):
         if len(payloads) > MAX_BATCH:
@@ -104,7 +108,7 @@ class OrderIngestView(IdempotentPostMixin, APIView):
         for index, payload in enumerate(payloads):
             try:
                 result = ingest_order(channel=channel, payload=payload, actor=request.user)
-                results.append({"index": index, **s.IngestResultSerializer(result).data})
+                results.append({"index": index, **INGEST_RESULT.to_representation(result)})
             except ValidationFailed as error:
                 record_ingestion_error(
                     channel_code=channel.code,

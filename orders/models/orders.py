@@ -38,7 +38,10 @@ class OrderState(models.TextChoices):
 
 
 class Order(models.Model):
-    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="orders")
+    # Indexed by the (channel, external id) and (channel, placed) indexes below.
+    channel = models.ForeignKey(
+        Channel, on_delete=models.PROTECT, related_name="orders", db_index=False
+    )
     external_id = models.CharField(max_length=128)
     order_number = models.CharField(max_length=64, blank=True)
     state = models.CharField(max_length=24, choices=OrderState.choices, default=OrderState.RECEIVED)
@@ -122,7 +125,8 @@ class LineState(models.TextChoices):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    # Indexed by the (order, external line id) constraint.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", db_index=False)
     line_number = models.PositiveIntegerField()
     external_line_id = models.CharField(max_length=128)
     channel_sku = models.CharField(max_length=128, blank=True)
@@ -261,7 +265,10 @@ class RoutingDecision(models.Model):
 class Allocation(models.Model):
     """Which node fills how much of a line (the reservation lives in inventory)."""
 
-    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="allocations")
+    # Indexed by (line, active).
+    line = models.ForeignKey(
+        OrderLine, on_delete=models.CASCADE, related_name="allocations", db_index=False
+    )
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
     sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField()

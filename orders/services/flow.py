@@ -11,7 +11,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from erp import events
+from erp import events, fastsql
 from erp.errors import Conflict, NotFound, ValidationFailed
 from erp.roles import require_permission
 from erp.services import approvals
@@ -193,9 +193,15 @@ def _refresh_line_states(order: Order, *, lines=None, allocated=None) -> str:
         if line.state != state and line.sku_id:
             changes[state].append(line.pk)
             line.state = state
-    for state, line_ids in changes.items():
-        if line_ids:
-            OrderLine.objects.filter(pk__in=line_ids).update(state=state)
+    updates = [(state, line_ids) for state, line_ids in changes.items() if line_ids]
+    if updates:
+        with fastsql.cursor() as cursor:
+            for state, line_ids in updates:
+                cursor.execute(
+                    f"UPDATE {OrderLine._meta.db_table} SET state = %s "
+                    f"WHERE id IN ({fastsql.in_list(line_ids)})",
+                    [state, *line_ids],
+                )
     if complete:
         return S.ALLOCATED
     return S.PARTIALLY_ALLOCATED if anything else S.BACKORDERED

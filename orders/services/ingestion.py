@@ -10,17 +10,17 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import prefetch_related_objects
+from django.db import connection, transaction
 
-from erp.errors import NotFound, ValidationFailed
+from erp import fastsql
+from erp.errors import Conflict, NotFound, ValidationFailed
 from erp.models import Channel, ChannelListing, Sku
 from erp.roles import require_permission
 from orders.adapters import AdapterError, parse_order
 from orders.adapters.base import ChannelStatus, NormalizedOrder
 from orders.models import IngestionError, Order, OrderLine, OrderState
 from orders.models.orders import PayloadEncoder
-from orders.services import flow, timeline
+from orders.services import channel_config, flow, timeline
 
 RAW_BODY_LIMIT = 64 * 1024
 
@@ -68,7 +68,7 @@ def _normalize(channel: Channel, payload) -> NormalizedOrder:
 
 
 def get_channel(code: str) -> Channel:
-    channel = Channel.objects.filter(code=code, active=True).first()
+    channel = channel_config.active_channel(code)
     if channel is None:
         raise NotFound(f"No active channel {code}.", field="channel", code="unknown_channel")
     return channel
@@ -79,24 +79,21 @@ def ingest_order(*, channel: Channel, payload: dict, actor) -> IngestResult:
     require_permission(actor, "orders.add_order", action="ingest orders")
     normalized = _normalize(channel, payload)
     payload_hash = _hash(payload)
-    for _attempt in range(2):
-        try:
-            with transaction.atomic():
-                existing = (
-                    Order.objects.select_for_update(of=("self",))
-                    .filter(channel=channel, external_id=normalized.external_id)
-                    .first()
-                )
-                if existing is None:
-                    return IngestResult(
-                        _create(channel, normalized, payload, payload_hash, actor), "created"
-                    )
-                existing.channel = channel
-                return _update(existing, normalized, payload, payload_hash, actor)
-        except IntegrityError:
-            # A concurrent delivery of the same order created it first: take the update path.
-            continue
-    raise ValidationFailed("The order was being written concurrently; retry.", code="conflict")
+    with transaction.atomic():
+        # INSERT … ON CONFLICT DO NOTHING: a concurrent delivery of the same order waits
+        # for the first one's commit and then finds the row, so it takes the update path.
+        created = _create(channel, normalized, payload, payload_hash, actor)
+        if created is not None:
+            return IngestResult(created, "created")
+        existing = (
+            Order.objects.select_for_update(of=("self",))
+            .filter(channel=channel, external_id=normalized.external_id)
+            .first()
+        )
+        if existing is None:  # the other delivery rolled back after all: deliver again
+            raise Conflict("The order was being written concurrently; retry.", code="conflict")
+        existing.channel = channel
+        return _update(existing, normalized, payload, payload_hash, actor)
 
 
 def _order_fields(normalized: NormalizedOrder) -> dict:
@@ -137,26 +134,23 @@ def _order_fields(normalized: NormalizedOrder) -> dict:
     return fields
 
 
+_SKU_FIELDS = [f for f in Sku._meta.concrete_fields]
+
+
 def _map_skus(channel: Channel, normalized: NormalizedOrder) -> dict[tuple[str, str], Sku | None]:
-    """(channel_sku, item id) → our SKU, through the channel's listings, in one query."""
-    skus = {line.channel_sku for line in normalized.lines if line.channel_sku}
-    items = {line.external_item_id for line in normalized.lines if line.external_item_id}
-    listings = list(
-        (
-            ChannelListing.objects.filter(channel=channel, active=True, sku__active=True).filter(
-                channel_sku__in=skus
-            )
-            | ChannelListing.objects.filter(
-                channel=channel, active=True, sku__active=True, external_listing_id__in=items
-            )
-        ).select_related("sku")
+    """(channel_sku, item id) → our SKU, through the channel's active listings: one
+    query by seller SKU (the unique index), a second by item id only for lines it left
+    unmapped. Each SKU comes with its substitutes (routing locks their stock too)."""
+    skus = sorted({line.channel_sku for line in normalized.lines if line.channel_sku})
+    by_sku = _listings(channel, "channel_sku", skus) if skus else {}
+    items = sorted(
+        {
+            line.external_item_id
+            for line in normalized.lines
+            if line.external_item_id and line.channel_sku not in by_sku
+        }
     )
-    by_sku = {listing.channel_sku: listing.sku for listing in listings}
-    by_item = {
-        listing.external_listing_id: listing.sku
-        for listing in listings
-        if listing.external_listing_id
-    }
+    by_item = _listings(channel, "external_listing_id", items) if items else {}
     return {
         (line.channel_sku, line.external_item_id): by_sku.get(line.channel_sku)
         or by_item.get(line.external_item_id)
@@ -164,7 +158,36 @@ def _map_skus(channel: Channel, normalized: NormalizedOrder) -> dict[tuple[str, 
     }
 
 
-def _create(channel, normalized, payload, payload_hash, actor) -> Order:
+_SKU_FIELDS = list(Sku._meta.concrete_fields)
+
+
+def _listings(channel: Channel, column: str, values: list[str]) -> dict[str, Sku]:
+    columns = ", ".join(f"s.{connection.ops.quote_name(f.column)}" for f in _SKU_FIELDS)
+    sql = f"""
+        SELECT l.{column}, sub.to_sku_id, {columns}
+          FROM {ChannelListing._meta.db_table} l
+          JOIN {Sku._meta.db_table} s ON s.id = l.sku_id AND s.active
+          LEFT JOIN {Sku.substitutes.through._meta.db_table} sub ON sub.from_sku_id = s.id
+         WHERE l.channel_id = %s AND l.active AND l.{column} IN ({fastsql.in_list(values)})
+    """
+    with fastsql.cursor() as cursor:
+        cursor.execute(sql, [channel.pk, *values])
+        rows = cursor.fetchall()
+    found, mapping = {}, {}
+    for key, substitute_id, *values in rows:
+        sku = found.get(values[0])
+        if sku is None:
+            sku = found[values[0]] = Sku.from_db(
+                connection.alias, [f.attname for f in _SKU_FIELDS], values
+            )
+            sku.substitute_ids = []
+        if substitute_id and substitute_id not in sku.substitute_ids:
+            sku.substitute_ids.append(substitute_id)
+        mapping[key] = sku
+    return mapping
+
+
+def _create(channel, normalized, payload, payload_hash, actor) -> Order | None:
     order = Order(
         channel=channel,
         external_id=normalized.external_id,
@@ -174,42 +197,47 @@ def _create(channel, normalized, payload, payload_hash, actor) -> Order:
     )
     # The audit record of a new order is its raw payload and its timeline: history rows
     # start with the first change made after ingestion (an edit, a channel update).
+    if not fastsql.insert([order], on_conflict_do_nothing=True):
+        return None  # delivered before: the caller takes the update path
     order.skip_history_when_saving = True
     try:
-        order.save()
-        mapping = _map_skus(channel, normalized)
-        lines = OrderLine.objects.bulk_create(
-            [
-                OrderLine(
-                    order=order,
-                    line_number=index,
-                    external_line_id=line.external_line_id,
-                    channel_sku=line.channel_sku,
-                    external_item_id=line.external_item_id,
-                    title=line.title[:255],
-                    sku=mapping[(line.channel_sku, line.external_item_id)],
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    tax=line.tax,
-                    discount=line.discount,
-                )
-                for index, line in enumerate(normalized.lines, start=1)
-            ]
-        )
-        timeline.note(order, "received", f"Received from {channel.code}", actor=actor)
-        if normalized.channel_status == ChannelStatus.CANCELLED:
-            timeline.set_state(
-                order, OrderState.CANCELLED, actor=actor, message="cancelled on the channel"
-            )
-            return order
-        if connection.features.can_return_rows_from_bulk_insert:
-            prefetch_related_objects([line.sku for line in lines if line.sku], "substitutes")
-        else:
-            lines = None  # no primary keys from the insert: evaluation reads the lines
-        flow.evaluate_order(order=order, actor=actor, new=True, lines=lines)
-        return order
+        # Writes whose answer nothing waits for (allocations, the routing decision, line and
+        # order states, the timeline) are pipelined and answered together before COMMIT.
+        with fastsql.pipeline(), timeline.batched_events(order):
+            return _route_new(order, channel, normalized, actor)
     finally:
         del order.skip_history_when_saving
+
+
+def _route_new(order, channel, normalized, actor) -> Order:
+    """Write the new order's lines (mapped to our SKUs), then validate, route, reserve."""
+    mapping = _map_skus(channel, normalized)
+    lines = fastsql.insert(
+        [
+            OrderLine(
+                order=order,
+                line_number=index,
+                external_line_id=line.external_line_id,
+                channel_sku=line.channel_sku,
+                external_item_id=line.external_item_id,
+                title=line.title[:255],
+                sku=mapping[(line.channel_sku, line.external_item_id)],
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                tax=line.tax,
+                discount=line.discount,
+            )
+            for index, line in enumerate(normalized.lines, start=1)
+        ]
+    )
+    timeline.note(order, "received", f"Received from {channel.code}", actor=actor)
+    if normalized.channel_status == ChannelStatus.CANCELLED:
+        timeline.set_state(
+            order, OrderState.CANCELLED, actor=actor, message="cancelled on the channel"
+        )
+        return order
+    flow.evaluate_order(order=order, actor=actor, new=True, lines=lines)
+    return order
 
 
 def _update(order: Order, normalized, payload, payload_hash, actor) -> IngestResult:

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 
+from erp import fastsql
 from erp.models import Location, Sku
 from inventory.services.batch_reservations import (
     ReservationRequest,
@@ -31,6 +32,7 @@ from orders.models import (
     ShippingZone,
     SubstitutionRule,
 )
+from orders.services.channel_config import config_for
 from orders.services.validation import policy_for
 
 MAX_TRANSIT_DAYS = {"same_day": 0, "next_day": 1, "expedited": 2, "standard": 5, "economy": 8}
@@ -103,9 +105,7 @@ def _rate_table():
 
 
 def _candidates(order, lines, needs, stock, sku_remaining) -> list[Candidate]:
-    nodes = list(
-        order.channel.eligible_locations.filter(active=True, can_ship=True).exclude(kind="dropship")
-    )
+    nodes = config_for(order.channel).routing_nodes
     zones, rate_table = _rate_table()
     zone = destination_zone(order, zones.get(order.ship_country, []))
     rates = rate_table.get(zone, {})
@@ -248,6 +248,7 @@ def _plan_substitutions(plan, order, lines, remaining, stock) -> None:
     families = set(
         SubstitutionRule.objects.filter(allowed=True).values_list("product_family", flat=True)
     )
+    nodes = {node.pk for node in config_for(order.channel).routing_nodes}
     for line in lines:
         if line.sku.product_family not in families:
             continue
@@ -256,9 +257,7 @@ def _plan_substitutions(plan, order, lines, remaining, stock) -> None:
                 (
                     loc
                     for (sku_id, loc), atp in stock.atp.items()
-                    if sku_id == substitute.pk
-                    and atp >= remaining[line.pk]
-                    and order.channel.eligible_locations.filter(pk=loc).exists()
+                    if sku_id == substitute.pk and atp >= remaining[line.pk] and loc in nodes
                 ),
                 None,
             )
@@ -270,6 +269,12 @@ def _plan_substitutions(plan, order, lines, remaining, stock) -> None:
                 )
                 remaining[line.pk] = 0
                 break
+
+
+def _substitute_ids(sku: Sku) -> list[int]:
+    """Ingestion reads them with the SKU mapping; other callers prefetch or query."""
+    ids = getattr(sku, "substitute_ids", None)
+    return ids if ids is not None else [substitute.pk for substitute in sku.substitutes.all()]
 
 
 def route_order(
@@ -297,9 +302,16 @@ def route_order(
     if not routable:
         return None
     sku_ids = {line.sku_id for line in routable} | {
-        sub.pk for line in routable for sub in line.sku.substitutes.all()
+        substitute for line in routable for substitute in _substitute_ids(line.sku)
     }
-    stock = lock_stock_for_routing(channel=order.channel, sku_ids=list(sku_ids))
+    config = config_for(order.channel)
+    stock = lock_stock_for_routing(
+        channel=order.channel,
+        sku_ids=list(sku_ids),
+        pool_location_ids=config.pool_location_ids,
+        sharing_channel_ids=config.sharing_channel_ids,
+        ring_fencing_channel_ids=config.ring_fencing_channel_ids,
+    )
     plan, candidates = plan_routing(
         order, routable, needs, stock, allow_costly_split=allow_costly_split
     )
@@ -307,7 +319,7 @@ def route_order(
         _apply(order, plan, stock, actor)
         for line, _node, quantity, _dropship in plan.picks:
             allocated[line.pk] += quantity
-    decision = RoutingDecision.objects.create(
+    decision = RoutingDecision(
         order=order,
         plan="split_pending_approval" if plan.needs_split_approval else plan.kind,
         candidates=[c.as_json() for c in candidates],
@@ -325,6 +337,7 @@ def route_order(
         actor=actor,
         extra_cost=plan.split_extra_cost,
     )
+    fastsql.insert([decision], returning=False)
     decision.allocated = dict(allocated)
     return decision
 
@@ -342,8 +355,9 @@ def _apply(order, plan: Plan, stock, actor) -> None:
     reservations = iter(
         reserve_many(channel=order.channel, requests=requests, stock=stock, actor=actor)
     )
-    Allocation.objects.bulk_create(
-        [
+    fastsql.insert(
+        returning=False,
+        objs=[
             Allocation(
                 line=line,
                 location_id=node,
@@ -353,5 +367,5 @@ def _apply(order, plan: Plan, stock, actor) -> None:
                 reservation_id=None if dropship else next(reservations).pk,
             )
             for line, node, qty, dropship in plan.picks
-        ]
+        ],
     )

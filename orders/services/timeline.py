@@ -1,7 +1,10 @@
 """Order state changes: one function, an explicit transition table, a timeline row each."""
 
+from contextlib import contextmanager
+
 from django.utils import timezone
 
+from erp import fastsql
 from erp.errors import Conflict
 from orders.models import Order, OrderEvent, OrderState
 
@@ -78,9 +81,12 @@ def advance(order: Order, steps: list[tuple[str, str]], *, actor) -> None:
         )
     if not events:
         return
-    order._history_user = actor
-    order.save(update_fields=sorted(fields))
-    OrderEvent.objects.bulk_create(events)
+    if getattr(order, "skip_history_when_saving", False):
+        fastsql.update(order, sorted(fields))  # a new order: no history row, no signal
+    else:
+        order._history_user = actor
+        order.save(update_fields=sorted(fields))
+    _write(order, events)
 
 
 def set_state(order: Order, to_state: str, *, actor, message: str = "") -> None:
@@ -89,11 +95,36 @@ def set_state(order: Order, to_state: str, *, actor, message: str = "") -> None:
 
 
 def note(order: Order, kind: str, message: str, *, actor) -> None:
-    OrderEvent.objects.create(
-        order=order,
-        kind=kind,
-        from_state=order.state,
-        to_state=order.state,
-        message=message[:500],
-        actor=actor,
+    _write(
+        order,
+        [
+            OrderEvent(
+                order=order,
+                kind=kind,
+                from_state=order.state,
+                to_state=order.state,
+                message=message[:500],
+                actor=actor,
+            )
+        ],
     )
+
+
+def _write(order: Order, events: list[OrderEvent]) -> None:
+    buffer = getattr(order, "_event_buffer", None)
+    if buffer is None:
+        fastsql.insert(events, returning=False)
+    else:
+        buffer.extend(events)
+
+
+@contextmanager
+def batched_events(order: Order):
+    """Keep the timeline rows written for `order` inside the block and insert them at its
+    end with one statement (ingestion writes received → ready → allocated → released)."""
+    order._event_buffer = []
+    try:
+        yield
+        fastsql.insert(order._event_buffer, returning=False)
+    finally:
+        del order._event_buffer

@@ -51,13 +51,9 @@ def _address_validator():
 
 
 def policy_for(channel) -> ChannelOrderPolicy:
-    policy = getattr(channel, "_order_policy_cache", None)
-    if policy is None:
-        policy = ChannelOrderPolicy.objects.filter(channel=channel).first() or ChannelOrderPolicy(
-            channel=channel
-        )
-        channel._order_policy_cache = policy
-    return policy
+    from orders.services.channel_config import config_for
+
+    return config_for(channel).policy
 
 
 def find_problems(order: Order, lines: list[OrderLine]) -> list[tuple[str, str]]:
