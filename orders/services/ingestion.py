@@ -82,7 +82,11 @@ def ingest_order(*, channel: Channel, payload: dict, actor) -> IngestResult:
     with transaction.atomic():
         # INSERT … ON CONFLICT DO NOTHING: a concurrent delivery of the same order waits
         # for the first one's commit and then finds the row, so it takes the update path.
-        created = _create(channel, normalized, payload, payload_hash, actor)
+        # Pipelined: BEGIN travels with the INSERT, and the writes whose answer nothing
+        # waits for (allocations, the routing decision, line and order states, the
+        # timeline) are answered together before COMMIT.
+        with fastsql.pipeline():
+            created = _create(channel, normalized, payload, payload_hash, actor)
         if created is not None:
             return IngestResult(created, "created")
         existing = (
@@ -201,9 +205,7 @@ def _create(channel, normalized, payload, payload_hash, actor) -> Order | None:
         return None  # delivered before: the caller takes the update path
     order.skip_history_when_saving = True
     try:
-        # Writes whose answer nothing waits for (allocations, the routing decision, line and
-        # order states, the timeline) are pipelined and answered together before COMMIT.
-        with fastsql.pipeline(), timeline.batched_events(order):
+        with timeline.batched_events(order):
             return _route_new(order, channel, normalized, actor)
     finally:
         del order.skip_history_when_saving
