@@ -58,10 +58,6 @@ class Availability:
     rule: RuleValues
 
 
-def _rule_values(rule: AllocationRule, source: str) -> RuleValues:
-    return RuleValues(rule.protected, rule.buffer, rule.cap, rule.max_units, rule.threshold, source)
-
-
 def _pool_sql(sku_filter: str) -> str:
     # Portable SQL (PostgreSQL and SQLite): CASE instead of GREATEST.
     return f"""
