@@ -1,13 +1,14 @@
-"""The channels' real payloads (../shared/samples) and a check that a body has their shape."""
+"""The channels' real payloads (tests/fixtures/channels, one file per format) and a check that
+a body has their shape. The repository carries every fixture it tests with."""
 
 import json
 from pathlib import Path
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared/samples"
+CHANNEL_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "channels"
 
 
 def sample(name: str, folder: str = "outbound") -> dict:
-    return json.loads((SAMPLES / folder / name).read_text())
+    return json.loads((CHANNEL_FIXTURES / folder / name).read_text())
 
 
 def assert_same_shape(actual, expected, where="body"):

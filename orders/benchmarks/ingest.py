@@ -14,7 +14,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
@@ -40,7 +39,8 @@ from orders.models import (
 ORDERS = 2000
 WARM_UP = 1000
 CONCURRENCY = 8
-SAMPLE = Path(settings.BASE_DIR).parent / "shared" / "samples" / "orders" / "shopify_order.json"
+# A Shopify orders/create payload in the channel's real shape, carried with the benchmark.
+SAMPLE = Path(__file__).resolve().parent / "payloads" / "shopify_order.json"
 
 
 def _sample() -> dict:

@@ -3,14 +3,14 @@
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from orders.adapters.amazon import parse_order
 from orders.adapters.base import AdapterError, ChannelStatus, PaymentStatus, ServiceLevel
+from tests.channel_samples import CHANNEL_FIXTURES
 
-SAMPLE = Path(__file__).resolve().parents[3] / "shared/samples/orders/amazon_order.json"
+SAMPLE = CHANNEL_FIXTURES / "orders/amazon_order.json"
 PRICE_FIELDS = ("ItemPrice", "ItemTax", "ShippingPrice", "ShippingTax", "PromotionDiscount")
 
 

@@ -3,14 +3,14 @@
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from orders.adapters.base import AdapterError, ChannelStatus, PaymentStatus, ServiceLevel
 from orders.adapters.ebay import parse_order
+from tests.channel_samples import CHANNEL_FIXTURES
 
-SAMPLE = Path(__file__).resolve().parents[3] / "shared/samples/orders/ebay_order.json"
+SAMPLE = CHANNEL_FIXTURES / "orders/ebay_order.json"
 
 
 @pytest.fixture

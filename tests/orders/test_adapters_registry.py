@@ -1,15 +1,15 @@
 """The adapter registry: one adapter per channel kind, each refusing other channels' orders."""
 
 import json
-from pathlib import Path
 
 import pytest
 
 from erp.models import Channel
 from orders.adapters import ADAPTERS, parse_order
 from orders.adapters.base import AdapterError, NormalizedOrder
+from tests.channel_samples import CHANNEL_FIXTURES
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared/samples/orders"
+SAMPLES = CHANNEL_FIXTURES / "orders"
 CHANNEL_SAMPLES = ("shopify", "amazon", "ebay", "walmart", "woocommerce")
 
 

@@ -1,16 +1,15 @@
 import copy
 import json
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from orders.models import IngestionError, Order
+from tests.channel_samples import CHANNEL_FIXTURES
 from tests.factories import ChannelFactory, ChannelListingFactory, SkuFactory
 
 pytestmark = pytest.mark.django_db
 
-SAMPLES = Path(settings.BASE_DIR).parent / "shared" / "samples" / "orders"
+SAMPLES = CHANNEL_FIXTURES / "orders"
 
 
 def sample(name: str) -> dict:
