@@ -1,13 +1,13 @@
 """Inventory reads shared by the API, the back office and the services.
 
-Availability (DOMAIN.md): ATP(s,l) = sellable on_hand − reserved − safety stock, floored
-at 0. A channel's pool P is Σ ATP over its eligible nodes. With channel rules (a SKU rule
+Availability (DOMAIN.md): ATP(s,l) = sellable on_hand − reserved − safety stock − a
+store's shelf floor, floored at 0, and 0 at nodes that do not ship (`ATP_SQL`). A channel's pool P is Σ ATP over its eligible nodes. With channel rules (a SKU rule
 overrides the channel-wide one): E = P − Σ_{d≠c} R_d − B_c, and
 ATS = 0 if E < T_c else max(0, min(E, floor(K_c·P), M_c)). An order from c may reserve up
 to P − Σ_{d≠c} R_d. R_d counts only the part of d's protection that d's own active
-reservations have not already used, so a channel's own orders draw its ring-fence down,
-and only channels that sell from at least one of c's nodes count: a ring-fence is on
-shared stock, not on stock the other channel could never ship.
+reservations have not already used (a channel's own orders draw its ring-fence down), and
+at most the ATP of the nodes d and c both sell from: a ring-fence is on shared stock,
+never on units at nodes d could not ship from.
 """
 
 import math
@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 
 from erp import fastsql
 from erp.models import Channel, ChannelListing, Location, Sku
@@ -26,6 +27,7 @@ from inventory.models import (
     AllocationRule,
     ChannelAvailability,
     LotBalance,
+    MovementKind,
     Reservation,
     SafetyStock,
     StockBalance,
@@ -58,35 +60,87 @@ class Availability:
     rule: RuleValues
 
 
-def _pool_sql(sku_filter: str) -> str:
-    # Portable SQL (PostgreSQL and SQLite): CASE instead of GREATEST.
-    return f"""
-        SELECT b.sku_id,
-               SUM(CASE WHEN b.on_hand - b.reserved - COALESCE(ss.quantity, 0) > 0
-                        THEN b.on_hand - b.reserved - COALESCE(ss.quantity, 0) ELSE 0 END)
-          FROM inventory_stockbalance b
-          JOIN erp_channel_eligible_locations el
-            ON el.location_id = b.location_id AND el.channel_id = %s
-          JOIN erp_location loc ON loc.id = b.location_id AND loc.active
-          LEFT JOIN inventory_safetystock ss
-            ON ss.sku_id = b.sku_id AND ss.location_id = b.location_id
-         WHERE b.status = 'sellable' {sku_filter}
-         GROUP BY b.sku_id
-    """
+# The one definition of available-to-promise at a node (DOMAIN.md): sellable on hand −
+# reserved − safety stock − a store's shelf floor, floored at 0; an inactive node, or one
+# that does not ship, promises nothing. Every reader — the channel feed, routing under its
+# lock, the reserve API, the screens — takes ATP from this expression over `ATP_FROM`
+# (balance `b`, node `loc`, safety stock `ss`). Portable SQL: CASE instead of GREATEST.
+_FREE_SQL = "b.on_hand - b.reserved - COALESCE(ss.quantity, 0) - loc.shelf_floor"
+ATP_SQL = f"CASE WHEN loc.active AND loc.can_ship AND {_FREE_SQL} > 0 THEN {_FREE_SQL} ELSE 0 END"
+ATP_FROM = f"""
+      FROM {StockBalance._meta.db_table} b
+      JOIN {Location._meta.db_table} loc ON loc.id = b.location_id
+      LEFT JOIN {SafetyStock._meta.db_table} ss
+        ON ss.sku_id = b.sku_id AND ss.location_id = b.location_id
+"""
+
+
+def node_atp(*, sku_ids: list[int], location_ids=None) -> dict[tuple[int, int], int]:
+    """ATP per (sku, node) for `sku_ids` (at `location_ids`, default every node): one query.
+    Nodes without a sellable balance are absent (they promise 0)."""
+    sku_ids = sorted(set(sku_ids))
+    if not sku_ids:
+        return {}
+    sql = (
+        f"SELECT b.sku_id, b.location_id, {ATP_SQL} {ATP_FROM}"
+        f" WHERE b.status = %s AND b.sku_id IN ({fastsql.in_list(sku_ids)})"
+    )
+    params: list = [StockStatus.SELLABLE, *sku_ids]
+    if location_ids is not None:
+        location_ids = sorted(set(location_ids))
+        if not location_ids:
+            return {}
+        sql += f" AND b.location_id IN ({fastsql.in_list(location_ids)})"
+        params += location_ids
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {(sku_id, location_id): int(atp) for sku_id, location_id, atp in cursor.fetchall()}
+
+
+def pools_over(
+    *, location_ids=None, channel_id: int | None = None, sku_ids: list[int] | None = None
+) -> dict[int, int]:
+    """Σ ATP per SKU over the nodes `location_ids` — or the nodes `channel_id` may sell
+    from — for `sku_ids` (or every SKU): one aggregate query. A channel's pool P is this
+    over its eligible nodes."""
+    if sku_ids is not None and not sku_ids:
+        return {}
+    if channel_id is not None:
+        through = Channel.eligible_locations.through._meta.db_table
+        nodes_sql, params = f"SELECT location_id FROM {through} WHERE channel_id = %s", [channel_id]
+    else:
+        location_ids = sorted(set(location_ids))
+        if not location_ids:
+            return {}
+        nodes_sql, params = fastsql.in_list(location_ids), location_ids
+    sql = (
+        f"SELECT b.sku_id, SUM({ATP_SQL}) {ATP_FROM}"
+        f" WHERE b.status = %s AND b.location_id IN ({nodes_sql})"
+    )
+    params = [StockStatus.SELLABLE, *params]
+    if sku_ids is not None:
+        sku_ids = sorted(set(sku_ids))
+        sql += f" AND b.sku_id IN ({fastsql.in_list(sku_ids)})"
+        params += sku_ids
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " GROUP BY b.sku_id", params)
+        return {sku_id: int(pool or 0) for sku_id, pool in cursor.fetchall()}
+
+
+def eligible_location_ids(channel_ids) -> dict[int, frozenset[int]]:
+    """The nodes each channel may sell from: one query."""
+    through = Channel.eligible_locations.through
+    nodes = defaultdict(set)
+    for channel_id, location_id in through.objects.filter(
+        channel_id__in=list(channel_ids)
+    ).values_list("channel_id", "location_id"):
+        nodes[channel_id].add(location_id)
+    return {channel_id: frozenset(nodes.get(channel_id, ())) for channel_id in channel_ids}
 
 
 def channel_pools(*, channel_id: int, sku_ids: list[int] | None = None) -> dict[int, int]:
     """P(s, c) for the given SKUs (or every SKU with sellable stock) in one query."""
-    params: list = [channel_id]
-    sku_filter = ""
-    if sku_ids is not None:
-        if not sku_ids:
-            return {}
-        sku_filter = f"AND b.sku_id IN ({', '.join(['%s'] * len(sku_ids))})"
-        params += list(sku_ids)
-    with connection.cursor() as cursor:
-        cursor.execute(_pool_sql(sku_filter), params)
-        return {sku_id: int(pool or 0) for sku_id, pool in cursor.fetchall()}
+    return pools_over(channel_id=channel_id, sku_ids=sku_ids)
 
 
 class _Rules:
@@ -131,8 +185,8 @@ class _Rules:
 
 
 def _protected_channels(rules: _Rules, channel_id: int, active_channels: list[int]) -> list[int]:
-    """Other channels whose protection binds this one: they have a protected quantity and
-    sell from at least one of this channel's nodes (a ring-fence is on shared stock)."""
+    """Other channels whose protection may bind this one: they sell from at least one of
+    this channel's nodes and protect units with an allocation rule."""
     return [
         other
         for other in active_channels
@@ -149,8 +203,6 @@ def _reserved_by_channel(
 ) -> dict[tuple[int, int], int]:
     if not channel_ids:
         return {}
-    from django.db.models import Sum
-
     rows = Reservation.objects.filter(state=Reservation.State.ACTIVE, channel_id__in=channel_ids)
     if sku_ids is not None:
         rows = rows.filter(sku_id__in=sku_ids)
@@ -160,29 +212,56 @@ def _reserved_by_channel(
     }
 
 
+def _sum_by_sku(atp: dict[tuple[int, int], int], location_ids) -> dict[int, int]:
+    pools = defaultdict(int)
+    for (sku_id, location_id), units in atp.items():
+        if location_id in location_ids:
+            pools[sku_id] += units
+    return pools
+
+
+def _shared_pools(*, channel, others, sku_ids, atp, pool_location_ids) -> dict[int, dict]:
+    """Per protecting channel d: Σ ATP per SKU over the nodes both d and this channel sell
+    from. d's ring-fence can only hold back units d could itself ship."""
+    nodes = eligible_location_ids([channel.pk, *others])
+    mine = pool_location_ids if pool_location_ids is not None else nodes[channel.pk]
+    shared = {}
+    for other in others:
+        common = nodes[other] & mine
+        if atp is not None:
+            shared[other] = _sum_by_sku(atp, common)
+        else:
+            shared[other] = pools_over(location_ids=common, sku_ids=sku_ids) if common else {}
+    return shared
+
+
 def compute_availability(
     *,
     channel: Channel,
     sku_ids: list[int] | None = None,
-    pools: dict[int, int] | None = None,
+    atp: dict[tuple[int, int], int] | None = None,
+    pool_location_ids=None,
     sharing_channel_ids: list[int] | None = None,
 ) -> dict[int, Availability]:
-    """Availability of `sku_ids` (default: every SKU the channel lists) on `channel`.
+    """Availability of `sku_ids` (default: every SKU the channel lists) on `channel`: the
+    one home of the channel ATS and *reservable* figures (module docstring).
 
-    Set-based: one pool query, one rules query, one reservations query, then arithmetic.
-    Routing passes the `pools` it summed from the balances it locked, and the channels
-    sharing a node with this one from its cached channel configuration.
+    Set-based: one pool query, one rules query, one reservations query (and, when other
+    channels ring-fence stock, one query for their nodes), then arithmetic. Routing passes
+    the per-node `atp` it read under its lock with the channel's `pool_location_ids` and
+    `sharing_channel_ids` from its cached configuration, so nothing is read twice.
     """
     if sku_ids is None:
         sku_ids_for_rules = None
-        listed = list(
+        targets = list(
             channel.listings.filter(active=True).values_list("sku_id", flat=True).distinct()
         )
-        targets = listed
         pools = channel_pools(channel_id=channel.pk)
     else:
         sku_ids_for_rules = targets = list(sku_ids)
-        if pools is None:
+        if atp is not None and pool_location_ids is not None:
+            pools = _sum_by_sku(atp, pool_location_ids)
+        else:
             pools = channel_pools(channel_id=channel.pk, sku_ids=targets)
     rules = _Rules(sku_ids_for_rules)
     if sharing_channel_ids is None:
@@ -197,15 +276,31 @@ def compute_availability(
             .values_list("pk", flat=True)
             .distinct()
         )
-    active_channels = sharing_channel_ids
-    others = _protected_channels(rules, channel.pk, active_channels)
+    others = _protected_channels(rules, channel.pk, sharing_channel_ids)
+    shared_pools = (
+        _shared_pools(
+            channel=channel,
+            others=others,
+            sku_ids=sku_ids_for_rules,
+            atp=atp,
+            pool_location_ids=pool_location_ids,
+        )
+        if others
+        else {}
+    )
     used = _reserved_by_channel(others, sku_ids_for_rules)
     result = {}
     for sku_id in targets:
         pool = pools.get(sku_id, 0)
-        protected = sum(
-            max(0, rules.get(other, sku_id).protected - used.get((other, sku_id), 0))
-            for other in others
+        protected = min(
+            pool,
+            sum(
+                min(
+                    max(0, rules.get(other, sku_id).protected - used.get((other, sku_id), 0)),
+                    shared_pools[other].get(sku_id, 0),
+                )
+                for other in others
+            ),
         )
         rule = rules.get(channel.pk, sku_id)
         reservable = max(0, pool - protected)
@@ -222,25 +317,23 @@ def compute_availability(
 
 
 def available_to_promise(*, sku_id: int, location_id: int) -> int:
-    """ATP at one node: sellable on hand − reserved − safety stock, floored at 0."""
-    from inventory.models import SafetyStock
-
-    balance = StockBalance.objects.filter(
-        sku_id=sku_id, location_id=location_id, status=StockStatus.SELLABLE
-    ).first()
-    if balance is None:
-        return 0
-    safety = (
-        SafetyStock.objects.filter(sku_id=sku_id, location_id=location_id)
-        .values_list("quantity", flat=True)
-        .first()
-        or 0
-    )
-    return max(0, balance.on_hand - balance.reserved - safety)
+    """ATP at one node (the single-row form of `node_atp`)."""
+    return node_atp(sku_ids=[sku_id], location_ids=[location_id]).get((sku_id, location_id), 0)
 
 
 def balances(*, sku_id=None, location_id=None, status=None) -> QuerySet[StockBalance]:
-    queryset = StockBalance.objects.select_related("sku", "location")
+    """Balances with `available`: the row's ATP (`ATP_SQL`) for sellable rows, 0 otherwise."""
+    table = StockBalance._meta.db_table
+    queryset = StockBalance.objects.select_related("sku", "location").annotate(
+        available=Coalesce(
+            RawSQL(
+                f"SELECT {ATP_SQL} {ATP_FROM} WHERE b.id = {table}.id AND b.status = 'sellable'",
+                [],
+                output_field=IntegerField(),
+            ),
+            0,
+        )
+    )
     if sku_id:
         queryset = queryset.filter(sku_id=sku_id)
     if location_id:
@@ -248,6 +341,33 @@ def balances(*, sku_id=None, location_id=None, status=None) -> QuerySet[StockBal
     if status:
         queryset = queryset.filter(status=status)
     return queryset
+
+
+# What brought units in at their cost: a write-off is valued at what the stock cost then.
+_COSTED_ARRIVALS = (MovementKind.RECEIPT,)
+
+
+def valuation_unit_cost(*, sku: Sku) -> Decimal:
+    """What one unit of `sku` is worth when deciding whether a write-off or adjustment needs
+    a manager: the higher of the SKU's unit cost now and the unit cost in effect when its
+    stock last arrived by receipt (read from the SKU's history). Lowering the cost field
+    just before a write-off therefore never shrinks the value the approval rule sees.
+    Two queries."""
+    last_receipt = (
+        StockLedgerEntry.objects.filter(sku=sku, kind__in=_COSTED_ARRIVALS)
+        .order_by("-id")
+        .values_list("recorded_at", flat=True)
+        .first()
+    )
+    if last_receipt is None:
+        return sku.unit_cost
+    cost_then = (
+        Sku.history.filter(id=sku.pk, history_date__lte=last_receipt)
+        .order_by("-history_date", "-history_id")
+        .values_list("unit_cost", flat=True)
+        .first()
+    )
+    return max(sku.unit_cost, cost_then if cost_then is not None else sku.unit_cost)
 
 
 def ledger_entries() -> QuerySet[StockLedgerEntry]:
@@ -300,9 +420,15 @@ def _safety_stock(*, sku=None, location=None) -> Subquery:
     return Coalesce(Subquery(rows.values("quantity")[:1]), 0, output_field=IntegerField())
 
 
-def _available_to_promise():
-    # ATP = sellable − reserved − safety stock, floored at 0 (what channels draw on).
-    return Greatest(Value(0), F("sellable") - F("reserved") - F("safety"))
+def _atp_of_row(*, sku_sql: str, location_sql: str, params: list) -> RawSQL:
+    """ATP (`ATP_SQL`, the one definition) of one balance, as a column of a screen's
+    query: `sku_sql` and `location_sql` name the SKU and the node of the outer row."""
+    return RawSQL(
+        f"SELECT {ATP_SQL} {ATP_FROM} WHERE b.status = 'sellable'"
+        f" AND b.sku_id = {sku_sql} AND b.location_id = {location_sql}",
+        params,
+        output_field=IntegerField(),
+    )
 
 
 def stock_overview(*, search: str = "") -> QuerySet[Sku]:
@@ -328,8 +454,16 @@ def stock_at_node(*, location: Location, search: str = "") -> QuerySet[Sku]:
     return (
         sku_list(search=search)
         .filter(balances__location=location, balances__on_hand__gt=0)
-        .annotate(**_by_status(), safety=_safety_stock(location=location))
-        .annotate(available=_available_to_promise())
+        .annotate(
+            **_by_status(),
+            safety=_safety_stock(location=location),
+            available=Coalesce(
+                _atp_of_row(
+                    sku_sql=f"{Sku._meta.db_table}.id", location_sql="%s", params=[location.pk]
+                ),
+                0,
+            ),
+        )
         .order_by("code")
     )
 
@@ -339,8 +473,16 @@ def sku_stock_by_node(*, sku: Sku) -> list[Location]:
     safety stock and ATP. One query."""
     return list(
         Location.objects.filter(balances__sku=sku)
-        .annotate(**_by_status(), safety=_safety_stock(sku=sku))
-        .annotate(available=_available_to_promise())
+        .annotate(
+            **_by_status(),
+            safety=_safety_stock(sku=sku),
+            available=Coalesce(
+                _atp_of_row(
+                    sku_sql="%s", location_sql=f"{Location._meta.db_table}.id", params=[sku.pk]
+                ),
+                0,
+            ),
+        )
         .order_by("priority", "code")
     )
 

@@ -30,7 +30,11 @@ def location_field(**kwargs):
 class StockBalanceSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="sku.code")
     location = serializers.CharField(source="location.code")
-    available = serializers.SerializerMethodField()
+    available = serializers.IntegerField(
+        read_only=True,
+        help_text="Available to promise: sellable on hand − reserved − safety stock − a store's "
+        "shelf floor, floored at 0; 0 at nodes that do not ship and for other statuses.",
+    )
 
     class Meta:
         model = StockBalance
@@ -44,9 +48,6 @@ class StockBalanceSerializer(serializers.ModelSerializer):
             "available",
             "updated_at",
         ]
-
-    def get_available(self, balance) -> int:
-        return balance.on_hand - balance.reserved
 
 
 class LotBalanceSerializer(serializers.ModelSerializer):

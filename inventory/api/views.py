@@ -58,7 +58,9 @@ class StockBalanceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = s.StockBalanceSerializer
     filterset_class = BalanceFilter
-    queryset = StockBalance.objects.select_related("sku", "location")
+
+    def get_queryset(self):
+        return selectors.balances()
 
 
 class LotBalanceFilter(BalanceFilter):

@@ -1,6 +1,7 @@
 """Adjustments and write-offs: small ones post at once, larger ones wait for a manager.
 
-Value = |quantity| × unit cost. Above the kind's threshold (write-offs have their own
+Value = |quantity| × the SKU's valuation unit cost (`selectors.valuation_unit_cost`: never
+below the cost its stock arrived at, so editing the cost field cannot dodge approval). Above the kind's threshold (write-offs have their own
 policy) the adjustment waits in the approvals inbox; approving posts it, rejecting closes
 it. Whoever requested it cannot decide it.
 """
@@ -13,6 +14,7 @@ from django.utils import timezone
 from erp.errors import Conflict, ValidationFailed
 from erp.roles import require_permission
 from erp.services import approvals
+from inventory import selectors
 from inventory.models import AdjustmentReason, InventoryAdjustment, Lot, MovementKind, StockStatus
 from inventory.services.ledger import Movement, post_movements
 from inventory.services.validation import check_lot_and_serials, check_sku_and_location
@@ -52,7 +54,8 @@ def request_adjustment(
         )
     check_sku_and_location(sku, location)
     check_lot_and_serials(sku=sku, lot=lot, serials=None, quantity=abs(quantity), receiving=False)
-    value = (abs(quantity) * sku.unit_cost).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    unit_cost = selectors.valuation_unit_cost(sku=sku)
+    value = (abs(quantity) * unit_cost).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     adjustment = InventoryAdjustment(
         sku=sku,
         location=location,
@@ -61,7 +64,7 @@ def request_adjustment(
         quantity=quantity,
         reason_code=reason_code,
         note=note,
-        unit_cost=sku.unit_cost,
+        unit_cost=unit_cost,
         value=value,
         requested_by=actor,
         count_line=count_line,

@@ -131,6 +131,26 @@ def _apply_to_balances(balances, movements, reserved_changes) -> None:
     _write_rows(StockBalance, balances.values(), ("on_hand", "reserved", "updated_at"))
 
 
+def set_reserved(reserved: dict[int, int]) -> None:
+    """Set sellable `reserved` on balance rows the caller has locked (reservations hold or
+    give back units without moving stock): one UPDATE for all of them. The database's
+    check constraints refuse reserved above on hand or below zero."""
+    if not reserved:
+        return
+    ids = sorted(reserved)
+    with fastsql.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {StockBalance._meta.db_table} SET reserved = CASE id "
+            + " ".join(["WHEN %s THEN %s"] * len(ids))
+            + f" END, updated_at = %s WHERE id IN ({fastsql.in_list(ids)})",
+            [
+                *(value for pk in ids for value in (pk, reserved[pk])),
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                *ids,
+            ],
+        )
+
+
 def _write_rows(model, rows, fields) -> None:
     """One UPDATE per locked row, sent together (the hot path of every movement)."""
     rows = list(rows)

@@ -5,9 +5,13 @@ These run on every stock movement, so they are written as plain SQL: one SELECT 
 UPDATE with row-value matching instead of an ORM filter built from OR-ed Q objects.
 """
 
+from dataclasses import dataclass
+
 from django.db import connection
 
-from inventory.models import LotBalance, StockBalance
+from erp import fastsql
+from inventory.models import LotBalance, StockBalance, StockStatus
+from inventory.selectors import ATP_FROM, ATP_SQL
 
 BalanceKey = tuple[int, int, str]  # (sku_id, location_id, status)
 LotKey = tuple[int, int, str, int]  # (sku_id, location_id, status, lot_id)
@@ -25,14 +29,33 @@ def lock_lot_balances(keys: set[LotKey]) -> dict[LotKey, LotBalance]:
     return _lock_or_create(LotBalance, _LOT_FIELDS, sorted(set(keys)))
 
 
-def lock_sellable_balances_of_sku(sku_id: int) -> list[StockBalance]:
-    """Every sellable balance of one SKU, at every node: reservations check a pool that
+@dataclass
+class LockedSellable:
+    """A sellable balance row read under the lock, with its ATP (the selector's formula)."""
+
+    pk: int
+    sku_id: int
+    location_id: int
+    reserved: int
+    atp: int
+
+
+def lock_sellable_stock(sku_ids: list[int]) -> list[LockedSellable]:
+    """Lock every sellable balance of `sku_ids`, at every node, in pk order, and read each
+    row's reserved units and ATP under the lock: one query. Reservations check a pool that
     spans nodes and channels, so they serialize per SKU."""
-    return list(
-        StockBalance.objects.select_for_update()
-        .filter(sku_id=sku_id, status="sellable")
-        .order_by("pk")
-    )
+    sku_ids = sorted(set(sku_ids))
+    if not sku_ids:
+        return []
+    lock = " FOR UPDATE OF b" if connection.features.has_select_for_update_of else ""
+    with fastsql.cursor() as cursor:
+        cursor.execute(
+            f"SELECT b.id, b.sku_id, b.location_id, b.reserved, {ATP_SQL} {ATP_FROM}"
+            f" WHERE b.status = %s AND b.sku_id IN ({fastsql.in_list(sku_ids)})"
+            f" ORDER BY b.id{lock}",
+            [StockStatus.SELLABLE, *sku_ids],
+        )
+        return [LockedSellable(*row) for row in cursor.fetchall()]
 
 
 def _lock_or_create(model, fields, keys) -> dict:

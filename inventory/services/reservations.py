@@ -1,18 +1,24 @@
-"""Reservations: sellable units held for an order line at one node.
+"""Reservations: sellable units held for an order line at one node — the one home of
+reserve, release and consume (DOMAIN.md, "One home per rule").
 
-Reserving locks every sellable balance row of the SKU (pk order), then re-reads the
-pool under the lock and checks both the node's available-to-promise and what the
-channel may reserve (the pool minus other channels' ring-fenced units). No interleaving
-of concurrent reservations can oversell or take another channel's protected units.
+Each operation is set-based; a single-row caller (the reserve API, a test) passes one row.
+Reserving locks every sellable balance of the SKUs (one query, pk order, so concurrent
+reservations queue instead of deadlocking) and reads each node's ATP under that lock
+(`lock_stock_for_routing`); the caller plans, then `reserve_many` re-checks the plan against
+the same locked rows — the node's ATP, the channel's eligibility and what the channel may
+reserve (the pool minus other channels' ring-fenced units) — and writes every reservation
+with a fixed number of queries. No interleaving of concurrent requests can oversell or take
+another channel's protected units. Balances change only through the ledger service.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from erp import fastsql
 from erp.errors import Conflict, NotFound, ValidationFailed
 from erp.roles import require_permission
 from inventory import selectors
@@ -22,7 +28,6 @@ from inventory.models import (
     MovementKind,
     Reservation,
     SerialNumber,
-    StockBalance,
     StockStatus,
 )
 from inventory.services.ledger import (
@@ -30,132 +35,308 @@ from inventory.services.ledger import (
     announce_sellable_stock,
     mark_availability_dirty,
     post_movements,
+    set_reserved,
 )
-from inventory.services.locking import lock_sellable_balances_of_sku
+from inventory.services.locking import lock_sellable_stock
 from inventory.services.validation import check_quantity
+
+
+@dataclass
+class LockedBalance:
+    """A sellable balance row read under the lock (what reserve_many updates)."""
+
+    pk: int
+    reserved: int
+
+
+@dataclass
+class RoutingStock:
+    """Under the lock: ATP per (sku, node), what the channel may still reserve per SKU, and
+    the nodes the channel may reserve at."""
+
+    atp: dict[tuple[int, int], int] = field(default_factory=dict)
+    reservable: dict[int, int] = field(default_factory=dict)
+    balances: dict[tuple[int, int], LockedBalance] = field(default_factory=dict)
+    pool_location_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class ReservationRequest:
+    sku_id: int
+    location_id: int
+    quantity: int
+    line_reference: str
+
+
+def _pool_location_ids(channel) -> frozenset[int]:
+    return frozenset(channel.eligible_locations.filter(active=True).values_list("pk", flat=True))
+
+
+def lock_stock_for_routing(
+    *,
+    channel,
+    sku_ids: list[int],
+    pool_location_ids=None,
+    sharing_channel_ids=None,
+    ring_fencing_channel_ids=None,
+) -> RoutingStock:
+    """Lock the sellable balances of `sku_ids` and read what may be promised and reserved.
+
+    `pool_location_ids` (the channel's eligible active nodes), `sharing_channel_ids`
+    (active channels with a node in common) and `ring_fencing_channel_ids` (those of
+    them protecting stock with an allocation rule) come from the caller's cached channel
+    configuration; without them they are read. With no ring-fencing channel the channel
+    may reserve its whole pool and no rule is read.
+    """
+    sku_ids = sorted(set(sku_ids))
+    if pool_location_ids is None:
+        pool_location_ids = _pool_location_ids(channel)
+    stock = RoutingStock(pool_location_ids=frozenset(pool_location_ids))
+    if not sku_ids:
+        return stock
+    for row in lock_sellable_stock(sku_ids):
+        key = (row.sku_id, row.location_id)
+        stock.balances[key] = LockedBalance(row.pk, row.reserved)
+        stock.atp[key] = row.atp
+    if ring_fencing_channel_ids is not None and not ring_fencing_channel_ids:
+        pools = dict.fromkeys(sku_ids, 0)
+        for (sku_id, location_id), atp in stock.atp.items():
+            if location_id in stock.pool_location_ids:
+                pools[sku_id] += atp
+        stock.reservable = pools
+        return stock
+    figures = selectors.compute_availability(
+        channel=channel,
+        sku_ids=sku_ids,
+        atp=stock.atp,
+        pool_location_ids=stock.pool_location_ids,
+        sharing_channel_ids=sharing_channel_ids,
+    )
+    stock.reservable = {sku_id: figure.reservable for sku_id, figure in figures.items()}
+    return stock
+
+
+def _check_plan(channel, requests, stock) -> tuple[dict, dict]:
+    per_node, per_sku = defaultdict(int), defaultdict(int)
+    for index, request in enumerate(requests):
+        if request.quantity <= 0:
+            raise ValidationFailed(
+                "Quantity must be above zero.", field=f"requests[{index}].quantity"
+            )
+        if request.location_id not in stock.pool_location_ids:
+            raise ValidationFailed(
+                f"{channel.code} does not sell from that node.",
+                field="location",
+                code="not_eligible",
+            )
+        per_node[(request.sku_id, request.location_id)] += request.quantity
+        per_sku[request.sku_id] += request.quantity
+    for key, quantity in per_node.items():
+        if quantity > stock.atp.get(key, 0):
+            raise InsufficientStock(
+                f"Only {stock.atp.get(key, 0)} can be promised at that node; {quantity} requested.",
+                field="quantity",
+            )
+    for sku_id, quantity in per_sku.items():
+        if quantity > stock.reservable.get(sku_id, 0):
+            raise InsufficientStock(
+                f"{channel.code} may reserve {stock.reservable.get(sku_id, 0)} (the rest is "
+                f"protected for other channels); {quantity} requested.",
+                field="quantity",
+                code="protected_stock",
+            )
+    return per_node, per_sku
+
+
+def reserve_many(
+    *, channel, requests: list[ReservationRequest], stock: RoutingStock, actor
+) -> list[Reservation]:
+    """Write reservations planned from `stock` (which this transaction has locked).
+
+    All or nothing: a request at a node the channel does not sell from, beyond a node's
+    ATP or beyond the channel's reservable figure refuses the whole batch. A request for a
+    line already holding units at that node adds to its active reservation.
+    """
+    require_permission(actor, "inventory.add_reservation", action="reserve stock")
+    if not requests:
+        return []
+    if not transaction.get_connection().in_atomic_block:
+        raise ValidationFailed(
+            "reserve_many runs inside the routing transaction.", code="no_transaction"
+        )
+    per_node, per_sku = _check_plan(channel, requests, stock)
+    held = {
+        (r.line_reference, r.location_id, r.sku_id): r
+        for r in Reservation.objects.filter(
+            state=Reservation.State.ACTIVE,
+            line_reference__in={request.line_reference for request in requests},
+        )
+    }
+    added, new = [], []
+    for request in requests:
+        existing = held.get((request.line_reference, request.location_id, request.sku_id))
+        if existing is not None:
+            existing.quantity += request.quantity
+            added.append(existing)
+        else:
+            new.append(request)
+    if added:
+        Reservation.objects.bulk_update(added, ["quantity"])
+    created = (
+        fastsql.insert(
+            [
+                Reservation(
+                    sku_id=r.sku_id,
+                    location_id=r.location_id,
+                    channel=channel,
+                    quantity=r.quantity,
+                    line_reference=r.line_reference,
+                    created_by=actor,
+                )
+                for r in new
+            ]
+        )
+        if new
+        else []
+    )
+    reserved = {}
+    for key, quantity in per_node.items():
+        balance = stock.balances[key]
+        balance.reserved += quantity
+        stock.atp[key] -= quantity
+        reserved[balance.pk] = balance.reserved
+    for sku_id, quantity in per_sku.items():
+        stock.reservable[sku_id] -= quantity
+    set_reserved(reserved)
+    mark_availability_dirty(per_sku)
+    by_key = {(r.line_reference, r.location_id, r.sku_id): r for r in [*added, *created]}
+    return [by_key[(r.line_reference, r.location_id, r.sku_id)] for r in requests]
 
 
 @transaction.atomic
 def reserve_stock(
     *, sku, location, channel, quantity: int, line_reference: str, actor
 ) -> Reservation:
-    """Hold `quantity` sellable units of `sku` at `location` for an order line of `channel`."""
+    """Hold `quantity` sellable units of `sku` at `location` for an order line of `channel`
+    (one row through `reserve_many`, under the same lock and checks routing uses)."""
     require_permission(actor, "inventory.add_reservation", action="reserve stock")
     check_quantity(quantity)
-    if not channel.eligible_locations.filter(pk=location.pk).exists():
-        raise ValidationFailed(
-            f"{channel.code} does not sell from {location.code}.",
-            field="location",
-            code="not_eligible",
-        )
-    balances = {row.location_id: row for row in lock_sellable_balances_of_sku(sku.pk)}
-    balance = balances.get(location.pk)
-    atp = selectors.available_to_promise(sku_id=sku.pk, location_id=location.pk) if balance else 0
-    if quantity > atp:
-        raise InsufficientStock(
-            f"Only {atp} of {sku.code} can be promised at {location.code}; {quantity} requested.",
-            field="quantity",
-        )
-    availability = selectors.compute_availability(channel=channel, sku_ids=[sku.pk])[sku.pk]
-    if quantity > availability.reservable:
-        raise InsufficientStock(
-            f"{channel.code} may reserve {availability.reservable} of {sku.code} "
-            f"({availability.protected_for_others} are protected for other channels); {quantity} requested.",
-            field="quantity",
-            code="protected_stock",
-        )
-    reservation = Reservation.objects.filter(
-        line_reference=line_reference, location=location, sku=sku, state=Reservation.State.ACTIVE
-    ).first()
-    if reservation:
-        reservation.quantity += quantity
-        reservation.save(update_fields=["quantity"])
-    else:
-        reservation = Reservation.objects.create(
-            sku=sku,
-            location=location,
+    stock = lock_stock_for_routing(channel=channel, sku_ids=[sku.pk])
+    try:
+        [reservation] = reserve_many(
             channel=channel,
-            line_reference=line_reference,
-            quantity=quantity,
-            created_by=actor,
+            requests=[ReservationRequest(sku.pk, location.pk, quantity, line_reference)],
+            stock=stock,
+            actor=actor,
         )
-    balance.reserved += quantity
-    balance.save(update_fields=["reserved", "updated_at"])
-    mark_availability_dirty([sku.pk])
+    except ValidationFailed as refused:
+        if refused.errors[0].code == "not_eligible":
+            raise ValidationFailed(
+                f"{channel.code} does not sell from {location.code}.",
+                field="location",
+                code="not_eligible",
+            ) from refused
+        raise
     return reservation
 
 
-def _locked_active_reservation(reservation_id: int) -> Reservation:
-    reservation = Reservation.objects.filter(pk=reservation_id).select_related("sku").first()
-    if reservation is None:
-        raise NotFound("No such reservation.")
-    lock_sellable_balances_of_sku(reservation.sku_id)
-    reservation = Reservation.objects.select_for_update().get(pk=reservation_id)
-    if reservation.state != Reservation.State.ACTIVE:
-        raise Conflict(f"This reservation is already {reservation.state}.", field="state")
-    return reservation
+@dataclass(frozen=True)
+class Release:
+    """Give back `quantity` units of a reservation (all of it when None)."""
+
+    reservation_id: int
+    quantity: int | None = None
+
+
+def release_reservations(*, releases: list[Release], actor) -> list[Reservation]:
+    """Give back reserved units (an order or line cancelled, a line re-routed): the SKUs'
+    sellable balances are locked in pk order, then the reservations. A reservation released
+    in full closes (it keeps the quantity it held); a partial release shrinks it."""
+    require_permission(actor, "inventory.change_reservation", action="release reservations")
+    wanted = sorted({release.reservation_id for release in releases})
+    if not wanted:
+        return []
+    with transaction.atomic(savepoint=False):
+        sku_ids = sorted(
+            set(Reservation.objects.filter(pk__in=wanted).values_list("sku_id", flat=True))
+        )
+        locked = {(row.sku_id, row.location_id): row for row in lock_sellable_stock(sku_ids)}
+        reservations = {
+            r.pk: r
+            for r in Reservation.objects.select_for_update().filter(pk__in=wanted).order_by("pk")
+        }
+        now, per_node, changed = timezone.now(), defaultdict(int), {}
+        for release in releases:
+            reservation = reservations.get(release.reservation_id)
+            if reservation is None:
+                raise NotFound("No such reservation.", field="reservation")
+            if reservation.state != Reservation.State.ACTIVE:
+                if release.quantity is None:
+                    continue  # already closed: releasing everything left is a no-op
+                raise Conflict(f"This reservation is already {reservation.state}.", field="state")
+            quantity = reservation.quantity if release.quantity is None else release.quantity
+            check_quantity(quantity)
+            if quantity > reservation.quantity:
+                raise ValidationFailed(
+                    f"Only {reservation.quantity} are reserved.", field="quantity", code="max_value"
+                )
+            per_node[(reservation.sku_id, reservation.location_id)] += quantity
+            if quantity == reservation.quantity:
+                reservation.state, reservation.closed_at = Reservation.State.RELEASED, now
+            else:
+                reservation.quantity -= quantity
+            changed[reservation.pk] = reservation
+        if not changed:
+            return []
+        Reservation.objects.bulk_update(list(changed.values()), ["quantity", "state", "closed_at"])
+        set_reserved(
+            {locked[key].pk: locked[key].reserved - quantity for key, quantity in per_node.items()}
+        )
+        released_skus = sorted({sku_id for sku_id, _ in per_node})
+        mark_availability_dirty(released_skus)
+        announce_sellable_stock(released_skus, actor=actor)
+        return [changed[pk] for pk in sorted(changed)]
+
+
+def release_many(*, reservation_ids: list[int], actor) -> int:
+    """Release every active reservation in the list in full; returns how many were."""
+    return len(
+        release_reservations(
+            releases=[Release(pk) for pk in sorted(set(reservation_ids))], actor=actor
+        )
+    )
 
 
 @transaction.atomic
 def release_reservation(*, reservation_id: int, actor, quantity: int | None = None) -> Reservation:
-    """Give back all (or `quantity` of) a reservation, e.g. when a line is cancelled."""
-    require_permission(actor, "inventory.change_reservation", action="release reservations")
-    reservation = _locked_active_reservation(reservation_id)
-    quantity = reservation.quantity if quantity is None else quantity
-    check_quantity(quantity)
-    if quantity > reservation.quantity:
-        raise ValidationFailed(
-            f"Only {reservation.quantity} are reserved.", field="quantity", code="max_value"
-        )
-    _change_reserved(reservation, -quantity)
-    reservation.quantity -= quantity
-    if reservation.quantity == 0:
-        reservation.quantity = quantity  # keep what was held on the closed record
-        reservation.state, reservation.closed_at = Reservation.State.RELEASED, timezone.now()
-    reservation.save(update_fields=["quantity", "state", "closed_at"])
-    mark_availability_dirty([reservation.sku_id])
-    announce_sellable_stock([reservation.sku_id], actor=actor)
-    return reservation
-
-
-def _change_reserved(reservation: Reservation, change: int) -> None:
-    balance = StockBalance.objects.get(
-        sku_id=reservation.sku_id, location_id=reservation.location_id, status=StockStatus.SELLABLE
-    )
-    balance.reserved += change
-    balance.save(update_fields=["reserved", "updated_at"])
+    """Give back all (or `quantity` of) one reservation, e.g. when a line is cancelled."""
+    state = Reservation.objects.filter(pk=reservation_id).values_list("state", flat=True).first()
+    if state is None:
+        raise NotFound("No such reservation.")
+    if state != Reservation.State.ACTIVE:
+        raise Conflict(f"This reservation is already {state}.", field="state")
+    if quantity is not None:
+        check_quantity(quantity)
+    release_reservations(releases=[Release(reservation_id, quantity)], actor=actor)
+    return Reservation.objects.get(pk=reservation_id)
 
 
 @transaction.atomic
 def consume_reservation(
     *, reservation_id: int, actor, quantity: int, reference: str = ""
 ) -> Reservation:
-    """Ship `quantity` reserved units: stock leaves sellable and the hold shrinks together."""
-    require_permission(actor, "inventory.change_reservation", action="ship reserved stock")
-    reservation = _locked_active_reservation(reservation_id)
+    """Ship `quantity` reserved units of one reservation (one row through
+    `consume_reservations`)."""
+    reservation = Reservation.objects.filter(pk=reservation_id).first()
+    if reservation is None:
+        raise NotFound("No such reservation.")
     check_quantity(quantity)
-    if quantity > reservation.quantity:
-        raise ValidationFailed(
-            f"Only {reservation.quantity} are reserved; {quantity} cannot ship.",
-            field="quantity",
-            code="max_value",
-        )
-    post_movements(
-        movements=[
-            Movement(reservation.sku_id, reservation.location_id, StockStatus.SELLABLE, -quantity)
-        ],
-        kind=MovementKind.SHIPMENT,
+    [consumed] = consume_reservations(
+        consumptions=[Consumption(reservation_id, quantity)],
         actor=actor,
         reference=reference or reservation.line_reference,
-        reason="shipped",
-        reserved_changes={(reservation.sku_id, reservation.location_id): -quantity},
     )
-    if quantity == reservation.quantity:
-        reservation.state, reservation.closed_at = Reservation.State.CONSUMED, timezone.now()
-    else:
-        reservation.quantity -= quantity
-    reservation.save(update_fields=["quantity", "state", "closed_at"])
-    return reservation
+    return consumed
 
 
 @dataclass(frozen=True)
@@ -190,11 +371,7 @@ def consume_reservations(
     sku_ids = sorted(
         set(Reservation.objects.filter(pk__in=wanted).values_list("sku_id", flat=True))
     )
-    list(
-        StockBalance.objects.select_for_update()
-        .filter(sku_id__in=sku_ids, status=StockStatus.SELLABLE)
-        .order_by("pk")
-    )
+    lock_sellable_stock(sku_ids)
     reservations = {
         r.pk: r
         for r in Reservation.objects.select_for_update(of=("self",))

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from erp.errors import Conflict, NotFound, ValidationFailed
 from erp.roles import require_permission
-from inventory.models import MovementKind, StockStatus, Transfer, TransferLine
+from inventory.models import AdjustmentReason, MovementKind, StockStatus, Transfer, TransferLine
+from inventory.services.adjustments import request_adjustment
 from inventory.services.ledger import Movement, post_movements
 from inventory.services.validation import (
     check_lot_and_serials,
@@ -158,34 +159,60 @@ def receive_transfer(*, transfer_id: int, received: dict[int, int], actor) -> Tr
 
 @transaction.atomic
 def close_transfer_with_discrepancy(*, transfer_id: int, actor, note: str) -> Transfer:
-    """Stop waiting: units still in transit are reported missing and written out of in_transit."""
+    """Stop waiting: units still in transit are reported missing. They leave `in_transit`
+    for `quarantine` at the destination (held, never sold) and are written off there as
+    shrink through the write-off approvals: within the threshold the write-off posts at
+    once, above it the units stay in quarantine until a manager decides."""
     require_permission(actor, "inventory.change_transfer", action="close transfers")
     if not note.strip():
         raise ValidationFailed("Describe the discrepancy.", field="note", code="required")
     transfer = _locked_open_transfer(transfer_id)
-    movements = []
-    for line in transfer.lines.select_for_update().order_by("pk"):
-        missing = line.outstanding
-        if missing:
-            line.quantity_missing = missing
+    missing_lines = []
+    for line in (
+        transfer.lines.select_for_update(of=("self",)).select_related("sku", "lot").order_by("pk")
+    ):
+        if line.outstanding:
+            line.quantity_missing = line.outstanding
             line.save(update_fields=["quantity_missing"])
-            movements.append(
-                Movement(
-                    line.sku_id,
-                    transfer.to_location_id,
-                    StockStatus.IN_TRANSIT,
-                    -missing,
-                    line.lot_id,
-                )
-            )
-    if movements:
+            missing_lines.append(line)
+    if missing_lines:
         post_movements(
-            movements=movements,
-            kind=MovementKind.ADJUSTMENT,
+            movements=[
+                movement
+                for line in missing_lines
+                for movement in (
+                    Movement(
+                        line.sku_id,
+                        transfer.to_location_id,
+                        StockStatus.IN_TRANSIT,
+                        -line.quantity_missing,
+                        line.lot_id,
+                    ),
+                    Movement(
+                        line.sku_id,
+                        transfer.to_location_id,
+                        StockStatus.QUARANTINE,
+                        line.quantity_missing,
+                        line.lot_id,
+                    ),
+                )
+            ],
+            kind=MovementKind.STATUS_CHANGE,
             actor=actor,
             reference=transfer.number,
-            reason=f"transfer discrepancy: {note}",
+            reason=f"missing on arrival: {note}",
         )
+        for line in missing_lines:
+            request_adjustment(
+                sku=line.sku,
+                location=transfer.to_location,
+                quantity=-line.quantity_missing,
+                reason_code=AdjustmentReason.SHRINK,
+                status=StockStatus.QUARANTINE,
+                lot=line.lot,
+                note=f"{transfer.number} missing on arrival: {note}"[:255],
+                actor=actor,
+            )
     transfer.state, transfer.closed_at = Transfer.State.CLOSED_WITH_DISCREPANCY, timezone.now()
     transfer._history_user, transfer._change_reason = actor, note
     transfer.save(update_fields=["state", "closed_at"])

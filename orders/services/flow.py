@@ -16,7 +16,7 @@ from erp.errors import Conflict, NotFound, ValidationFailed
 from erp.roles import require_permission
 from erp.services import approvals
 from inventory.models import CycleCount, CycleCountLine
-from inventory.services.batch_reservations import (
+from inventory.services.reservations import (
     ReservationRequest,
     lock_stock_for_routing,
     release_many,

@@ -16,7 +16,7 @@ from django.core.cache import cache
 
 from erp import fastsql
 from erp.models import Location, Sku
-from inventory.services.batch_reservations import (
+from inventory.services.reservations import (
     ReservationRequest,
     lock_stock_for_routing,
     reserve_many,
@@ -116,9 +116,7 @@ def _candidates(order, lines, needs, stock, sku_remaining) -> list[Candidate]:
         cost, days = (rate.cost, rate.transit_days) if rate else FALLBACK_RATE
         candidate = Candidate(node, cost, days, days <= max_days)
         for line in lines:
-            usable = stock.atp.get((line.sku_id, node.pk), 0)
-            if node.kind == "store":
-                usable = max(0, usable - node.shelf_floor)
+            usable = stock.atp.get((line.sku_id, node.pk), 0)  # net of a store's shelf floor
             candidate.can_fill[line.pk] = min(needs[line.pk], usable, sku_remaining[line.sku_id])
         candidate.fills_all = all(candidate.can_fill[line.pk] == needs[line.pk] for line in lines)
         candidates.append(candidate)

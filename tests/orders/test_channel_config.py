@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from erp.models import Channel
-from inventory.services.batch_reservations import lock_stock_for_routing
+from inventory.services.reservations import lock_stock_for_routing
 from orders.models import ChannelOrderPolicy
 from orders.services.channel_config import active_channel, config_for
 from tests.factories import AllocationRuleFactory, ChannelFactory, LocationFactory, SkuFactory
