@@ -9,8 +9,11 @@ class FulfillmentConfig(AppConfig):
         from erp.demo import register_demo_seeder
         from fulfillment import queues, roles, subscribers  # noqa: F401  register with erp
         from fulfillment.demo import seed_fulfillment
+        from fulfillment.off_shelf import units_picked_not_shipped
+        from inventory.services.counts import register_off_shelf_source
 
         register_demo_seeder("fulfillment", seed_fulfillment)
+        register_off_shelf_source(units_picked_not_shipped)
         _schedule_escalation()
 
 

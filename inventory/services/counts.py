@@ -1,5 +1,13 @@
-"""Cycle counts: blind counting, variances become adjustments, accuracy per node."""
+"""Cycle counts: blind counting, variances become adjustments, accuracy per node.
 
+The shelf is not frozen while it is counted: picks, receipts and shipments go on. So a
+line's expected figure is taken when the counter scans it — the sellable units on hand at
+that instant less the units already picked off the shelf and not yet shipped (apps that
+take units off the shelf register where to find them: `register_off_shelf_source`) — and
+the variance posts against the balance as it is at close, movements since the scan kept.
+"""
+
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import transaction
@@ -19,6 +27,33 @@ from inventory.models import (
     StockStatus,
 )
 from inventory.services.adjustments import request_adjustment
+
+OffShelfSource = Callable[[int, list[int]], dict[int, int]]
+_off_shelf_sources: list[OffShelfSource] = []
+
+
+def register_off_shelf_source(source: OffShelfSource) -> None:
+    """`source(location_id, sku_ids)` → units per SKU counted in sellable on hand but no
+    longer on the shelf (picked into a tote, packed, waiting for the carrier)."""
+    if source not in _off_shelf_sources:
+        _off_shelf_sources.append(source)
+
+
+def expected_on_shelf(*, location_id: int, sku_ids: list[int]) -> dict[int, int]:
+    """Sellable units that should be on the shelf now, per SKU: one balance query plus
+    one per registered source."""
+    on_hand = dict(
+        StockBalance.objects.filter(
+            location_id=location_id, status=StockStatus.SELLABLE, sku_id__in=sku_ids
+        ).values_list("sku_id", "on_hand")
+    )
+    expected = {sku_id: on_hand.get(sku_id, 0) for sku_id in sku_ids}
+    for source in _off_shelf_sources:
+        for sku_id, units in source(location_id, list(sku_ids)).items():
+            if sku_id in expected:
+                expected[sku_id] = max(0, expected[sku_id] - units)
+    return expected
+
 
 REPEATED_ADJUSTMENTS_DAYS = 90
 REPEATED_ADJUSTMENTS_MIN = 2
@@ -66,7 +101,8 @@ def create_count(
     tolerance: int = 0,
     sku_ids: list[int] | None = None,
 ) -> CycleCount:
-    """Open a count; each line snapshots the expected sellable on hand (hidden from counters).
+    """Open a count; each line snapshots the expected units on the shelf (hidden from
+    counters; taken again when the line is counted).
 
     Scope `skus` counts exactly `sku_ids`; lot-tracked SKUs are left out, as in every
     scope, because a count line carries no lot."""
@@ -89,23 +125,17 @@ def create_count(
         tolerance=tolerance,
         created_by=actor,
     )
-    expected = dict(
-        StockBalance.objects.filter(
-            location=location, status=StockStatus.SELLABLE, sku_id__in=skus
-        ).values_list("sku_id", "on_hand")
-    )
+    expected = expected_on_shelf(location_id=location.pk, sku_ids=skus)
     CycleCountLine.objects.bulk_create(
-        [
-            CycleCountLine(count=count, sku_id=sku_id, expected=expected.get(sku_id, 0))
-            for sku_id in skus
-        ]
+        [CycleCountLine(count=count, sku_id=sku_id, expected=expected[sku_id]) for sku_id in skus]
     )
     return count
 
 
 @transaction.atomic
 def record_count(*, count_id: int, sku_code_or_barcode: str, counted: int, actor) -> CycleCountLine:
-    """A counter scans a SKU (code or barcode) and enters the quantity on the shelf."""
+    """A counter scans a SKU (code or barcode) and enters the quantity on the shelf; the
+    line's expected figure is what should be on the shelf at this instant."""
     require_permission(actor, "inventory.change_cyclecount", action="enter counts")
     count = CycleCount.objects.select_for_update().filter(pk=count_id).first()
     if count is None:
@@ -126,16 +156,19 @@ def record_count(*, count_id: int, sku_code_or_barcode: str, counted: int, actor
     )
     if line is None:
         raise ValidationFailed(f"{scanned} is not on this count.", field="sku", code="not_on_count")
+    line.expected = expected_on_shelf(location_id=count.location_id, sku_ids=[line.sku_id])[
+        line.sku_id
+    ]
     line.counted, line.counted_by, line.counted_at = counted, actor, timezone.now()
-    line.save(update_fields=["counted", "counted_by", "counted_at"])
+    line.save(update_fields=["expected", "counted", "counted_by", "counted_at"])
     return line
 
 
 @transaction.atomic
 def close_count(*, count_id: int, actor) -> list[InventoryAdjustment]:
-    """Close a count: each variance (counted − expected) becomes an adjustment, which
-    waits for approval above the threshold. Expected is the snapshot taken when the count
-    opened: the shelf is frozen while it is counted."""
+    """Close a count: each variance (counted − expected when it was counted) becomes an
+    adjustment, which waits for approval above the threshold. Movements made since a line
+    was counted stay: the adjustment corrects the balance by the variance only."""
     require_permission(actor, "inventory.change_cyclecount", action="close counts")
     count = (
         CycleCount.objects.select_for_update()
