@@ -38,7 +38,7 @@ from orders.services.validation import find_problems
 
 S = OrderState
 OVERRIDABLE = {HoldReason.RISK_ABOVE_THRESHOLD, HoldReason.PAYMENT_NOT_CAPTURED, HoldReason.MANUAL}
-SPLIT_APPROVAL_KIND = "order_split"
+SPLIT_APPROVAL_KIND = routing.SPLIT_APPROVAL_KIND
 ORDER_CANCELLED = "orders.order_cancelled"
 ROUTABLE = {S.READY, S.BACKORDERED, S.PARTIALLY_ALLOCATED, S.ALLOCATED, S.RELEASED}
 
@@ -484,7 +484,7 @@ def _on_split_rejected(*, request, actor) -> None:
 approvals.register_approval_kind(
     SPLIT_APPROVAL_KIND,
     label="Costly split shipment",
-    default_threshold=Decimal("0"),
+    default_threshold=Decimal("15.00"),
     permission="orders.approve_split",
     on_approved=_on_split_approved,
     on_rejected=_on_split_rejected,

@@ -1,11 +1,13 @@
 """Routing: choose where each line ships from, reserve it, and record why.
 
 Plan order (DOMAIN.md): one node that can fill every line and meet the promise, cheapest
-first (priority breaks ties) → drop-ship the lines whose SKU a supplier ships → split
-across nodes only when no single node can fill, holding the split for approval when its
-extra cost exceeds the channel's threshold → substitute where the family and channel
-allow → backorder the rest. Stores never go below their shelf floor. Stock is read and
-reserved under one lock, so the plan cannot be overtaken by a concurrent order.
+first (priority breaks ties) → when the only nodes that fill everything miss the promise, a
+split over nodes that all meet it → drop-ship the lines whose SKU a supplier ships → split
+across nodes only when no single node can fill → substitute where the family and channel
+allow → backorder the rest. A split whose extra shipping cost is above the `order_split`
+approval policy's threshold (or eats the order's whole margin) waits for a manager.
+Stores never go below their shelf floor (it is part of ATP). Stock is read and reserved
+under one lock, so the plan cannot be overtaken by a concurrent order.
 """
 
 from collections import defaultdict
@@ -16,6 +18,7 @@ from django.core.cache import cache
 
 from erp import fastsql
 from erp.models import Location, Sku
+from erp.services import approvals
 from inventory.services.reservations import (
     ReservationRequest,
     lock_stock_for_routing,
@@ -35,6 +38,7 @@ from orders.models import (
 from orders.services.channel_config import config_for
 from orders.services.validation import policy_for
 
+SPLIT_APPROVAL_KIND = "order_split"
 MAX_TRANSIT_DAYS = {"same_day": 0, "next_day": 1, "expedited": 2, "standard": 5, "economy": 8}
 FALLBACK_RATE = (Decimal("12.00"), 6)  # no rate row: priced high so modelled lanes win
 
@@ -147,6 +151,16 @@ def plan_routing(
     single = next(
         (c for c in candidates if _whole_order_fits(c, lines, needs, sku_remaining)), None
     )
+    if single and not single.meets_promise:
+        faster = _split_meeting_the_promise(order, lines, needs, candidates, sku_remaining)
+        if faster is not None:
+            faster.explanation.insert(
+                0,
+                f"{single.location.code} fills every line but misses the {order.service_level} "
+                "promise; a split over nodes that meet it is preferred.",
+            )
+            _hold_costly_split(faster, order, lines, allow_costly_split)
+            return faster, candidates
     if single:
         plan.kind = "single_node"
         plan.picks = [(line, single.location.pk, needs[line.pk], False) for line in lines]
@@ -172,7 +186,8 @@ def plan_routing(
     if plan.picks and not left:
         plan.kind = "dropship"
         return plan, candidates
-    _plan_split(plan, order, left, remaining, candidates, sku_remaining, allow_costly_split)
+    _plan_split(plan, order, left, remaining, candidates, sku_remaining)
+    _hold_costly_split(plan, order, lines, allow_costly_split)
     if plan.needs_split_approval:
         return plan, candidates
     _plan_substitutions(
@@ -206,9 +221,17 @@ def _plan_dropship(plan: Plan, lines, remaining) -> None:
             remaining[line.pk] = 0
 
 
-def _plan_split(
-    plan, order, lines, remaining, candidates, sku_remaining, allow_costly_split
-) -> None:
+def _split_meeting_the_promise(order, lines, needs, candidates, sku_remaining) -> Plan | None:
+    """A split over nodes that all meet the promise and together fill every line, or None."""
+    trial, remaining = Plan(), dict(needs)
+    meeting = [c for c in candidates if c.meets_promise]
+    _plan_split(trial, order, lines, remaining, meeting, sku_remaining)
+    if trial.kind != "split" or any(remaining.values()):
+        return None
+    return trial
+
+
+def _plan_split(plan, order, lines, remaining, candidates, sku_remaining) -> None:
     used: dict[int, Candidate] = {}
     budget = dict(sku_remaining)
     for line in lines:
@@ -231,13 +254,41 @@ def _plan_split(
     split_cost = sum(c.cost for c in used.values())
     baseline = min((c.cost for c in candidates), default=split_cost)
     plan.split_extra_cost = split_cost - baseline
-    threshold = policy_for(order.channel).split_cost_threshold
     plan.explanation.append(
-        f"No single node fills the order: split over {', '.join(c.location.code for c in used.values())} "
-        f"costs {split_cost}, {plan.split_extra_cost} more than one parcel (threshold {threshold})."
+        f"Split over {', '.join(c.location.code for c in used.values())} costs {split_cost}, "
+        f"{plan.split_extra_cost} more than one parcel."
     )
-    if plan.split_extra_cost > threshold and not allow_costly_split:
+
+
+def _order_margin(order, lines) -> Decimal:
+    """What the lines bring in above their unit cost (the goods' margin before shipping)."""
+    return sum(
+        (line.unit_price - line.sku.unit_cost) * line.quantity
+        for line in lines
+        if line.sku_id and line.unit_price is not None
+    ) or Decimal("0")
+
+
+def _hold_costly_split(plan, order, lines, allow_costly_split) -> None:
+    """The approvals policy decides (threshold and active flag); a split whose extra cost
+    would eat the whole margin of a profitable order also waits, whatever the threshold."""
+    if plan.kind != "split" or allow_costly_split or plan.split_extra_cost <= 0:
+        return
+    margin = _order_margin(order, lines)
+    over_threshold = approvals.needs_approval(
+        kind=SPLIT_APPROVAL_KIND, amount=plan.split_extra_cost
+    )
+    eats_margin = margin > 0 and plan.split_extra_cost >= margin
+    if over_threshold or eats_margin:
         plan.needs_split_approval = True
+        plan.explanation.append(
+            "Held for a manager: "
+            + (
+                "the extra cost is above the split approval threshold."
+                if over_threshold
+                else f"the extra cost is more than the order's margin ({margin})."
+            )
+        )
 
 
 def _plan_substitutions(plan, order, lines, remaining, stock) -> None:

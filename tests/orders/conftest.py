@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
+from erp.services.approvals import policy_for
 from inventory.services.movements import receive_stock
 from orders.models import ChannelOrderPolicy, ShippingRate, ShippingZone
 from orders.services.flow import evaluate_order
@@ -29,7 +30,15 @@ def west(db):
 def web(east, west):
     channel = ChannelFactory(code="WEB", eligible_locations=[east, west])
     ChannelOrderPolicy.objects.create(channel=channel, split_cost_threshold=Decimal("5.00"))
+    set_split_threshold(Decimal("5.00"))
     return channel
+
+
+def set_split_threshold(threshold: Decimal, *, active: bool = True) -> None:
+    """The `order_split` approval policy decides which splits wait for a manager."""
+    policy = policy_for("order_split")
+    policy.threshold, policy.active = threshold, active
+    policy.save()
 
 
 @pytest.fixture
@@ -63,10 +72,10 @@ def stock(manager):
 def place(web, cs_user):
     """place([(sku, qty), ...], **order fields) → an evaluated order."""
 
-    def make(lines, actor=None, **fields):
+    def make(lines, actor=None, unit_price=Decimal("10.00"), **fields):
         order = OrderFactory(channel=fields.pop("channel", web), **fields)
         for sku, quantity in lines:
-            OrderLineFactory(order=order, sku=sku, quantity=quantity)
+            OrderLineFactory(order=order, sku=sku, quantity=quantity, unit_price=unit_price)
         with transaction.atomic():  # as every caller of the flow services does
             evaluate_order(order=order, actor=actor or cs_user)
         order.refresh_from_db()
@@ -77,9 +86,9 @@ def place(web, cs_user):
 
 @pytest.fixture
 def tee(db):
-    return SkuFactory(code="TEE", product_family="apparel")
+    return SkuFactory(code="TEE", product_family="apparel", unit_cost=Decimal("40.00"))
 
 
 @pytest.fixture
 def mug(db):
-    return SkuFactory(code="MUG", product_family="home")
+    return SkuFactory(code="MUG", product_family="home", unit_cost=Decimal("40.00"))

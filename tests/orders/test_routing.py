@@ -5,8 +5,9 @@ import pytest
 from erp.models import ApprovalRequest
 from erp.services.approvals import decide_approval
 from inventory.models import Reservation
-from orders.models import Allocation, DropshipSource, SubstitutionRule
+from orders.models import Allocation, DropshipSource, ShippingRate, ShippingZone, SubstitutionRule
 from tests.factories import LocationFactory, SkuFactory
+from tests.orders.conftest import set_split_threshold
 
 pytestmark = pytest.mark.django_db
 
@@ -85,8 +86,7 @@ def test_flagged_skus_drop_ship_when_no_node_fills_the_order(
 
 
 def test_a_cheap_split_ships_from_two_nodes(place, web, tee, mug, east, west, stock, rates):
-    web.order_policy.split_cost_threshold = Decimal("20.00")
-    web.order_policy.save()
+    set_split_threshold(Decimal("20.00"))
     stock(tee, east, 5)
     stock(mug, west, 5)
 
@@ -176,3 +176,76 @@ def test_routing_never_takes_units_protected_for_another_channel(
 
     assert order.state == "partially_allocated"
     assert _allocations(order) == [("TEE", "EAST", 1, False)]
+
+
+def test_the_split_approval_policy_decides_not_a_channel_field(
+    place, web, tee, mug, east, west, stock, rates
+):
+    web.order_policy.split_cost_threshold = Decimal("0.00")  # ignored: the policy decides
+    web.order_policy.save()
+    set_split_threshold(Decimal("9.00"))
+    stock(tee, east, 5)
+    stock(mug, west, 5)
+
+    order = place([(tee, 1), (mug, 1)])  # 9.00 extra: not above the threshold
+
+    assert order.state == "released"
+    assert order.routing_decisions.get().plan == "split"
+
+
+def test_an_inactive_split_policy_lets_every_split_through(
+    place, tee, mug, east, west, stock, rates
+):
+    set_split_threshold(Decimal("0.00"), active=False)
+    stock(tee, east, 5)
+    stock(mug, west, 5)
+
+    order = place([(tee, 1), (mug, 1)])
+
+    assert order.state == "released"
+    assert not ApprovalRequest.objects.exists()
+
+
+def test_a_split_that_eats_the_orders_margin_waits_whatever_the_threshold(
+    place, tee, mug, east, west, stock, rates
+):
+    set_split_threshold(Decimal("100.00"))
+    tee.unit_cost = mug.unit_cost = Decimal("0.00")
+    tee.save()
+    mug.save()
+    stock(tee, east, 5)
+    stock(mug, west, 5)
+
+    order = place([(tee, 1), (mug, 1)], unit_price=Decimal("4.00"))  # margin 8 < 9 extra
+
+    assert order.state == "on_hold"
+    assert "more than the order's margin" in order.routing_decisions.get().explanation
+
+
+def test_a_split_that_meets_the_promise_beats_one_node_that_misses_it(
+    place, web, tee, mug, east, west, stock
+):
+    ShippingZone.objects.create(country="US", postal_prefix="6", zone="mid")
+    slow = LocationFactory(code="SLOW", region="us-far", priority=1)
+    web.eligible_locations.add(slow)
+    ShippingRate.objects.create(
+        origin_region="us-far", zone="mid", cost=Decimal("3.00"), transit_days=9
+    )
+    ShippingRate.objects.create(
+        origin_region="us-east", zone="mid", cost=Decimal("6.00"), transit_days=3
+    )
+    ShippingRate.objects.create(
+        origin_region="us-west", zone="mid", cost=Decimal("7.00"), transit_days=4
+    )
+    set_split_threshold(Decimal("50.00"))
+    stock(tee, slow, 5)
+    stock(mug, slow, 5)
+    stock(tee, east, 5)
+    stock(mug, west, 5)
+
+    order = place([(tee, 1), (mug, 1)], service_level="standard")
+
+    assert _allocations(order) == [("MUG", "WEST", 1, False), ("TEE", "EAST", 1, False)]
+    decision = order.routing_decisions.get()
+    assert decision.plan == "split"
+    assert "SLOW fills every line but misses the standard promise" in decision.explanation
