@@ -175,6 +175,86 @@ def update(obj, fields: list[str]) -> None:
         cur.execute(sql, [*params, obj.pk])
 
 
+def insert_keys(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING of `rows` (values of `fields`, primary key included,
+    prepared as the ORM does): a work queue whose rows are keys that may already be there."""
+    if not rows:
+        return
+    meta = model._meta
+    db = connections[DEFAULT_DB_ALIAS]
+    targets = [meta.get_field(name) for name in fields]
+    sql = _insert_sql(
+        meta.db_table, tuple(f.column for f in targets), len(rows), " ON CONFLICT DO NOTHING"
+    )
+    params = [
+        f.get_db_prep_save(value, db) for row in rows for f, value in zip(targets, row, strict=True)
+    ]
+    with cursor() as cur:
+        cur.execute(sql, params)
+
+
+def update_rows(model, rows, fields: list[str]) -> None:
+    """One UPDATE per (locked) row of `fields` from the instances, sent together: for the
+    few rows a movement or a parcel touches this is cheaper than `bulk_update`'s CASE
+    expressions, and one round trip however many. Values are prepared as the ORM does; no
+    signals, no history rows (callers of models with history record it themselves)."""
+    rows = list(rows)
+    if not rows:
+        return
+    meta = model._meta
+    db = connections[DEFAULT_DB_ALIAS]
+    quote = db.ops.quote_name
+    targets = [meta.get_field(name) for name in fields]
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET "
+        + ", ".join(f"{quote(f.column)} = %s" for f in targets)
+        + f" WHERE {quote(meta.pk.column)} = %s"
+    )
+    params = [
+        [f.get_db_prep_save(getattr(row, f.attname), db) for f in targets] + [row.pk]
+        for row in rows
+    ]
+    with db.cursor() as cur:
+        cur.executemany(sql, params)
+
+
+def set_by_pk(model, field_name: str, values: dict, *, touch: str | None = None) -> None:
+    """Set one column on many rows (pk → value) with a single UPDATE … CASE, and `touch`
+    (a timestamp column) to now."""
+    if not values:
+        return
+    from django.utils import timezone
+
+    meta = model._meta
+    db = connections[DEFAULT_DB_ALIAS]
+    quote = db.ops.quote_name
+    field = meta.get_field(field_name)
+    ids = sorted(values)
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {quote(field.column)} = CASE {quote(meta.pk.column)} "
+        + " ".join(["WHEN %s THEN %s"] * len(ids))
+        + " END"
+    )
+    params = [value for pk in ids for value in (pk, field.get_db_prep_save(values[pk], db))]
+    if touch:
+        sql += f", {quote(meta.get_field(touch).column)} = %s"
+        params.append(db.ops.adapt_datetimefield_value(timezone.now()))
+    sql += f" WHERE {quote(meta.pk.column)} IN ({in_list(ids)})"
+    with cursor() as cur:
+        cur.execute(sql, [*params, *ids])
+
+
+def next_id(model) -> int | None:
+    """Draw the next primary key of `model` from its PostgreSQL sequence (None elsewhere):
+    a document number can then be derived from the id before the row is written."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql":
+        return None
+    with db.cursor() as cur:
+        cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [model._meta.db_table])
+        return cur.fetchone()[0]
+
+
 @contextmanager
 def pipeline():
     """Send the block's statements without waiting for each answer (PostgreSQL pipeline

@@ -17,10 +17,11 @@ history keeps the link).
 import re
 from datetime import datetime, time
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from erp import fastsql
 from erp.errors import Conflict, NotFound, ValidationFailed
 from erp.roles import require_permission
 from fulfillment.models import Carrier, Package, Shipment
@@ -243,12 +244,9 @@ def _insert(order, package, quote, option, *, actor, overridden: bool) -> Shipme
 
 
 def _next_shipment_id() -> int:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [Shipment._meta.db_table]
-            )
-            return cursor.fetchone()[0]
+    drawn = fastsql.next_id(Shipment)
+    if drawn is not None:
+        return drawn
     # SQLite (development): the transaction holds the database's write lock.
     return (Shipment.objects.aggregate(last=Max("pk"))["last"] or 0) + 1
 

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from erp import events, fastsql
@@ -135,37 +135,17 @@ def set_reserved(reserved: dict[int, int]) -> None:
     """Set sellable `reserved` on balance rows the caller has locked (reservations hold or
     give back units without moving stock): one UPDATE for all of them. The database's
     check constraints refuse reserved above on hand or below zero."""
-    if not reserved:
-        return
-    ids = sorted(reserved)
-    with fastsql.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {StockBalance._meta.db_table} SET reserved = CASE id "
-            + " ".join(["WHEN %s THEN %s"] * len(ids))
-            + f" END, updated_at = %s WHERE id IN ({fastsql.in_list(ids)})",
-            [
-                *(value for pk in ids for value in (pk, reserved[pk])),
-                connection.ops.adapt_datetimefield_value(timezone.now()),
-                *ids,
-            ],
-        )
+    fastsql.set_by_pk(StockBalance, "reserved", reserved, touch="updated_at")
 
 
 def _write_rows(model, rows, fields) -> None:
     """One UPDATE per locked row, sent together (the hot path of every movement)."""
     rows = list(rows)
-    if not rows:
-        return
-    now = timezone.now()
-    for row in rows:
-        if "updated_at" in fields:
+    if "updated_at" in fields:
+        now = timezone.now()
+        for row in rows:
             row.updated_at = now
-    assignments = ", ".join(f"{name} = %s" for name in fields)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {model._meta.db_table} SET {assignments} WHERE id = %s",
-            [[getattr(row, name) for name in fields] + [row.pk] for row in rows],
-        )
+    fastsql.update_rows(model, rows, list(fields))
 
 
 def _apply_to_lot_balances(movements: list[Movement]) -> None:
@@ -190,14 +170,5 @@ def mark_availability_dirty(sku_ids) -> None:
     sku_ids = sorted(set(sku_ids))
     if not sku_ids:
         return
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with fastsql.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {AvailabilityDirty._meta.db_table} (sku_id, marked_at) VALUES "
-            + ", ".join(["(%s, %s)"] * len(sku_ids))
-            + " ON CONFLICT DO NOTHING",
-            [value for sku_id in sku_ids for value in (sku_id, now)],
-        )
-    from inventory.services.availability import schedule_availability_publication
-
-    transaction.on_commit(schedule_availability_publication)
+    now = timezone.now()
+    fastsql.insert_keys(AvailabilityDirty, ("sku", "marked_at"), [(sku, now) for sku in sku_ids])

@@ -14,7 +14,7 @@ another channel's protected units. Balances change only through the ledger servi
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -411,15 +411,9 @@ def consume_reservations(
             reservation.state, reservation.closed_at = Reservation.State.CONSUMED, now
         else:
             reservation.quantity -= quantity
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {Reservation._meta.db_table} SET quantity = %s, state = %s, closed_at = %s "
-            "WHERE id = %s",
-            [
-                (reservations[pk].quantity, reservations[pk].state, reservations[pk].closed_at, pk)
-                for pk in taken
-            ],
-        )
+    fastsql.update_rows(
+        Reservation, [reservations[pk] for pk in taken], ["quantity", "state", "closed_at"]
+    )
     _mark_serials_shipped(consumptions, reservations, actor)
     return [reservations[pk] for pk in sorted(taken)]
 

@@ -4,10 +4,9 @@ the order's state, the outbox and the domain event, in the caller's transaction.
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.utils import timezone
 
-from erp import events
+from erp import events, fastsql
 from erp.errors import Conflict
 from erp.services.outbox import enqueue_message
 from fulfillment.models import (
@@ -152,16 +151,8 @@ def _count_shipped(lines: list[OrderLine], shipped_per_line) -> None:
 
 
 def write_rows(model, rows, fields: list[str]) -> None:
-    """One UPDATE per (locked) row, sent together: for the few rows a parcel touches this
-    is much cheaper than bulk_update's CASE expressions, and one query however many."""
-    if not rows:
-        return
-    columns = ", ".join(f"{model._meta.get_field(name).column} = %s" for name in fields)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {model._meta.db_table} SET {columns} WHERE id = %s",
-            [[getattr(row, name) for name in fields] + [row.pk] for row in rows],
-        )
+    """One UPDATE per (locked) row, sent together (erp.fastsql.update_rows)."""
+    fastsql.update_rows(model, rows, fields)
 
 
 def _advance_order(order: Order, completes: bool, shipment, actor, now) -> None:
