@@ -1,4 +1,6 @@
-"""`bench oversell`: 64 workers race to reserve one SKU with 3 units protected elsewhere."""
+"""`bench oversell-reserve`: 64 workers race the reserve API's service (`reserve_stock`, one
+row through `reserve_many`) for one SKU with 3 units protected elsewhere. `bench oversell`
+(orders) races the production path: ingestion over HTTP."""
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -26,7 +28,7 @@ def _bench_manager():
 
 
 @register_benchmark(
-    "oversell", "64 concurrent workers reserve 1 unit of a 10-unit SKU (3 protected)"
+    "oversell-reserve", "64 concurrent workers reserve 1 unit of a 10-unit SKU (3 protected)"
 )
 def run(out, **options):
     actor = _bench_manager()

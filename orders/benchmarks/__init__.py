@@ -1,1 +1,1 @@
-from orders.benchmarks import ingest  # noqa: F401  registers it
+from orders.benchmarks import ingest, oversell  # noqa: F401  registers them
