@@ -1,6 +1,7 @@
-"""`bench ledger`: post 200,000 movements through the services, then verify the ledger."""
+"""`bench ledger`: post 200,000 movements through the services from worker processes (as
+production's gunicorn and Celery workers would), then verify the ledger."""
 
-import threading
+import multiprocessing
 import time
 
 from django.db import connections
@@ -66,40 +67,55 @@ def _cycle(skus, index, nodes, actor) -> int:
     return 5 + 2 + 2 + 10 + 10
 
 
-def _worker(skus, nodes, actor, target: int, counts: list, slot: int) -> None:
-    """Each worker owns its own SKUs, as two pickers on different aisles would."""
+def _worker(skus, nodes, actor, target: int, results, start) -> None:
+    """Each worker process owns its own SKUs, as pickers on different aisles would, and
+    opens its own connection (the parent closed its own before forking)."""
     try:
+        start.wait()
         moves, index = 0, 0
         while moves < target:
             moves += _cycle(skus, index, nodes, actor)
             index += 1
-        counts[slot] = (moves, index)
+        results.put((moves, index))
     finally:
         connections.close_all()
 
 
-@register_benchmark("ledger", "post 200,000 movements through the services, then verify_inventory")
-def run(out, target: int = TARGET_MOVES, workers: int = 2, **options):
+@register_benchmark(
+    "ledger", "post 200,000 movements through the services from 4 processes, then verify_inventory"
+)
+def run(out, target: int = TARGET_MOVES, workers: int = 4, **options):
     from inventory.benchmarks.oversell import _bench_manager
 
     actor = _bench_manager()
     nodes, skus = _seed(timezone.now().strftime("%Y%m%d%H%M%S"))
     before = StockLedgerEntry.objects.count()
-    counts = [(0, 0)] * workers
     share = len(skus) // workers
-    threads = [
-        threading.Thread(
+    context = multiprocessing.get_context("fork")
+    results, start = context.Queue(), context.Event()
+    connections.close_all()  # each forked worker connects on its own
+    processes = [
+        context.Process(
             target=_worker,
-            args=(skus[n * share : (n + 1) * share], nodes, actor, target // workers, counts, n),
+            args=(
+                skus[n * share : (n + 1) * share],
+                nodes,
+                actor,
+                target // workers,
+                results,
+                start,
+            ),
         )
         for n in range(workers)
     ]
+    for process in processes:
+        process.start()
     began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    start.set()
+    counts = [results.get() for _ in processes]
     elapsed = time.perf_counter() - began
+    for process in processes:
+        process.join()
     written = StockLedgerEntry.objects.count() - before
     analyze(StockBalance, StockLedgerEntry)
     verify_began = time.perf_counter()
@@ -107,7 +123,7 @@ def run(out, target: int = TARGET_MOVES, workers: int = 2, **options):
     verify_elapsed = time.perf_counter() - verify_began
     rounds = sum(index for _, index in counts)
     out.write(f"database: {database_label()}")
-    out.write(f"workers: {workers} threads, each with its own connection and its own SKUs")
+    out.write(f"workers: {workers} processes, each with its own connection and its own SKUs")
     out.write(
         f"service calls: {rounds * 14} ({rounds} rounds of 5 receipts, 2 status changes, "
         "a 5-line transfer and its receipt)"
