@@ -9,7 +9,6 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
 
 from erp import events, fastsql
 from erp.errors import Conflict, NotFound, ValidationFailed
@@ -27,7 +26,6 @@ from orders.models import (
     HoldReason,
     LineState,
     Order,
-    OrderEvent,
     OrderHold,
     OrderLine,
     OrderState,
@@ -497,34 +495,8 @@ IN_FULFILLMENT = {S.PICKING, S.PACKED, S.PARTIALLY_SHIPPED}
 
 
 def advance_orders(*, orders: list[Order], to_state: str, actor, message: str) -> None:
-    """Move many orders (locked by the caller) to `to_state` with a fixed number of
-    queries: one UPDATE, one insert of history rows, one of timeline rows (waves)."""
-    if not orders:
-        return
-    for order in orders:
-        if to_state not in timeline.TRANSITIONS[order.state]:
-            raise Conflict(
-                f"Order {order} is {order.get_state_display().lower()} and cannot become "
-                f"{OrderState(to_state).label.lower()}.",
-                field="state",
-                code="invalid_transition",
-            )
-    now = timezone.now()
-    events = [
-        OrderEvent(
-            order=order,
-            kind="state",
-            from_state=order.state,
-            to_state=to_state,
-            message=message[:500],
-            actor=actor,
-        )
-        for order in orders
-    ]
-    for order in orders:
-        order.state, order.state_changed_at = to_state, now
-    bulk_update_with_history(orders, Order, ["state", "state_changed_at"], default_user=actor)
-    OrderEvent.objects.bulk_create(events)
+    """Move many orders (locked by the caller) to `to_state` (timeline.advance_many)."""
+    timeline.advance_many(orders=orders, to_state=to_state, actor=actor, message=message)
 
 
 def route_line_in_fulfillment(
