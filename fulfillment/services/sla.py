@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from erp.models import Channel
 from fulfillment.models import ChannelFulfillmentPolicy
-from orders.models import Order, OrderEvent, OrderState
+from orders.models import Order, OrderState
+from orders.services.sla import mark_escalated
 
 UNCONFIRMED = [OrderState.RELEASED, OrderState.PICKING, OrderState.PACKED]
 DEFAULT_WINDOW_HOURS = ChannelFulfillmentPolicy._meta.get_field("confirm_window_hours").default
@@ -33,18 +34,11 @@ def escalate_unconfirmed(*, now=None) -> int:
     )
     if not late:
         return 0
-    Order.objects.filter(pk__in=[pk for pk, _ in late]).update(escalated_at=now)
-    OrderEvent.objects.bulk_create(
-        [
-            OrderEvent(
-                order_id=pk,
-                kind="escalated",
-                message=(
-                    "Not confirmed shipped within "
-                    f"{windows.get(channel_id, DEFAULT_WINDOW_HOURS)} h of release"
-                ),
-            )
+    return mark_escalated(
+        {
+            pk: "Not confirmed shipped within "
+            f"{windows.get(channel_id, DEFAULT_WINDOW_HOURS)} h of release"
             for pk, channel_id in late
-        ]
+        },
+        now=now,
     )
-    return len(late)

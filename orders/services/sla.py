@@ -31,13 +31,24 @@ def escalate_orders(*, now=None) -> int:
         | Q(state__in=NOT_SHIPPED, ship_by__lt=now)
     )
     ids = list(late.values_list("pk", flat=True))
-    if not ids:
+    return mark_escalated({order_id: "Past the channel's SLA" for order_id in ids}, now=now)
+
+
+def mark_escalated(reasons: dict[int, str], *, now=None) -> int:
+    """Escalate these orders into the orders-past-SLA queue (order id → why), each with a
+    timeline row; orders already escalated stay as they were. Returns how many were new."""
+    now = now or timezone.now()
+    if not reasons:
         return 0
-    Order.objects.filter(pk__in=ids).update(escalated_at=now)
-    OrderEvent.objects.bulk_create(
-        [
-            OrderEvent(order_id=order_id, kind="escalated", message="Past the channel's SLA")
-            for order_id in ids
-        ]
+    fresh = list(
+        Order.objects.filter(pk__in=list(reasons), escalated_at__isnull=True).values_list(
+            "pk", flat=True
+        )
     )
-    return len(ids)
+    if not fresh:
+        return 0
+    Order.objects.filter(pk__in=fresh).update(escalated_at=now)
+    OrderEvent.objects.bulk_create(
+        [OrderEvent(order_id=pk, kind="escalated", message=reasons[pk][:500]) for pk in fresh]
+    )
+    return len(fresh)

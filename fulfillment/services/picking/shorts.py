@@ -12,10 +12,10 @@ from fulfillment.services.picking.scans import check_quantity, lock_open_task, r
 from fulfillment.services.picking.units import confirmations_for
 from inventory.models import CycleCount, CycleCountLine
 from inventory.services.counts import SKUS_SCOPE, create_count
-from inventory.services.reservations import release_reservation
-from orders.models import Allocation, OrderLine
+from orders.models import OrderLine
 from orders.services import timeline
 from orders.services.flow import route_line_in_fulfillment
+from orders.services.shipments import take_back_short_units
 
 
 @transaction.atomic
@@ -68,14 +68,7 @@ def report_short_pick(
 
 
 def _release_and_reroute(order, task: PickTask, missing: int, actor) -> int:
-    allocation = Allocation.objects.select_for_update().get(pk=task.allocation_id)
-    if allocation.reservation_id:
-        release_reservation(reservation_id=allocation.reservation_id, actor=actor, quantity=missing)
-    if missing >= allocation.quantity:
-        allocation.active = False
-    else:
-        allocation.quantity -= missing
-    allocation.save(update_fields=["active", "quantity"])
+    take_back_short_units(allocation_id=task.allocation_id, missing=missing, actor=actor)
     line = OrderLine.objects.select_related("sku").get(pk=task.line_id)
     return route_line_in_fulfillment(
         order=order, line=line, quantity=missing, actor=actor, avoid_location_id=task.location_id

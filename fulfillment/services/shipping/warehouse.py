@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.db.models import F
 
+from erp import fastsql
 from erp.errors import Conflict, NotFound, ValidationFailed
 from erp.roles import require_permission
 from fulfillment.models import (
@@ -10,7 +11,7 @@ from fulfillment.models import (
     PickTask,
     Shipment,
 )
-from fulfillment.services.shipping.core import Portion, check_shippable, ship, write_rows
+from fulfillment.services.shipping.core import Portion, check_shippable, ship
 from orders.models import Allocation, Order, OrderState
 from orders.services.flow import lock_order
 
@@ -90,7 +91,7 @@ def _portions_from_picks(order: Order, shipment: Shipment, lines) -> list[Portio
             field="package",
             code="more_than_picked",
         )
-    write_rows(PickConfirmation, [pick for pick in picks if pick.consumed], ["consumed"])
+    fastsql.update_rows(PickConfirmation, [pick for pick in picks if pick.consumed], ["consumed"])
     return list(portions.values())
 
 
