@@ -45,6 +45,7 @@ from returns.models import (
     Rma,
     RmaLine,
     RmaState,
+    UnmatchedChannelReturn,
 )
 
 # Receipts are taken while units are still expected; a late unexpected parcel on a fully
@@ -402,3 +403,9 @@ def return_cycle_time(
         .aggregate(count=Count("pk"), average=Avg("cycle"), longest=Max("cycle"))
     )
     return figures
+
+
+def channel_returns_to_match():
+    """Channel returns refused (unknown order or SKU, more than shipped or paid), oldest
+    first, until the channel's next delivery or a person settles them."""
+    return UnmatchedChannelReturn.objects.filter(resolved_at__isnull=True).select_related("channel")

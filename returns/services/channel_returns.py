@@ -1,0 +1,459 @@
+"""Marketplace-initiated returns: a channel's own return (Shopify refund webhook, Amazon
+returns report, eBay Post-Order return) tied to its order and lines, opening or updating
+the RMA and recording the refund the channel already made.
+
+The rules:
+- The return's order is the channel's order id (Order.external_id); its lines are found by
+  the channel's line id, else the seller SKU, else the channel's item id (eBay itemId,
+  with or without its variation). An unknown order or line refuses the return.
+- The RMA is written only by `rmas.create_rma` and the refund only by the refunds
+  service (`post_channel_refund` through create_rma's `external_refund`,
+  `record_channel_refund`, `match_channel_refund`): the quantity, serial and "never more
+  than was paid" rules are theirs. The channel authorized the return under its own
+  policy, so our return window is overridden, saying so.
+- Idempotency is the database's: one RMA per (channel, return id) and one refund per
+  (channel, refund id). A return delivered again finds them and changes nothing; a return
+  seen first without a refund and again with one (an Amazon row once refunded) gets the
+  refund recorded on its RMA.
+- A refund we posted to the channel comes back as the channel's own refund (Shopify sends
+  `refunds/create` for it too). It is matched to ours, never added: our posted refund of
+  the same order with no channel id yet, the same amount and the same lines (order line
+  and units) takes the channel's id.
+- One return is one transaction: it is written whole or not at all. A refused return
+  (unknown order or SKU, more units than shipped, a refund above what is left of what the
+  order paid, a refund in another currency) is kept in the "channel returns to match"
+  queue with its errors, named by the channel's own fields (`rows[3].Merchant SKU`,
+  `refund_line_items[0].line_item_id`); the channel delivering it again, once the cause
+  is fixed, resolves that entry.
+- A report is imported return by return (the rows of one Amazon RMA together): its good
+  returns are written, its refused ones are queued and answered with their lines and
+  reasons. A file without the report's columns is refused whole and writes nothing.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from erp.errors import DomainError, FieldError, NotPermitted, ValidationFailed
+from erp.roles import require_permission
+from orders.models import Order, OrderLine
+from returns import adapters
+from returns.adapters import AdapterError, ChannelReturn, ParsedReport, ReportEntry
+from returns.channel_formats.base import reason_kind
+from returns.models import (
+    Refund,
+    RefundLine,
+    RefundState,
+    ReturnReason,
+    Rma,
+    UnmatchedChannelReturn,
+)
+from returns.services import refunds, rmas
+from returns.services.locking import lock_order
+
+MAX_REPORT_ROWS = 5000
+
+# What each kind of channel reason (channel_formats.base.reason_kind) becomes among the
+# reason codes a new installation starts with; a code the channel sends that is also one
+# of ours is taken as is.
+REASON_BY_KIND = {
+    "damaged": "damaged_in_transit",
+    "defective": "defective",
+    "wrong_item": "wrong_item_sent",
+    "not_as_described": "not_as_described",
+    "missing_parts": "not_as_described",
+    "not_received": "not_as_described",
+    "late": "arrived_late",
+    "remorse": "changed_mind",
+}
+SIZE_WORDS = re.compile(r"(^|_)(too_small|too_large|too_big|size|fit)($|_)")
+
+
+class Outcome:
+    CREATED = "created"  # a new RMA (with the channel's refund when there was one)
+    REFUND_RECORDED = "refund_recorded"  # the channel's refund added to a known RMA
+    MATCHED = "matched"  # the channel echoed a refund of ours: its id kept on ours
+    UNCHANGED = "unchanged"  # delivered again: already recorded
+    REFUSED = "refused"  # queued in "channel returns to match"
+
+
+@dataclass(frozen=True)
+class ReturnResult:
+    outcome: str
+    return_id: str = ""
+    order_external_id: str = ""
+    rma: Rma | None = None
+    refund: Refund | None = None
+    errors: list[FieldError] = field(default_factory=list)
+    status_code: int = 200
+    line_numbers: tuple[int, ...] = ()
+    queued: UnmatchedChannelReturn | None = None
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    source_format: str
+    rows: int
+    results: list[ReturnResult]
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for result in self.results if result.outcome == outcome)
+
+
+def import_channel_return(*, channel, payload, actor, raw: bytes | str = "") -> ReturnResult:
+    """One channel return in the channel's JSON (Shopify refund webhook, eBay return). A
+    payload that is not the channel's return is refused (ValidationFailed) and writes
+    nothing; one that cannot be tied to the order or its money is refused and queued."""
+    require_permission(actor, "returns.add_rma", action="import channel returns")
+    try:
+        parsed = adapters.parse_return(channel.kind, payload)
+    except AdapterError as error:
+        raise ValidationFailed(error.message, field=error.field, code=error.code) from None
+    body = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    return _apply_or_queue(channel, parsed, actor, payload=body or str(payload))
+
+
+def import_returns_report(*, channel, content: bytes | str, actor) -> ReportResult:
+    """A channel's returns report (Amazon MFN or FBA): each return written whole or
+    refused and queued on its own. A file that is not the report (columns missing, mixed
+    decimal separators, too many rows) is refused whole."""
+    require_permission(actor, "returns.add_rma", action="import channel returns")
+    try:
+        report = adapters.parse_report(channel.kind, content)
+    except AdapterError as error:
+        raise ValidationFailed(error.message, field=error.field, code=error.code) from None
+    if report.row_count > MAX_REPORT_ROWS:
+        raise ValidationFailed(
+            f"The report has {report.row_count} rows; import at most {MAX_REPORT_ROWS} at once.",
+            field="rows",
+            code="too_many_rows",
+        )
+    lines = adapters.amazon.decode(content).splitlines()
+    header = next(line for line in lines if line.strip())
+    results = [
+        _report_entry(channel, report, entry, actor, header=header, lines=lines)
+        for entry in report.entries
+    ]
+    return ReportResult(source_format=report.source_format, rows=report.row_count, results=results)
+
+
+def _report_entry(channel, report: ParsedReport, entry: ReportEntry, actor, *, header, lines):
+    rows = "\n".join([header, *(lines[number - 1] for number in entry.line_numbers)])
+    if entry.error is not None:
+        errors = [FieldError(entry.error.field, entry.error.code, entry.error.message)]
+        queued = _queue(
+            channel,
+            source_format=report.source_format,
+            reference=f"sha256:{hashlib.sha256(rows.encode()).hexdigest()[:48]}",
+            order_external_id="",
+            line_numbers=entry.line_numbers,
+            errors=errors,
+            payload=rows,
+        )
+        return ReturnResult(
+            Outcome.REFUSED,
+            errors=errors,
+            status_code=400,
+            line_numbers=entry.line_numbers,
+            queued=queued,
+        )
+    return _apply_or_queue(
+        channel, entry.parsed, actor, payload=rows, line_numbers=entry.line_numbers
+    )
+
+
+def _apply_or_queue(channel, parsed: ChannelReturn, actor, *, payload, line_numbers=()):
+    try:
+        with transaction.atomic():
+            result = _apply(channel, parsed, actor)
+    except NotPermitted:
+        raise
+    except DomainError as error:
+        errors = [_in_channel_terms(e, parsed) for e in error.errors]
+        queued = _queue(
+            channel,
+            source_format=parsed.source_format,
+            reference=parsed.return_id,
+            order_external_id=parsed.order_external_id,
+            line_numbers=line_numbers,
+            errors=errors,
+            payload=payload,
+        )
+        return ReturnResult(
+            Outcome.REFUSED,
+            return_id=parsed.return_id,
+            order_external_id=parsed.order_external_id,
+            errors=errors,
+            status_code=error.status_code,
+            line_numbers=tuple(line_numbers),
+            queued=queued,
+        )
+    _resolve_queued(channel, parsed, actor)
+    return ReturnResult(
+        result.outcome,
+        return_id=parsed.return_id,
+        order_external_id=parsed.order_external_id,
+        rma=result.rma,
+        refund=result.refund,
+        status_code=201 if result.outcome == Outcome.CREATED else 200,
+        line_numbers=tuple(line_numbers),
+    )
+
+
+def _apply(channel, parsed: ChannelReturn, actor) -> ReturnResult:
+    if not parsed.lines:
+        raise ValidationFailed(
+            "The channel's refund names no returned line items (shipping or an adjustment "
+            "only): it is not a return, and a refund needs the RMA it pays back.",
+            field=parsed.fields.get("lines", "lines"),
+            code="no_returned_lines",
+        )
+    order_id = (
+        Order.objects.filter(channel=channel, external_id=parsed.order_external_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if order_id is None:
+        raise ValidationFailed(
+            f"No {channel.code} order {parsed.order_external_id}.",
+            field=parsed.fields.get("order", "order"),
+            code="unknown_order",
+        )
+    order = lock_order(order_id)
+    refund = parsed.refund
+    if refund is not None:
+        known = (
+            Refund.objects.filter(channel=channel, external_reference=refund.reference)
+            .select_related("rma")
+            .first()
+        )
+        if known is not None:
+            return ReturnResult(Outcome.UNCHANGED, rma=known.rma, refund=known)
+        if refund.currency != order.currency:
+            raise ValidationFailed(
+                f"The channel refunded in {refund.currency}; the order is in {order.currency}.",
+                field=refund.fields.get("currency", "currency"),
+                code="currency_mismatch",
+            )
+    rma = Rma.objects.filter(channel=channel, external_reference=parsed.return_id).first()
+    if rma is not None and rma.order_id != order.pk:
+        raise ValidationFailed(
+            f"The channel's return {parsed.return_id} is already recorded on another order.",
+            field=parsed.fields.get("return_id", "return_id"),
+            code="return_on_another_order",
+        )
+    if rma is not None and refund is None:
+        return ReturnResult(Outcome.UNCHANGED, rma=rma)
+    lines = _rma_lines(order, parsed)
+    if refund is not None:
+        ours = _echoed_refund(order, lines, refund.amount)
+        if ours is not None:
+            refunds.match_channel_refund(refund=ours, reference=refund.reference, actor=actor)
+            return ReturnResult(Outcome.MATCHED, rma=ours.rma, refund=ours)
+    external_refund = None
+    if refund is not None:
+        external_refund = {
+            "amount": refund.amount,
+            "reference": refund.reference,
+            "refunded_at": refund.refunded_at,
+            "note": f"refunded by {channel.name}",
+        }
+    if rma is not None:
+        recorded = refunds.record_channel_refund(rma_id=rma.pk, actor=actor, **external_refund)
+        return ReturnResult(Outcome.REFUND_RECORDED, rma=rma, refund=recorded)
+    rma = rmas.create_rma(
+        order_id=order.pk,
+        lines=[line for line, _ in lines],
+        actor=actor,
+        source=Rma.Source.MARKETPLACE_INITIATED,
+        return_label_reference=parsed.label_reference[:128],
+        external_reference=parsed.return_id,
+        override_reason=f"Authorized by {channel.name} (return {parsed.return_id}) under "
+        "the channel's own return policy.",
+        note=_rma_note(channel, parsed),
+        external_refund=external_refund,
+    )
+    recorded = rma.refunds.first() if refund is not None else None
+    return ReturnResult(Outcome.CREATED, rma=rma, refund=recorded)
+
+
+def _rma_note(channel, parsed: ChannelReturn) -> str:
+    parts = [f"{channel.name} return {parsed.return_id}", parsed.status, parsed.note]
+    if parsed.requested_at:
+        parts.append(f"requested {parsed.requested_at:%Y-%m-%d %H:%M} UTC")
+    return " · ".join(part for part in parts if part)
+
+
+def _rma_lines(order, parsed: ChannelReturn) -> list[tuple[dict, object]]:
+    """create_rma's lines (order line id, units, our reason code, the channel's reason in
+    the note), each with the channel line it came from; lines naming the same order line
+    are added up (an RMA names each order line once)."""
+    order_lines = list(OrderLine.objects.filter(order=order).order_by("line_number", "pk"))
+    returned = rmas.returned_units([line.pk for line in order_lines])
+    reasons = set(ReturnReason.objects.filter(active=True).values_list("code", flat=True))
+    merged: dict[int, tuple[dict, object]] = {}
+    for returned_line in parsed.lines:
+        order_line = _order_line(order, order_lines, returned, returned_line)
+        if order_line.pk in merged:
+            merged[order_line.pk][0]["quantity"] += returned_line.quantity
+            continue
+        reason = returned_line.reason
+        note = " · ".join(
+            p for p in (f"Channel reason: {reason}" if reason else "", returned_line.note) if p
+        )
+        merged[order_line.pk] = (
+            {
+                "order_line_id": order_line.pk,
+                "quantity": returned_line.quantity,
+                "reason": _reason_code(reason, reasons, returned_line),
+                "note": note[:500],
+            },
+            returned_line,
+        )
+    return list(merged.values())
+
+
+def _order_line(order, order_lines, returned: dict, line) -> OrderLine:
+    if line.external_line_id:
+        candidates = [o for o in order_lines if o.external_line_id == line.external_line_id]
+        named = f"line {line.external_line_id}"
+    elif line.channel_sku:
+        candidates = [o for o in order_lines if o.channel_sku == line.channel_sku]
+        named = f"SKU {line.channel_sku}"
+    else:
+        item = line.external_item_id
+        candidates = [
+            o
+            for o in order_lines
+            if o.external_item_id == item or o.external_item_id.startswith(f"{item}:")
+        ]
+        named = f"item {item}"
+    if not candidates:
+        raise ValidationFailed(
+            f"Order {order.external_id} has no {named}.",
+            field=line.fields.get("line", "line"),
+            code="not_on_order",
+        )
+    # The same SKU on several lines: the first that can still take these units back.
+    for candidate in candidates:
+        returnable = candidate.quantity_shipped - (returned.get(candidate.pk) or 0)
+        if returnable >= line.quantity:
+            return candidate
+    return candidates[0]
+
+
+@dataclass(frozen=True)
+class _ChannelReason:
+    reason_code: str
+    reason_is_damage: bool = False
+    reason_is_our_fault: bool = False
+
+
+def _reason_code(text: str, reasons: set[str], line) -> str:
+    """Our reason for the channel's: the same code when we have it, else by its kind."""
+    code = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    if code in reasons:
+        return code
+    if SIZE_WORDS.search(code) and "wrong_size" in reasons:
+        return "wrong_size"
+    ours = REASON_BY_KIND[reason_kind(_ChannelReason(code))]
+    if ours in reasons:
+        return ours
+    if "changed_mind" in reasons:
+        return "changed_mind"
+    raise ValidationFailed(
+        f"No active return reason fits the channel's reason {text!r}; add {ours!r}.",
+        field=line.fields.get("line", "reason"),
+        code="no_reason",
+    )
+
+
+def _echoed_refund(order, lines, amount) -> Refund | None:
+    """Our posted refund of this order that the channel now reports as its own: no channel
+    id yet, the same amount, the same order lines and units. Locked (after the order)."""
+    wanted = {line["order_line_id"]: line["quantity"] for line, _ in lines}
+    candidates = list(
+        Refund.objects.select_for_update(of=("self",))
+        .select_related("rma")
+        .filter(order=order, state=RefundState.POSTED, external_reference="", amount=amount)
+        .order_by("pk")
+    )
+    if not candidates:
+        return None
+    units: dict[int, dict[int, int]] = {}
+    for refund_id, order_line_id, quantity in RefundLine.objects.filter(
+        refund__in=[c.pk for c in candidates]
+    ).values_list("refund_id", "rma_line__order_line_id", "quantity"):
+        per_line = units.setdefault(refund_id, {})
+        per_line[order_line_id] = per_line.get(order_line_id, 0) + quantity
+    return next((c for c in candidates if units.get(c.pk) == wanted), None)
+
+
+_LINE_FIELD = re.compile(r"^lines\[(\d+)\]\.(\w+)$")
+
+
+def _in_channel_terms(error: FieldError, parsed: ChannelReturn) -> FieldError:
+    """A service's field (`lines[0].quantity`, `external_refund.amount`) as the channel's
+    own field (`rows[3].Return quantity`, `transactions[0].amount`)."""
+    name = error.field or ""
+    match = _LINE_FIELD.match(name)
+    renamed = None
+    if match and int(match.group(1)) < len(parsed.lines):
+        fields = parsed.lines[int(match.group(1))].fields
+        renamed = fields.get("quantity" if match.group(2) == "quantity" else "line")
+    elif name in {"external_refund.amount", "amount"} and parsed.refund is not None:
+        renamed = parsed.refund.fields.get("amount")
+    elif name in {"external_reference", "external_refund.reference", "reference"}:
+        renamed = parsed.fields.get("return_id")
+    return FieldError(renamed or error.field, error.code, error.message)
+
+
+def _queue(channel, *, source_format, reference, order_external_id, line_numbers, errors, payload):
+    """Keep the refused return (outside its rolled-back transaction); the same return
+    refused again updates its entry and opens it again."""
+    now = timezone.now()
+    values = {
+        "order_external_id": order_external_id[:128],
+        "line_numbers": list(line_numbers),
+        "errors": [e.as_dict() for e in errors],
+        "payload": payload,
+        "last_seen_at": now,
+        "resolved_at": None,
+        "resolved_by": None,
+        "resolution": "",
+    }
+    key = {"channel": channel, "source_format": source_format, "reference": reference[:128]}
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                entry = UnmatchedChannelReturn.objects.select_for_update().filter(**key).first()
+                if entry is None:
+                    return UnmatchedChannelReturn.objects.create(
+                        **key, **values, first_seen_at=now, times_seen=1
+                    )
+                for name, value in values.items():
+                    setattr(entry, name, value)
+                entry.times_seen += 1
+                entry.save()
+                return entry
+        except IntegrityError:  # a concurrent delivery queued it first: update that one
+            if attempt:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _resolve_queued(channel, parsed: ChannelReturn, actor) -> None:
+    """The return went through: its queue entry (refused earlier) is settled."""
+    UnmatchedChannelReturn.objects.filter(
+        channel=channel,
+        source_format=parsed.source_format,
+        reference=parsed.return_id[:128],
+        resolved_at__isnull=True,
+    ).update(
+        resolved_at=timezone.now(),
+        resolved_by=actor,
+        resolution="Matched when the channel delivered it again.",
+    )
