@@ -75,6 +75,42 @@ def phone_order(shop, node, policy, phone):
     )
 
 
+# Channels of the marketplace-initiated returns (test_channel_returns*.py).
+
+
+@pytest.fixture
+def shopify(node):
+    channel = ChannelFactory(
+        code="SHOPIFY", name="Shopify", kind="shopify", eligible_locations=[node]
+    )
+    ReturnPolicyFactory(channel=channel, refund_timing="on_authorization")
+    return channel
+
+
+@pytest.fixture
+def amazon(node):
+    channel = ChannelFactory(code="AMZ", name="Amazon", kind="amazon", eligible_locations=[node])
+    ReturnPolicyFactory(channel=channel)
+    return channel
+
+
+@pytest.fixture
+def ebay(node):
+    channel = ChannelFactory(code="EBAY", name="eBay", kind="ebay", eligible_locations=[node])
+    ReturnPolicyFactory(channel=channel)
+    return channel
+
+
+@pytest.fixture
+def mug(db):
+    return SkuFactory(code="MUG", product_family="kitchen")
+
+
+@pytest.fixture
+def headphones(db):
+    return SkuFactory(code="HDPH", product_family="audio")
+
+
 def line_of(order, sku):
     return order.lines.get(sku=sku)
 

@@ -15,8 +15,6 @@ from returns.models import Refund, RefundState, Rma, RmaLine, UnmatchedChannelRe
 from returns.services.channel_returns import import_channel_return, import_returns_report
 from returns.services.refunds import request_refund
 from tests.channel_samples import CHANNEL_FIXTURES, sample
-from tests.factories import ChannelFactory, SkuFactory
-from tests.factories.returns import ReturnPolicyFactory
 from tests.returns.channel_orders import (
     amazon_refunded_order,
     amazon_sample_order,
@@ -34,39 +32,6 @@ def fixture_text(name: str) -> str:
 
 def fixture_json(name: str) -> dict:
     return json.loads(fixture_text(name), parse_float=Decimal)
-
-
-@pytest.fixture
-def shopify(node):
-    channel = ChannelFactory(
-        code="SHOPIFY", name="Shopify", kind="shopify", eligible_locations=[node]
-    )
-    ReturnPolicyFactory(channel=channel, refund_timing="on_authorization")
-    return channel
-
-
-@pytest.fixture
-def amazon(node):
-    channel = ChannelFactory(code="AMZ", name="Amazon", kind="amazon", eligible_locations=[node])
-    ReturnPolicyFactory(channel=channel)
-    return channel
-
-
-@pytest.fixture
-def ebay(node):
-    channel = ChannelFactory(code="EBAY", name="eBay", kind="ebay", eligible_locations=[node])
-    ReturnPolicyFactory(channel=channel)
-    return channel
-
-
-@pytest.fixture
-def mug(db):
-    return SkuFactory(code="MUG", product_family="kitchen")
-
-
-@pytest.fixture
-def headphones(db):
-    return SkuFactory(code="HDPH", product_family="audio")
 
 
 def mfn_report(*rows: dict) -> str:
