@@ -31,13 +31,22 @@ The rules:
 """
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from erp.errors import DomainError, FieldError, NotPermitted, ValidationFailed
+from erp.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    NotFound,
+    NotPermitted,
+    ValidationFailed,
+)
 from erp.roles import require_permission
 from orders.models import Order, OrderLine
 from returns import adapters
@@ -113,7 +122,7 @@ def import_channel_return(*, channel, payload, actor, raw: bytes | str = "") -> 
     except AdapterError as error:
         raise ValidationFailed(error.message, field=error.field, code=error.code) from None
     body = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    return _apply_or_queue(channel, parsed, actor, payload=body or str(payload))
+    return _apply_or_queue(channel, parsed, actor, payload=body or json.dumps(payload, default=str))
 
 
 def import_returns_report(*, channel, content: bytes | str, actor) -> ReportResult:
@@ -457,3 +466,48 @@ def _resolve_queued(channel, parsed: ChannelReturn, actor) -> None:
         resolved_by=actor,
         resolution="Matched when the channel delivered it again.",
     )
+
+
+REPORT_FORMATS = {adapters.amazon.MFN_FORMAT, adapters.amazon.FBA_FORMAT}
+
+
+def retry_channel_return(*, entry_id: int, actor) -> ReturnResult:
+    """Run a queued channel return again, as the channel sent it (once the order arrived,
+    the SKU was mapped, or a refund was corrected). It goes through, settling its entry,
+    or is refused again with today's reasons."""
+    require_permission(actor, "returns.add_rma", action="import channel returns")
+    entry = _open_entry(entry_id)
+    if entry.source_format in REPORT_FORMATS:
+        report = import_returns_report(channel=entry.channel, content=entry.payload, actor=actor)
+        return report.results[0]
+    try:
+        payload = json.loads(entry.payload, parse_float=Decimal)
+    except json.JSONDecodeError:
+        raise ValidationFailed(
+            "The kept body is not JSON.", field="payload", code="parse_error"
+        ) from None
+    return import_channel_return(channel=entry.channel, payload=payload, actor=actor)
+
+
+def dismiss_channel_return(*, entry_id: int, actor, note: str) -> UnmatchedChannelReturn:
+    """Settle a queued channel return by hand (handled outside the ERP, a test order, a
+    duplicate), saying how."""
+    require_permission(actor, "returns.change_rma", action="settle channel returns")
+    if not note.strip():
+        raise ValidationFailed("Say how it was settled.", field="note", code="required")
+    with transaction.atomic():
+        entry = _open_entry(entry_id, lock=True)
+        entry.resolved_at, entry.resolved_by = timezone.now(), actor
+        entry.resolution = note.strip()[:500]
+        entry.save(update_fields=["resolved_at", "resolved_by", "resolution"])
+    return entry
+
+
+def _open_entry(entry_id: int, *, lock: bool = False) -> UnmatchedChannelReturn:
+    rows = UnmatchedChannelReturn.objects.select_related("channel")
+    entry = (rows.select_for_update(of=("self",)) if lock else rows).filter(pk=entry_id).first()
+    if entry is None:
+        raise NotFound("No such channel return in the queue.", field="entry")
+    if entry.resolved_at is not None:
+        raise Conflict("This channel return is already settled.", field="entry", code="settled")
+    return entry

@@ -4,6 +4,7 @@ of a refund we posted, and refuses (and queues) what it cannot tie to an order o
 money, writing nothing half."""
 
 import json
+import threading
 from decimal import Decimal
 
 import pytest
@@ -391,3 +392,44 @@ def test_the_queries_of_a_report_grow_by_the_same_count_per_return(
     queries(orders[:1])  # the first import also fills the caches (permissions, policies)
     one, two = queries(orders[1:2]), queries(orders[2:4])
     assert two - one == one  # every query is the return's own: nothing per file, no N+1
+
+
+def _deliver_in_thread(channel_id, payload, username, outcomes):
+    from django.contrib.auth import get_user_model
+
+    from erp.models import Channel
+
+    try:
+        result = import_channel_return(
+            channel=Channel.objects.get(pk=channel_id),
+            payload=payload,
+            actor=get_user_model().objects.get(username=username),
+        )
+        outcomes.append(result.outcome)
+    finally:
+        connection.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_webhook_delivered_twice_at_once_is_recorded_once(
+    shopify, node, soap, tee, integration_user
+):
+    shopify_refunded_order(shopify, node, soap, tee)
+    payload = fixture_json("shopify_refund_webhook.json")
+    outcomes: list[str] = []
+    threads = [
+        threading.Thread(
+            target=_deliver_in_thread,
+            args=(shopify.pk, payload, integration_user.username, outcomes),
+        )
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["created", "unchanged"]
+    assert (Rma.objects.count(), Refund.objects.count()) == (1, 1)
+    assert not UnmatchedChannelReturn.objects.exists()
