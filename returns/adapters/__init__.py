@@ -23,6 +23,8 @@ RETURN_PARSERS: dict[str, Callable[[dict], ChannelReturn]] = {
     "shopify": shopify.parse_return,
     "ebay": ebay.parse_return,
 }
+# The webhook topic whose body each JSON parser reads, where the channel names one.
+WEBHOOK_TOPICS = {"shopify": shopify.TOPIC}
 REPORT_PARSERS: dict[str, Callable[[bytes | str], ParsedReport]] = {
     "amazon": amazon.parse_report,
 }
@@ -61,6 +63,7 @@ __all__ = [
     "ParsedReport",
     "ReportEntry",
     "ReturnedLine",
+    "WEBHOOK_TOPICS",
     "parse_report",
     "parse_return",
     "takes_reports",

@@ -35,6 +35,7 @@ from orders.adapters.parsing import (
 from returns.adapters.base import AdapterError, ChannelRefund, ChannelReturn, ReturnedLine
 
 FORMAT = "shopify_refund"
+TOPIC = "refunds/create"
 
 
 def parse_return(payload) -> ChannelReturn:

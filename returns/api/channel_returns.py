@@ -6,7 +6,12 @@ reads the body and answers."""
 import json
 from decimal import Decimal
 
-from drf_spectacular.utils import OpenApiResponse, OpenApiTypes, extend_schema
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    OpenApiTypes,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -46,17 +51,25 @@ class ChannelReturnIngestView(IdempotentPostMixin, APIView):
         },
         responses={
             200: OpenApiResponse(
-                s.ChannelReturnResultSerializer,
-                description="Known already (unchanged), refund recorded or matched; for an "
-                "Amazon report, the report's result (ReturnsReportResult) with one result per "
-                "return, refused ones included.",
+                PolymorphicProxySerializer(
+                    component_name="ChannelReturnAnswer",
+                    serializers=[s.ChannelReturnResultSerializer, s.ReturnsReportResultSerializer],
+                    resource_type_field_name=None,
+                ),
+                description="JSON return: known already (unchanged), refund recorded, or "
+                "matched to a refund of ours. Amazon report: one result per return, refused "
+                "ones included with their report lines and reasons.",
             ),
-            201: s.ChannelReturnResultSerializer,
+            201: OpenApiResponse(
+                s.ChannelReturnResultSerializer, description="JSON return: the RMA was opened."
+            ),
             400: OpenApiResponse(
-                description="Not the channel's return, or (JSON) refused: unknown order or "
-                "line, more than shipped, more than paid; a refused return is kept in the "
-                '"channel returns to match" queue.'
+                s.ErrorsSerializer,
+                description="Not the channel's return or report (nothing is kept); or a JSON "
+                "return refused: unknown order or line, more units than shipped, more money "
+                'than paid, another currency (kept in the "channel returns to match" queue).',
             ),
+            403: OpenApiResponse(s.ErrorsSerializer, description="not the integration role"),
         },
         description="Shopify: the refunds/create webhook body. eBay: the Post-Order return "
         "(GET /post-order/v2/return/{returnId}). Amazon: the seller-fulfilled returns report "
@@ -73,7 +86,11 @@ class ChannelReturnIngestView(IdempotentPostMixin, APIView):
             return Response(s.ReturnsReportResultSerializer(report).data)
         raw = request._request.body
         result = channel_returns.import_channel_return(
-            channel=channel, payload=self._json(raw), actor=request.user, raw=raw
+            channel=channel,
+            payload=self._json(raw),
+            actor=request.user,
+            raw=raw,
+            topic=request.headers.get("X-Shopify-Topic", ""),
         )
         if result.errors:
             return error_response([e.as_dict() for e in result.errors], result.status_code)

@@ -427,6 +427,10 @@ class FieldErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class ErrorsSerializer(serializers.Serializer):
+    errors = FieldErrorSerializer(many=True)
+
+
 class ChannelReturnResultSerializer(serializers.Serializer):
     """What became of one channel return: created (a new RMA, with the channel's refund
     when it made one), refund_recorded (on the RMA already known), matched (the channel

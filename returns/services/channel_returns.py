@@ -112,11 +112,21 @@ class ReportResult:
         return sum(1 for result in self.results if result.outcome == outcome)
 
 
-def import_channel_return(*, channel, payload, actor, raw: bytes | str = "") -> ReturnResult:
+def import_channel_return(
+    *, channel, payload, actor, raw: bytes | str = "", topic: str = ""
+) -> ReturnResult:
     """One channel return in the channel's JSON (Shopify refund webhook, eBay return). A
     payload that is not the channel's return is refused (ValidationFailed) and writes
-    nothing; one that cannot be tied to the order or its money is refused and queued."""
+    nothing; one that cannot be tied to the order or its money is refused and queued.
+    `topic`: the webhook topic the channel named (Shopify's X-Shopify-Topic), if any."""
     require_permission(actor, "returns.add_rma", action="import channel returns")
+    expected = adapters.WEBHOOK_TOPICS.get(channel.kind)
+    if topic and expected and topic != expected:
+        raise ValidationFailed(
+            f"This endpoint takes {expected} webhooks, not {topic}.",
+            field="X-Shopify-Topic",
+            code="wrong_topic",
+        )
     try:
         parsed = adapters.parse_return(channel.kind, payload)
     except AdapterError as error:

@@ -120,3 +120,18 @@ def test_a_role_that_may_not_authorize_returns_is_refused(warehouse_user, shopif
 
     assert response.status_code == 403
     assert not UnmatchedChannelReturn.objects.exists()
+
+
+def test_another_shopify_topic_is_refused_before_anything_is_read(api, shopify, node, soap, tee):
+    shopify_refunded_order(shopify, node, soap, tee)
+
+    response = api.post(
+        url(shopify),
+        body("shopify_refund_webhook.json"),
+        content_type="application/json",
+        HTTP_X_SHOPIFY_TOPIC="orders/updated",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "X-Shopify-Topic"
+    assert not Rma.objects.exists() and not UnmatchedChannelReturn.objects.exists()
