@@ -112,5 +112,5 @@ def _refund(payload, refund_id: str) -> ChannelRefund | None:
         currency=currency,
         refunded_at=refunded_at
         or optional_utc_datetime(payload.get("processed_at"), "processed_at"),
-        fields={"amount": first_field if total else "transactions", "currency": "transactions"},
+        fields={"amount": first_field, "currency": first_field.replace(".amount", ".currency")},
     )

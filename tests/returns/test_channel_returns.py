@@ -433,3 +433,61 @@ def test_the_same_webhook_delivered_twice_at_once_is_recorded_once(
     assert sorted(outcomes) == ["created", "unchanged"]
     assert (Rma.objects.count(), Refund.objects.count()) == (1, 1)
     assert not UnmatchedChannelReturn.objects.exists()
+
+
+def test_one_amazon_rma_over_two_rows_is_one_rma_with_a_line_per_item(
+    amazon, node, tee, soap, integration_user
+):
+    order = amazon_sample_order(amazon, node, tee, soap)
+    rma_row = {"Order ID": order.external_id, "Amazon RMA ID": "DkTWOITEMS", "Currency code": "USD"}
+    content = mfn_report(
+        {
+            **rma_row,
+            "Merchant SKU": "AMZ-TEE-BLK-M",
+            "Return quantity": "2",
+            "Refunded Amount": "54.10",
+        },
+        {
+            **rma_row,
+            "Merchant SKU": "AMZ-SOAP-LAV",
+            "Return quantity": "1",
+            "Refunded Amount": "9.37",
+        },
+    )
+
+    (result,) = import_returns_report(
+        channel=amazon, content=content, actor=integration_user
+    ).results
+
+    assert (result.outcome, result.line_numbers) == ("created", (2, 3))
+    assert sorted(result.rma.lines.values_list("order_line__channel_sku", "quantity")) == [
+        ("AMZ-SOAP-LAV", 1),
+        ("AMZ-TEE-BLK-M", 2),
+    ]
+    assert result.refund.amount == Decimal("63.47")  # the whole order, nothing more
+
+
+def test_a_channel_refund_in_another_currency_is_refused(amazon, node, tee, integration_user):
+    amazon_refunded_order(amazon, node, tee)
+
+    (result,) = import_returns_report(
+        channel=amazon, content=mfn_report({"Currency code": "CAD"}), actor=integration_user
+    ).results
+
+    assert [(e.field, e.code) for e in result.errors] == [
+        ("rows[2].Currency code", "currency_mismatch")
+    ]
+    assert not Rma.objects.exists()
+
+
+def test_a_report_saved_with_a_byte_order_mark_and_windows_line_ends_reads_the_same(
+    amazon, node, tee, integration_user
+):
+    amazon_refunded_order(amazon, node, tee)
+    content = "\ufeff" + mfn_report({}).replace("\n", "\r\n") + "\r\n"
+
+    report = import_returns_report(
+        channel=amazon, content=content.encode("utf-8"), actor=integration_user
+    )
+
+    assert [(r.outcome, r.line_numbers) for r in report.results] == [("created", (2,))]

@@ -135,3 +135,18 @@ def test_another_shopify_topic_is_refused_before_anything_is_read(api, shopify, 
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "X-Shopify-Topic"
     assert not Rma.objects.exists() and not UnmatchedChannelReturn.objects.exists()
+
+
+def test_a_shopify_refund_above_what_the_order_paid_is_refused_naming_the_transaction(
+    api, shopify, node, soap, tee
+):
+    shopify_refunded_order(shopify, node, soap, tee)  # paid 8.56 + 26.74
+    payload = body("shopify_refund_webhook.json").replace(b'"8.56"', b'"50.00"')
+
+    response = api.post(url(shopify), payload, content_type="application/json")
+
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert (error["field"], error["code"]) == ("transactions[0].amount", "exceeds_paid")
+    assert not Rma.objects.exists() and not Refund.objects.exists()
+    assert UnmatchedChannelReturn.objects.get().errors[0]["code"] == "exceeds_paid"
