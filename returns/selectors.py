@@ -215,10 +215,11 @@ def find_rmas_for_scan(code: str) -> QuerySet[Rma]:
 
 def rmas_awaiting_receipt() -> QuerySet[Rma]:
     """Open RMAs, overdue first: `overdue_since` is the expected date once it has passed,
-    and now for the rest, so the queue's age is how late the latest parcel is."""
+    and now for the rest, so the queue's age is how late the latest parcel is. Units the
+    channel's own returns centre took back (Amazon FBA) are awaited by no dock of ours."""
     now = timezone.now()
     return (
-        Rma.objects.filter(state__in=OPEN_RMA_STATES)
+        Rma.objects.filter(state__in=OPEN_RMA_STATES, channel_returns_centre="")
         .annotate(overdue_since=Least("expected_by", Value(now, output_field=DateTimeField())))
         .select_related("channel", "order")
     )

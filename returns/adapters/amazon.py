@@ -244,6 +244,8 @@ def _fba_row(table: _Table, number: int, cells: list[str], style: str) -> Channe
         order_external_id=order_id,
         lines=(line,),
         requested_at=returned,
+        # FBA returns go back to Amazon's fulfilment centre, never to our dock.
+        returns_centre=f"Amazon FBA {centre}".strip(),
         status=status,
         note=note,
         fields={
@@ -388,6 +390,7 @@ def _merged(first: ChannelReturn, others: list[ChannelReturn]) -> ChannelReturn:
         label_reference=first.label_reference
         or next((r.label_reference for r in others if r.label_reference), ""),
         refund=refund,
+        returns_centre=first.returns_centre,
         status=first.status,
         note=first.note,
         fields=first.fields,

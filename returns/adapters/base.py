@@ -52,6 +52,9 @@ class ChannelReturn:
     lines: tuple[ReturnedLine, ...]
     requested_at: datetime | None = None
     label_reference: str = ""  # return tracking number
+    # The channel's own returns centre took the units (Amazon FBA fulfilment centre id):
+    # they do not come to our dock.
+    returns_centre: str = ""
     refund: ChannelRefund | None = None
     status: str = ""  # the channel's status of the return, as data
     note: str = ""

@@ -352,6 +352,7 @@ class RmaSerializer(serializers.ModelSerializer):
             "source",
             "external_reference",
             "return_label_reference",
+            "channel_returns_centre",
             "expected_by",
             "override_reason",
             "note",

@@ -289,6 +289,7 @@ def _apply(channel, parsed: ChannelReturn, actor) -> ReturnResult:
         actor=actor,
         source=Rma.Source.MARKETPLACE_INITIATED,
         return_label_reference=parsed.label_reference[:128],
+        channel_returns_centre=parsed.returns_centre,
         external_reference=parsed.return_id,
         override_reason=f"Authorized by {channel.name} (return {parsed.return_id}) under "
         "the channel's own return policy.",

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from erp.errors import ValidationFailed
+from erp.queues import get_queue
 from returns.models import Refund, RefundState, Rma, RmaLine, UnmatchedChannelReturn
 from returns.services.channel_returns import import_channel_return, import_returns_report
 from returns.services.refunds import request_refund
@@ -296,7 +297,10 @@ def test_the_fba_report_opens_an_rma_per_licence_plate_with_the_centres_disposit
     assert damaged.reason.code == "damaged_in_transit"  # DAMAGED_BY_CARRIER
     assert "CUSTOMER_DAMAGED" in damaged.note and "ONT8" in damaged.note
     assert rmas["LPNRR8812345680"].lines.get().quantity == 2
+    assert rmas["LPNRR8812345678"].channel_returns_centre == "Amazon FBA PHX7"
     assert not Refund.objects.exists()  # the FBA report carries no refund
+    # The units went back to Amazon's fulfilment centres: no dock of ours awaits them.
+    assert not get_queue("returns-awaiting-receipt").selector().exists()
 
 
 def test_an_ebay_return_opens_the_rma_and_its_refund_is_recorded_once_ebay_issues_it(
