@@ -10,7 +10,7 @@ The rules:
   service (`post_channel_refund` through create_rma's `external_refund`,
   `record_channel_refund`, `match_channel_refund`): the quantity, serial and "never more
   than was paid" rules are theirs. The channel authorized the return under its own
-  policy, so our return window is overridden, saying so.
+  policy, so a return past our window is accepted, saying so.
 - Idempotency is the database's: one RMA per (channel, return id) and one refund per
   (channel, refund id). A return delivered again finds them and changes nothing; a return
   seen first without a refund and again with one (an Amazon row once refunded) gets the
@@ -283,7 +283,7 @@ def _apply(channel, parsed: ChannelReturn, actor) -> ReturnResult:
     if rma is not None:
         recorded = refunds.record_channel_refund(rma_id=rma.pk, actor=actor, **external_refund)
         return ReturnResult(Outcome.REFUND_RECORDED, rma=rma, refund=recorded)
-    rma = rmas.create_rma(
+    rma = _open_rma(
         order_id=order.pk,
         lines=[line for line, _ in lines],
         actor=actor,
@@ -291,13 +291,25 @@ def _apply(channel, parsed: ChannelReturn, actor) -> ReturnResult:
         return_label_reference=parsed.label_reference[:128],
         channel_returns_centre=parsed.returns_centre,
         external_reference=parsed.return_id,
-        override_reason=f"Authorized by {channel.name} (return {parsed.return_id}) under "
-        "the channel's own return policy.",
         note=_rma_note(channel, parsed),
         external_refund=external_refund,
+        override=f"Authorized by {channel.name} (return {parsed.return_id}) under the "
+        "channel's own return policy.",
     )
     recorded = rma.refunds.first() if refund is not None else None
     return ReturnResult(Outcome.CREATED, rma=rma, refund=recorded)
+
+
+def _open_rma(*, override: str, **values) -> Rma:
+    """create_rma; the channel already authorized the return under its own policy, so a
+    return past our window is accepted, saying so (only then: the override is shown as
+    "accepted outside the window")."""
+    try:
+        return rmas.create_rma(**values)
+    except ValidationFailed as error:
+        if error.errors[0].code != "outside_window":
+            raise
+    return rmas.create_rma(**values, override_reason=override)
 
 
 def _rma_note(channel, parsed: ChannelReturn) -> str:

@@ -5,14 +5,17 @@ money, writing nothing half."""
 
 import json
 import threading
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from erp.errors import ValidationFailed
 from erp.queues import get_queue
+from fulfillment.models import Shipment
 from returns.models import Refund, RefundState, Rma, RmaLine, UnmatchedChannelReturn
 from returns.services.channel_returns import import_channel_return, import_returns_report
 from returns.services.refunds import request_refund
@@ -495,3 +498,23 @@ def test_a_report_saved_with_a_byte_order_mark_and_windows_line_ends_reads_the_s
     )
 
     assert [(r.outcome, r.line_numbers) for r in report.results] == [("created", (2,))]
+
+
+def test_a_return_past_our_window_is_accepted_saying_the_channel_authorized_it(
+    shopify, node, soap, tee, integration_user
+):
+    order = shopify_refunded_order(shopify, node, soap, tee)  # shipped 3 days ago
+    recent = import_channel_return(
+        channel=shopify, payload=fixture_json("shopify_refund_webhook.json"), actor=integration_user
+    )
+    late_payload = fixture_json("shopify_refund_webhook.json")
+    late_payload["id"] = 930112233499
+    late_payload["refund_line_items"][0]["line_item_id"] = 14209990008  # the tee
+    late_payload["transactions"][0]["amount"] = "26.74"
+    Shipment.objects.filter(order=order).update(shipped_at=timezone.now() - timedelta(days=45))
+
+    late = import_channel_return(channel=shopify, payload=late_payload, actor=integration_user)
+
+    assert recent.rma.override_reason == ""
+    assert late.outcome == "created", late.errors
+    assert late.rma.override_reason.startswith("Authorized by Shopify (return 930112233499)")
