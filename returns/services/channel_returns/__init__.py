@@ -32,53 +32,23 @@ The rules:
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import transaction
 
-from erp.errors import (
-    Conflict,
-    DomainError,
-    FieldError,
-    NotFound,
-    NotPermitted,
-    ValidationFailed,
-)
+from erp.errors import DomainError, FieldError, NotPermitted, ValidationFailed
 from erp.roles import require_permission
-from orders.models import Order, OrderLine
+from orders.models import Order
 from returns import adapters
 from returns.adapters import AdapterError, ChannelReturn, ParsedReport, ReportEntry
-from returns.channel_formats.base import reason_kind
-from returns.models import (
-    Refund,
-    RefundLine,
-    RefundState,
-    ReturnReason,
-    Rma,
-    UnmatchedChannelReturn,
-)
+from returns.models import Refund, Rma, UnmatchedChannelReturn
 from returns.services import refunds, rmas
+from returns.services.channel_returns import matching, queue
+from returns.services.channel_returns.queue import dismiss_channel_return
 from returns.services.locking import lock_order
 
 MAX_REPORT_ROWS = 5000
-
-# What each kind of channel reason (channel_formats.base.reason_kind) becomes among the
-# reason codes a new installation starts with; a code the channel sends that is also one
-# of ours is taken as is.
-REASON_BY_KIND = {
-    "damaged": "damaged_in_transit",
-    "defective": "defective",
-    "wrong_item": "wrong_item_sent",
-    "not_as_described": "not_as_described",
-    "missing_parts": "not_as_described",
-    "not_received": "not_as_described",
-    "late": "arrived_late",
-    "remorse": "changed_mind",
-}
-SIZE_WORDS = re.compile(r"(^|_)(too_small|too_large|too_big|size|fit)($|_)")
 
 
 class Outcome:
@@ -163,7 +133,7 @@ def _report_entry(channel, report: ParsedReport, entry: ReportEntry, actor, *, h
     rows = "\n".join([header, *(lines[number - 1] for number in entry.line_numbers)])
     if entry.error is not None:
         errors = [FieldError(entry.error.field, entry.error.code, entry.error.message)]
-        queued = _queue(
+        queued = queue.keep_refused(
             channel,
             source_format=report.source_format,
             reference=f"sha256:{hashlib.sha256(rows.encode()).hexdigest()[:48]}",
@@ -191,8 +161,8 @@ def _apply_or_queue(channel, parsed: ChannelReturn, actor, *, payload, line_numb
     except NotPermitted:
         raise
     except DomainError as error:
-        errors = [_in_channel_terms(e, parsed) for e in error.errors]
-        queued = _queue(
+        errors = [matching.in_channel_terms(e, parsed) for e in error.errors]
+        queued = queue.keep_refused(
             channel,
             source_format=parsed.source_format,
             reference=parsed.return_id,
@@ -210,7 +180,7 @@ def _apply_or_queue(channel, parsed: ChannelReturn, actor, *, payload, line_numb
             line_numbers=tuple(line_numbers),
             queued=queued,
         )
-    _resolve_queued(channel, parsed, actor)
+    queue.settle_queued(channel, parsed, actor)
     return ReturnResult(
         result.outcome,
         return_id=parsed.return_id,
@@ -266,9 +236,9 @@ def _apply(channel, parsed: ChannelReturn, actor) -> ReturnResult:
         )
     if rma is not None and refund is None:
         return ReturnResult(Outcome.UNCHANGED, rma=rma)
-    lines = _rma_lines(order, parsed)
+    lines = matching.rma_lines(order, parsed)
     if refund is not None:
-        ours = _echoed_refund(order, lines, refund.amount)
+        ours = matching.echoed_refund(order, lines, refund.amount)
         if ours is not None:
             refunds.match_channel_refund(refund=ours, reference=refund.reference, actor=actor)
             return ReturnResult(Outcome.MATCHED, rma=ours.rma, refund=ours)
@@ -319,178 +289,6 @@ def _rma_note(channel, parsed: ChannelReturn) -> str:
     return " · ".join(part for part in parts if part)
 
 
-def _rma_lines(order, parsed: ChannelReturn) -> list[tuple[dict, object]]:
-    """create_rma's lines (order line id, units, our reason code, the channel's reason in
-    the note), each with the channel line it came from; lines naming the same order line
-    are added up (an RMA names each order line once)."""
-    order_lines = list(OrderLine.objects.filter(order=order).order_by("line_number", "pk"))
-    returned = rmas.returned_units([line.pk for line in order_lines])
-    reasons = set(ReturnReason.objects.filter(active=True).values_list("code", flat=True))
-    merged: dict[int, tuple[dict, object]] = {}
-    for returned_line in parsed.lines:
-        order_line = _order_line(order, order_lines, returned, returned_line)
-        if order_line.pk in merged:
-            merged[order_line.pk][0]["quantity"] += returned_line.quantity
-            continue
-        reason = returned_line.reason
-        note = " · ".join(
-            p for p in (f"Channel reason: {reason}" if reason else "", returned_line.note) if p
-        )
-        merged[order_line.pk] = (
-            {
-                "order_line_id": order_line.pk,
-                "quantity": returned_line.quantity,
-                "reason": _reason_code(reason, reasons, returned_line),
-                "note": note[:500],
-            },
-            returned_line,
-        )
-    return list(merged.values())
-
-
-def _order_line(order, order_lines, returned: dict, line) -> OrderLine:
-    if line.external_line_id:
-        candidates = [o for o in order_lines if o.external_line_id == line.external_line_id]
-        named = f"line {line.external_line_id}"
-    elif line.channel_sku:
-        candidates = [o for o in order_lines if o.channel_sku == line.channel_sku]
-        named = f"SKU {line.channel_sku}"
-    else:
-        item = line.external_item_id
-        candidates = [
-            o
-            for o in order_lines
-            if o.external_item_id == item or o.external_item_id.startswith(f"{item}:")
-        ]
-        named = f"item {item}"
-    if not candidates:
-        raise ValidationFailed(
-            f"Order {order.external_id} has no {named}.",
-            field=line.fields.get("line", "line"),
-            code="not_on_order",
-        )
-    # The same SKU on several lines: the first that can still take these units back.
-    for candidate in candidates:
-        returnable = candidate.quantity_shipped - (returned.get(candidate.pk) or 0)
-        if returnable >= line.quantity:
-            return candidate
-    return candidates[0]
-
-
-@dataclass(frozen=True)
-class _ChannelReason:
-    reason_code: str
-    reason_is_damage: bool = False
-    reason_is_our_fault: bool = False
-
-
-def _reason_code(text: str, reasons: set[str], line) -> str:
-    """Our reason for the channel's: the same code when we have it, else by its kind."""
-    code = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
-    if code in reasons:
-        return code
-    if SIZE_WORDS.search(code) and "wrong_size" in reasons:
-        return "wrong_size"
-    ours = REASON_BY_KIND[reason_kind(_ChannelReason(code))]
-    if ours in reasons:
-        return ours
-    if "changed_mind" in reasons:
-        return "changed_mind"
-    raise ValidationFailed(
-        f"No active return reason fits the channel's reason {text!r}; add {ours!r}.",
-        field=line.fields.get("line", "reason"),
-        code="no_reason",
-    )
-
-
-def _echoed_refund(order, lines, amount) -> Refund | None:
-    """Our posted refund of this order that the channel now reports as its own: no channel
-    id yet, the same amount, the same order lines and units. Locked (after the order)."""
-    wanted = {line["order_line_id"]: line["quantity"] for line, _ in lines}
-    candidates = list(
-        Refund.objects.select_for_update(of=("self",))
-        .select_related("rma")
-        .filter(order=order, state=RefundState.POSTED, external_reference="", amount=amount)
-        .order_by("pk")
-    )
-    if not candidates:
-        return None
-    units: dict[int, dict[int, int]] = {}
-    for refund_id, order_line_id, quantity in RefundLine.objects.filter(
-        refund__in=[c.pk for c in candidates]
-    ).values_list("refund_id", "rma_line__order_line_id", "quantity"):
-        per_line = units.setdefault(refund_id, {})
-        per_line[order_line_id] = per_line.get(order_line_id, 0) + quantity
-    return next((c for c in candidates if units.get(c.pk) == wanted), None)
-
-
-_LINE_FIELD = re.compile(r"^lines\[(\d+)\]\.(\w+)$")
-
-
-def _in_channel_terms(error: FieldError, parsed: ChannelReturn) -> FieldError:
-    """A service's field (`lines[0].quantity`, `external_refund.amount`) as the channel's
-    own field (`rows[3].Return quantity`, `transactions[0].amount`)."""
-    name = error.field or ""
-    match = _LINE_FIELD.match(name)
-    renamed = None
-    if match and int(match.group(1)) < len(parsed.lines):
-        fields = parsed.lines[int(match.group(1))].fields
-        renamed = fields.get("quantity" if match.group(2) == "quantity" else "line")
-    elif name in {"external_refund.amount", "amount"} and parsed.refund is not None:
-        renamed = parsed.refund.fields.get("amount")
-    elif name in {"external_reference", "external_refund.reference", "reference"}:
-        renamed = parsed.fields.get("return_id")
-    return FieldError(renamed or error.field, error.code, error.message)
-
-
-def _queue(channel, *, source_format, reference, order_external_id, line_numbers, errors, payload):
-    """Keep the refused return (outside its rolled-back transaction); the same return
-    refused again updates its entry and opens it again."""
-    now = timezone.now()
-    values = {
-        "order_external_id": order_external_id[:128],
-        "line_numbers": list(line_numbers),
-        "errors": [e.as_dict() for e in errors],
-        "payload": payload,
-        "last_seen_at": now,
-        "resolved_at": None,
-        "resolved_by": None,
-        "resolution": "",
-    }
-    key = {"channel": channel, "source_format": source_format, "reference": reference[:128]}
-    for attempt in range(2):
-        try:
-            with transaction.atomic():
-                entry = UnmatchedChannelReturn.objects.select_for_update().filter(**key).first()
-                if entry is None:
-                    return UnmatchedChannelReturn.objects.create(
-                        **key, **values, first_seen_at=now, times_seen=1
-                    )
-                for name, value in values.items():
-                    setattr(entry, name, value)
-                entry.times_seen += 1
-                entry.save()
-                return entry
-        except IntegrityError:  # a concurrent delivery queued it first: update that one
-            if attempt:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _resolve_queued(channel, parsed: ChannelReturn, actor) -> None:
-    """The return went through: its queue entry (refused earlier) is settled."""
-    UnmatchedChannelReturn.objects.filter(
-        channel=channel,
-        source_format=parsed.source_format,
-        reference=parsed.return_id[:128],
-        resolved_at__isnull=True,
-    ).update(
-        resolved_at=timezone.now(),
-        resolved_by=actor,
-        resolution="Matched when the channel delivered it again.",
-    )
-
-
 REPORT_FORMATS = {adapters.amazon.MFN_FORMAT, adapters.amazon.FBA_FORMAT}
 
 
@@ -499,7 +297,7 @@ def retry_channel_return(*, entry_id: int, actor) -> ReturnResult:
     the SKU was mapped, or a refund was corrected). It goes through, settling its entry,
     or is refused again with today's reasons."""
     require_permission(actor, "returns.add_rma", action="import channel returns")
-    entry = _open_entry(entry_id)
+    entry = queue.open_entry(entry_id)
     if entry.source_format in REPORT_FORMATS:
         report = import_returns_report(channel=entry.channel, content=entry.payload, actor=actor)
         return report.results[0]
@@ -512,25 +310,13 @@ def retry_channel_return(*, entry_id: int, actor) -> ReturnResult:
     return import_channel_return(channel=entry.channel, payload=payload, actor=actor)
 
 
-def dismiss_channel_return(*, entry_id: int, actor, note: str) -> UnmatchedChannelReturn:
-    """Settle a queued channel return by hand (handled outside the ERP, a test order, a
-    duplicate), saying how."""
-    require_permission(actor, "returns.change_rma", action="settle channel returns")
-    if not note.strip():
-        raise ValidationFailed("Say how it was settled.", field="note", code="required")
-    with transaction.atomic():
-        entry = _open_entry(entry_id, lock=True)
-        entry.resolved_at, entry.resolved_by = timezone.now(), actor
-        entry.resolution = note.strip()[:500]
-        entry.save(update_fields=["resolved_at", "resolved_by", "resolution"])
-    return entry
-
-
-def _open_entry(entry_id: int, *, lock: bool = False) -> UnmatchedChannelReturn:
-    rows = UnmatchedChannelReturn.objects.select_related("channel")
-    entry = (rows.select_for_update(of=("self",)) if lock else rows).filter(pk=entry_id).first()
-    if entry is None:
-        raise NotFound("No such channel return in the queue.", field="entry")
-    if entry.resolved_at is not None:
-        raise Conflict("This channel return is already settled.", field="entry", code="settled")
-    return entry
+__all__ = [
+    "MAX_REPORT_ROWS",
+    "Outcome",
+    "ReportResult",
+    "ReturnResult",
+    "dismiss_channel_return",
+    "import_channel_return",
+    "import_returns_report",
+    "retry_channel_return",
+]
