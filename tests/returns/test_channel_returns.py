@@ -253,6 +253,8 @@ def test_a_queued_return_is_settled_when_the_channel_delivers_it_after_the_order
     assert report.results[0].outcome == "created"
     queued = UnmatchedChannelReturn.objects.get()
     assert queued.resolved_at is not None and queued.resolved_by == integration_user
+    rma, refund = report.results[0].rma, report.results[0].refund
+    assert queued.resolution == f"Imported: {rma.number} (created, refund {refund.number})"
 
 
 def test_a_refund_above_what_the_order_paid_is_refused_and_writes_no_rma(

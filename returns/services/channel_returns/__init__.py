@@ -180,7 +180,7 @@ def _apply_or_queue(channel, parsed: ChannelReturn, actor, *, payload, line_numb
             line_numbers=tuple(line_numbers),
             queued=queued,
         )
-    queue.settle_queued(channel, parsed, actor)
+    queue.settle_queued(channel, parsed, actor, resolution=_settled_as(result))
     return ReturnResult(
         result.outcome,
         return_id=parsed.return_id,
@@ -190,6 +190,15 @@ def _apply_or_queue(channel, parsed: ChannelReturn, actor, *, payload, line_numb
         status_code=201 if result.outcome == Outcome.CREATED else 200,
         line_numbers=tuple(line_numbers),
     )
+
+
+def _settled_as(result: ReturnResult) -> str:
+    """What a queue entry that went through says: `Imported: RMA-000012 (created, refund
+    RF-000031)`."""
+    parts = [result.outcome.replace("_", " ")]
+    if result.refund is not None:
+        parts.append(f"refund {result.refund.number}")
+    return f"Imported: {result.rma.number} ({', '.join(parts)})"  # every success has its RMA
 
 
 def _apply(channel, parsed: ChannelReturn, actor) -> ReturnResult:

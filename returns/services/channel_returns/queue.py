@@ -46,8 +46,9 @@ def keep_refused(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def settle_queued(channel, parsed: ChannelReturn, actor) -> None:
-    """The return went through: its queue entry (refused earlier) is settled."""
+def settle_queued(channel, parsed: ChannelReturn, actor, *, resolution: str) -> None:
+    """The return went through (delivered again, or tried again from the queue): its
+    entry, refused earlier, is settled with what became of it."""
     UnmatchedChannelReturn.objects.filter(
         channel=channel,
         source_format=parsed.source_format,
@@ -56,7 +57,7 @@ def settle_queued(channel, parsed: ChannelReturn, actor) -> None:
     ).update(
         resolved_at=timezone.now(),
         resolved_by=actor,
-        resolution="Matched when the channel delivered it again.",
+        resolution=resolution[:500],
     )
 
 
