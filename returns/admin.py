@@ -4,7 +4,7 @@
 from django.contrib import admin
 
 from erp.admin import ReadOnlyAdmin
-from returns.models import Refund, ReturnPolicy, ReturnReason, Rma
+from returns.models import Refund, ReturnPolicy, ReturnReason, Rma, UnmatchedChannelReturn
 
 
 @admin.register(ReturnPolicy)
@@ -41,3 +41,19 @@ class RefundAdmin(ReadOnlyAdmin):
     list_filter = ["state"]
     list_select_related = ["rma", "channel"]
     search_fields = ["number", "rma__number", "external_reference"]
+
+
+@admin.register(UnmatchedChannelReturn)
+class UnmatchedChannelReturnAdmin(ReadOnlyAdmin):
+    list_display = [
+        "reference",
+        "channel",
+        "source_format",
+        "order_external_id",
+        "first_seen_at",
+        "times_seen",
+        "resolved_at",
+    ]
+    list_filter = ["source_format"]
+    list_select_related = ["channel"]
+    search_fields = ["reference", "order_external_id"]

@@ -508,6 +508,10 @@ class ResolveDiscrepancyForm(forms.Form):
     resolution = forms.CharField(required=False, max_length=NOTE_MAX, label="Resolution")
 
 
+class DismissChannelReturnForm(forms.Form):
+    note = forms.CharField(required=False, max_length=NOTE_MAX, label="How it was settled")
+
+
 class CompleteRepairForm(forms.Form):
     outcome = forms.ChoiceField(
         choices=[("restock", "Repaired: restock"), ("dispose", "Beyond repair: dispose")]

@@ -81,3 +81,19 @@ register_queue(
         description="Wrong serials, other lots and items that were not on the RMA.",
     )
 )
+register_queue(
+    ExceptionQueue(
+        key="channel-returns-to-match",
+        name="Channel returns to match",
+        owner_role=roles.CUSTOMER_SERVICE,
+        sla_hours=24,
+        selector=selectors.channel_returns_to_match,
+        age_field="first_seen_at",
+        row_template="returns/partials/queue_rows/channel_return.html",
+        columns=("Channel", "Return", "Order", "Refused because", "Seen", ""),
+        search_fields=("reference", "order_external_id", "channel__code", "source_format"),
+        description="Returns and refunds a channel reported that could not be tied to an "
+        "order, its lines or what it paid; the channel's next delivery settles them once "
+        "the cause is fixed.",
+    )
+)

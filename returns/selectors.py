@@ -45,6 +45,7 @@ from returns.models import (
     Rma,
     RmaLine,
     RmaState,
+    UnmatchedChannelReturn,
 )
 
 # Receipts are taken while units are still expected; a late unexpected parcel on a fully
@@ -214,10 +215,11 @@ def find_rmas_for_scan(code: str) -> QuerySet[Rma]:
 
 def rmas_awaiting_receipt() -> QuerySet[Rma]:
     """Open RMAs, overdue first: `overdue_since` is the expected date once it has passed,
-    and now for the rest, so the queue's age is how late the latest parcel is."""
+    and now for the rest, so the queue's age is how late the latest parcel is. Units the
+    channel's own returns centre took back (Amazon FBA) are awaited by no dock of ours."""
     now = timezone.now()
     return (
-        Rma.objects.filter(state__in=OPEN_RMA_STATES)
+        Rma.objects.filter(state__in=OPEN_RMA_STATES, channel_returns_centre="")
         .annotate(overdue_since=Least("expected_by", Value(now, output_field=DateTimeField())))
         .select_related("channel", "order")
     )
@@ -402,3 +404,9 @@ def return_cycle_time(
         .aggregate(count=Count("pk"), average=Avg("cycle"), longest=Max("cycle"))
     )
     return figures
+
+
+def channel_returns_to_match():
+    """Channel returns refused (unknown order or SKU, more than shipped or paid), oldest
+    first, until the channel's next delivery or a person settles them."""
+    return UnmatchedChannelReturn.objects.filter(resolved_at__isnull=True).select_related("channel")

@@ -32,6 +32,16 @@ urlpatterns = [
         name="discrepancy-resolve",
     ),
     path(
+        "channel-returns/<int:entry_id>/retry/",
+        queue_actions.retry_channel_return,
+        name="channel-return-retry",
+    ),
+    path(
+        "channel-returns/<int:entry_id>/dismiss/",
+        queue_actions.dismiss_channel_return,
+        name="channel-return-dismiss",
+    ),
+    path(
         "repairs/<int:repair_id>/complete/",
         queue_actions.complete_repair,
         name="repair-complete",

@@ -352,6 +352,7 @@ class RmaSerializer(serializers.ModelSerializer):
             "source",
             "external_reference",
             "return_label_reference",
+            "channel_returns_centre",
             "expected_by",
             "override_reason",
             "note",
@@ -416,3 +417,81 @@ class FiguresSerializer(serializers.Serializer):
     rows = FigureRowSerializer(many=True)
     totals = FigureRowSerializer()
     cycle_time = CycleTimeSerializer()
+
+
+# --- marketplace-initiated returns ----------------------------------------------------------
+
+
+class FieldErrorSerializer(serializers.Serializer):
+    field = serializers.CharField(allow_null=True)
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ErrorsSerializer(serializers.Serializer):
+    errors = FieldErrorSerializer(many=True)
+
+
+class ChannelReturnResultSerializer(serializers.Serializer):
+    """What became of one channel return: created (a new RMA, with the channel's refund
+    when it made one), refund_recorded (on the RMA already known), matched (the channel
+    echoed a refund of ours), unchanged (delivered again), refused (queued in "channel
+    returns to match", with the reasons)."""
+
+    outcome = serializers.ChoiceField(
+        choices=["created", "refund_recorded", "matched", "unchanged", "refused"]
+    )
+    return_id = serializers.CharField()
+    order_external_id = serializers.CharField()
+    lines = serializers.ListField(
+        child=serializers.IntegerField(),
+        source="line_numbers",
+        help_text="Report lines of this return (the header is line 1); empty for JSON.",
+    )
+    rma = serializers.SerializerMethodField()
+    refund = serializers.SerializerMethodField()
+    errors = FieldErrorSerializer(many=True)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_rma(self, result):
+        return result.rma.number if result.rma else None
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_refund(self, result):
+        return result.refund.number if result.refund else None
+
+    def to_representation(self, result):
+        data = super().to_representation(result)
+        data["errors"] = [error.as_dict() for error in result.errors]
+        return data
+
+
+class ReturnsReportResultSerializer(serializers.Serializer):
+    report = serializers.CharField(source="source_format")
+    rows = serializers.IntegerField()
+    created = serializers.SerializerMethodField()
+    refunds_recorded = serializers.SerializerMethodField()
+    matched = serializers.SerializerMethodField()
+    unchanged = serializers.SerializerMethodField()
+    refused = serializers.SerializerMethodField()
+    results = ChannelReturnResultSerializer(many=True)
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_created(self, report):
+        return report.count("created")
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_refunds_recorded(self, report):
+        return report.count("refund_recorded")
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_matched(self, report):
+        return report.count("matched")
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_unchanged(self, report):
+        return report.count("unchanged")
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_refused(self, report):
+        return report.count("refused")

@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from returns.api import views
+from returns.api.channel_returns import ChannelReturnIngestView
 
 router = DefaultRouter()
 router.register("returns/rmas", views.RmaViewSet, basename="rma")
@@ -10,5 +11,10 @@ router.register("returns/reasons", views.ReturnReasonViewSet, basename="return-r
 
 urlpatterns = [
     path("returns/figures/", views.ReturnFiguresView.as_view(), name="return-figures"),
+    path(
+        "channels/<str:code>/returns/",
+        ChannelReturnIngestView.as_view(),
+        name="channel-return-ingest",
+    ),
     *router.urls,
 ]

@@ -1,3 +1,4 @@
+from returns.models.channel_returns import UnmatchedChannelReturn
 from returns.models.policy import RefundTiming, ReturnPolicy, ReturnReason
 from returns.models.refunds import (
     LIVE_REFUND_STATES,
@@ -46,4 +47,5 @@ __all__ = [
     "RmaLine",
     "RmaState",
     "SupplierClaim",
+    "UnmatchedChannelReturn",
 ]

@@ -45,6 +45,12 @@ class Rma(models.Model):
     return_label_reference = models.CharField(
         max_length=128, blank=True, help_text="Return label tracking number or label id."
     )
+    channel_returns_centre = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The channel's own returns centre took the units back (Amazon FBA: the "
+        "fulfilment centre id): nothing comes to our dock.",
+    )
     expected_by = models.DateTimeField(help_text="The parcel should have arrived by then.")
     override_reason = models.TextField(
         blank=True, help_text="Why a return outside the window was accepted."

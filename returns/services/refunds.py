@@ -230,6 +230,14 @@ def post_channel_refund(
         )
     quote = quote_refund(rma, whole_rma=True)
     amount_field = f"{field_prefix}amount"
+    if not quote.lines:
+        # Every unit is refunded already: another refund would count the money twice.
+        raise Conflict(
+            f"Every unit of {rma.number} is already refunded; this channel refund is not "
+            "added again.",
+            field=amount_field,
+            code="already_refunded",
+        )
     if amount is None:
         raise ValidationFailed(
             "Give the amount the channel refunded.", field=amount_field, code="required"
@@ -269,6 +277,24 @@ def record_channel_refund(
     return post_channel_refund(
         rma=rma, actor=actor, amount=amount, reference=reference, refunded_at=refunded_at, note=note
     )
+
+
+def match_channel_refund(*, refund: Refund, reference: str, actor) -> Refund:
+    """The channel reports a refund that is one we posted to it (its echo): keep the
+    channel's id on ours, so the echo and every redelivery of it are recognised and the
+    money is never counted twice. `refund` is locked by the caller (order, then refund)."""
+    require_permission(actor, "returns.add_rma", action="record channel refunds")
+    if refund.state != RefundState.POSTED or refund.external_reference:
+        raise Conflict(
+            f"{refund.number} is not a refund of ours waiting for the channel's id.",
+            field="refund",
+            code="not_matchable",
+        )
+    refund.external_reference = str(reference).strip()
+    refund._history_user = actor
+    refund._change_reason = "matched to the channel's refund"
+    refund.save(update_fields=["external_reference"])
+    return refund
 
 
 def _pending_request(refund_id: int) -> ApprovalRequest:

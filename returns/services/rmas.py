@@ -50,6 +50,7 @@ def create_rma(
     source: str = Rma.Source.BACK_OFFICE,
     expected_by: date | datetime | None = None,
     return_label_reference: str = "",
+    channel_returns_centre: str = "",
     external_reference: str = "",
     override_reason: str = "",
     note: str = "",
@@ -63,6 +64,9 @@ def create_rma(
     serials must have shipped on that order line; a return after the policy's window
     needs an override reason. The order row is locked, so two RMAs racing for the last
     returnable unit cannot both win.
+
+    `channel_returns_centre` names the channel's own returns centre when the units went
+    back there (Amazon FBA), not to our dock: such an RMA is not awaited at receipt.
 
     `external_refund` ({amount, reference, refunded_at}) records a refund the channel
     already made (marketplace-initiated returns): it is posted on the channel, nothing is
@@ -99,6 +103,7 @@ def create_rma(
         source=source,
         external_reference=external_reference,
         return_label_reference=return_label_reference.strip(),
+        channel_returns_centre=channel_returns_centre.strip()[:64],
         expected_by=_expected_by(expected_by, now, requested, policies),
         override_reason=override_reason.strip(),
         note=note,

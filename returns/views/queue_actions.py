@@ -1,5 +1,5 @@
 """Row actions of the returns queues (exceptions pages): settle a flagged unit, finish a
-repair. Each is a confirmed POST answered with the row as it now stands (HTMX) or a
+repair, run a refused channel return again or settle it by hand. Each is a confirmed POST answered with the row as it now stands (HTMX) or a
 redirect back to the queue."""
 
 from django.contrib import messages
@@ -12,13 +12,14 @@ from erp.errors import DomainError, NotFound
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.forms import raise_if_not_permitted
 from erp.views.rendering import wants_fragment
-from returns.forms import CompleteRepairForm, ResolveDiscrepancyForm
-from returns.models import ReceivedItem, RepairOrder
-from returns.services import inspection, receiving
+from returns.forms import CompleteRepairForm, DismissChannelReturnForm, ResolveDiscrepancyForm
+from returns.models import ReceivedItem, RepairOrder, UnmatchedChannelReturn
+from returns.services import channel_returns, inspection, receiving
 from returns.views.outcomes import signal_write
 
 DISCREPANCY_ROW = "returns/partials/queue_rows/discrepancy.html"
 REPAIR_ROW = "returns/partials/queue_rows/repair.html"
+CHANNEL_RETURN_ROW = "returns/partials/queue_rows/channel_return.html"
 
 
 def _answer(request, *, queue_key: str, template: str, row, done: str, error: str):
@@ -95,5 +96,60 @@ def complete_repair(request, repair_id: int):
         template=REPAIR_ROW,
         row=row,
         done=done,
+        error=error,
+    )
+
+
+def _channel_return_row(entry_id: int):
+    return get_object_or_404(UnmatchedChannelReturn.objects.select_related("channel"), pk=entry_id)
+
+
+@require_POST
+@backoffice_view
+def retry_channel_return(request, entry_id: int):
+    forbid_unless_permitted(request.user, "returns.add_rma")
+    result, error = None, ""
+    try:
+        result = channel_returns.retry_channel_return(entry_id=entry_id, actor=request.user)
+    except NotFound as refused:
+        raise Http404(refused.message) from refused
+    except DomainError as refused:
+        raise_if_not_permitted(refused)
+        error = refused.message
+    if result is not None and result.errors:
+        error = "; ".join(e.message for e in result.errors)
+    row = _channel_return_row(entry_id)
+    done = f"{row.reference}: {result.outcome.replace('_', ' ')}" if result else ""
+    if result is not None and result.rma is not None:
+        done += f" ({result.rma.number})"
+    return _answer(
+        request,
+        queue_key="channel-returns-to-match",
+        template=CHANNEL_RETURN_ROW,
+        row=row,
+        done=done,
+        error=error,
+    )
+
+
+@require_POST
+@backoffice_view
+def dismiss_channel_return(request, entry_id: int):
+    forbid_unless_permitted(request.user, "returns.change_rma")
+    form = DismissChannelReturnForm(request.POST)
+    form.is_valid()
+    error = _run(
+        channel_returns.dismiss_channel_return,
+        entry_id=entry_id,
+        actor=request.user,
+        note=form.cleaned_data.get("note", ""),
+    )
+    row = _channel_return_row(entry_id)
+    return _answer(
+        request,
+        queue_key="channel-returns-to-match",
+        template=CHANNEL_RETURN_ROW,
+        row=row,
+        done=f"{row.reference} settled",
         error=error,
     )

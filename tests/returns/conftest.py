@@ -75,6 +75,55 @@ def phone_order(shop, node, policy, phone):
     )
 
 
+# Channels of the marketplace-initiated returns (test_channel_returns*.py).
+
+
+@pytest.fixture
+def default_reasons(db):
+    """The reason codes a new installation starts with (returns migration 0002), made
+    explicit: a transactional test elsewhere may have flushed them."""
+    for code, label, damage, our_fault in [
+        ("changed_mind", "Changed mind / no longer needed", False, False),
+        ("wrong_size", "Wrong size or fit", False, False),
+        ("defective", "Defective / does not work", False, True),
+        ("damaged_in_transit", "Damaged in transit", True, True),
+    ]:
+        ReturnReasonFactory(code=code, label=label, counts_as_damage=damage, our_fault=our_fault)
+
+
+@pytest.fixture
+def shopify(node, default_reasons):
+    channel = ChannelFactory(
+        code="SHOPIFY", name="Shopify", kind="shopify", eligible_locations=[node]
+    )
+    ReturnPolicyFactory(channel=channel, refund_timing="on_authorization")
+    return channel
+
+
+@pytest.fixture
+def amazon(node, default_reasons):
+    channel = ChannelFactory(code="AMZ", name="Amazon", kind="amazon", eligible_locations=[node])
+    ReturnPolicyFactory(channel=channel)
+    return channel
+
+
+@pytest.fixture
+def ebay(node, default_reasons):
+    channel = ChannelFactory(code="EBAY", name="eBay", kind="ebay", eligible_locations=[node])
+    ReturnPolicyFactory(channel=channel)
+    return channel
+
+
+@pytest.fixture
+def mug(db):
+    return SkuFactory(code="MUG", product_family="kitchen")
+
+
+@pytest.fixture
+def headphones(db):
+    return SkuFactory(code="HDPH", product_family="audio")
+
+
 def line_of(order, sku):
     return order.lines.get(sku=sku)
 
