@@ -18,8 +18,11 @@ class ReturnPolicy(models.Model):
     """One row per channel (product_family blank) and optionally one per product family of
     that channel; the family row overrides the channel row for SKUs of that family.
 
-    With no row at all, the channel's own `return_window_days` and `refund_timing` apply
-    with the defaults below (buyer pays return shipping, no restocking fee).
+    The return window and refund timing live here; the channel's `return_window_days` and
+    `refund_timing` are their defaults: a row that leaves them blank takes the channel-wide
+    row's value, then the channel's own (so editing the channel changes every policy that
+    did not set its own). With no row at all, the channel's values apply with the defaults
+    below (buyer pays return shipping, no restocking fee).
     """
 
     class ShippingPaidBy(models.TextChoices):
@@ -31,7 +34,10 @@ class ReturnPolicy(models.Model):
         max_length=64, blank=True, help_text="Blank: the channel-wide policy."
     )
     window_days = models.PositiveIntegerField(
-        default=30, help_text="Days after shipment within which a return is accepted."
+        null=True,
+        blank=True,
+        help_text="Days after shipment within which a return is accepted. Blank: the "
+        "channel-wide policy's, else the channel's return window.",
     )
     receipt_expected_days = models.PositiveIntegerField(
         default=14, help_text="Days after authorization by which the parcel should arrive."
@@ -47,7 +53,11 @@ class ReturnPolicy(models.Model):
         help_text="Kept from the item amount unless the return is our fault.",
     )
     refund_timing = models.CharField(
-        max_length=24, choices=RefundTiming.choices, default=RefundTiming.AFTER_INSPECTION
+        max_length=24,
+        choices=RefundTiming.choices,
+        blank=True,
+        help_text="When the refund may post. Blank: the channel-wide policy's, else the "
+        "channel's refund timing.",
     )
     never_restock = models.BooleanField(
         default=False, help_text="Hygiene goods: returned units are never sold again."

@@ -1,7 +1,10 @@
 """Return policies and reasons: resolving the rule that applies to a SKU, and editing both.
 
-A product-family row overrides the channel row; with no row, the channel's own window and
-refund timing apply with buyer-paid return shipping and no restocking fee.
+The one home of the return window and the refund timing (DOMAIN.md). A product-family row
+overrides the channel row; a row that leaves the window or the timing blank inherits it
+(family → channel-wide row → the channel's own fields, which are the defaults); with no
+row, the channel's own window and refund timing apply with buyer-paid return shipping and
+no restocking fee.
 """
 
 from dataclasses import dataclass
@@ -40,15 +43,15 @@ class EffectivePolicy:
         return self.return_shipping_paid_by == ReturnPolicy.ShippingPaidBy.SELLER
 
 
-def _from_row(row: ReturnPolicy, source: str) -> EffectivePolicy:
+def _from_row(row: ReturnPolicy, source: str, inherited: EffectivePolicy) -> EffectivePolicy:
     return EffectivePolicy(
         channel_id=row.channel_id,
         product_family=row.product_family,
-        window_days=row.window_days,
+        window_days=row.window_days if row.window_days is not None else inherited.window_days,
         receipt_expected_days=row.receipt_expected_days,
         return_shipping_paid_by=row.return_shipping_paid_by,
         restocking_fee_percent=row.restocking_fee_percent,
-        refund_timing=row.refund_timing,
+        refund_timing=row.refund_timing or inherited.refund_timing,
         never_restock=row.never_restock,
         always_inspect_serials=row.always_inspect_serials,
         source=source,
@@ -78,9 +81,12 @@ def policies_for(channel: Channel, families) -> dict[str, EffectivePolicy]:
         row.product_family: row
         for row in ReturnPolicy.objects.filter(channel=channel, product_family__in=families | {""})
     }
-    channel_wide = _from_row(rows[""], "channel") if "" in rows else _channel_defaults(channel)
+    defaults = _channel_defaults(channel)
+    channel_wide = _from_row(rows[""], "channel", defaults) if "" in rows else defaults
     return {
-        family: _from_row(rows[family], "family") if family and family in rows else channel_wide
+        family: _from_row(rows[family], "family", channel_wide)
+        if family and family in rows
+        else channel_wide
         for family in families
     }
 
@@ -116,10 +122,8 @@ _POLICY_FIELDS = {
 def save_return_policy(
     *, channel: Channel, actor, product_family: str = "", **values
 ) -> ReturnPolicy:
-    """Create or change the policy of a channel (or of one product family of it).
-
-    A new channel-wide row starts from the channel's window and refund timing.
-    """
+    """Create or change the policy of a channel (or of one product family of it). A window
+    or refund timing left unset is inherited (module docstring), never copied."""
     require_permission(actor, "returns.change_returnpolicy", action="change return policies")
     unknown = sorted(set(values) - _POLICY_FIELDS)
     if unknown:
@@ -137,13 +141,7 @@ def save_return_policy(
         .first()
     )
     if policy is None:
-        defaults = _channel_defaults(channel)
-        policy = ReturnPolicy(
-            channel=channel,
-            product_family=product_family,
-            window_days=defaults.window_days,
-            refund_timing=defaults.refund_timing,
-        )
+        policy = ReturnPolicy(channel=channel, product_family=product_family)
     for name, value in values.items():
         setattr(policy, name, value)
     _clean(policy)

@@ -52,14 +52,16 @@ def test_a_product_family_policy_overrides_the_channel_policy(shop, tee, soap):
     assert soap_policy.restocking_fee_percent == Decimal("15")
 
 
-def test_a_manager_saves_a_policy_starting_from_the_channels_values(manager):
+def test_a_manager_saves_a_policy_that_takes_the_channels_window_and_timing(manager):
     channel = ChannelFactory(return_window_days=45, refund_timing="on_authorization")
 
     policy = save_return_policy(
         channel=channel, actor=manager, return_shipping_paid_by="seller", restocking_fee_percent=5
     )
 
-    assert (policy.window_days, policy.refund_timing, policy.return_shipping_paid_by) == (
+    assert (policy.window_days, policy.refund_timing) == (None, "")  # inherited, not copied
+    effective = policy_for(channel, SkuFactory(product_family=""))
+    assert (effective.window_days, effective.refund_timing, effective.return_shipping_paid_by) == (
         45,
         "on_authorization",
         "seller",
@@ -122,3 +124,47 @@ def test_the_default_reasons_say_which_are_our_fault_and_which_are_damage(db):
 def test_policy_for_a_sku_without_a_family_is_the_channel_policy(shop):
     ReturnPolicyFactory(channel=shop, window_days=21)
     assert policy_for(shop, SkuFactory(product_family="")).window_days == 21
+
+
+# --- one home for the return window and refund timing ------------------------------------
+
+
+def test_a_policy_without_its_own_window_follows_the_channels_window_when_it_changes(manager):
+    from erp.services.master_data import update_channel
+    from returns.services.policies import policy_for, save_return_policy
+    from tests.factories import ChannelFactory, SkuFactory
+
+    channel = ChannelFactory(code="RW1", return_window_days=30, refund_timing="on_receipt")
+    sku = SkuFactory(product_family="apparel")
+    save_return_policy(channel=channel, actor=manager, restocking_fee_percent=Decimal("10"))
+
+    update_channel(channel=channel, actor=manager, data={"return_window_days": 45})
+    channel.refresh_from_db()
+    policy = policy_for(channel, sku)
+
+    assert (policy.window_days, policy.refund_timing, policy.source) == (
+        45,
+        "on_receipt",
+        "channel",
+    )
+    assert policy.restocking_fee_percent == Decimal("10")
+
+
+def test_a_family_policy_inherits_what_it_leaves_blank_from_the_channel_wide_policy(manager):
+    from returns.services.policies import policy_for, save_return_policy
+    from tests.factories import ChannelFactory, SkuFactory
+
+    channel = ChannelFactory(code="RW2", return_window_days=30, refund_timing="on_receipt")
+    save_return_policy(channel=channel, actor=manager, window_days=60)
+    save_return_policy(
+        channel=channel,
+        actor=manager,
+        product_family="electronics",
+        refund_timing="after_inspection",
+    )
+
+    gadget = policy_for(channel, SkuFactory(product_family="electronics"))
+    tee = policy_for(channel, SkuFactory(product_family="apparel"))
+
+    assert (gadget.window_days, gadget.refund_timing) == (60, "after_inspection")
+    assert (tee.window_days, tee.refund_timing) == (60, "on_receipt")
