@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "erp.middleware.RefuseNulInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -157,12 +158,17 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["erp.api.permissions.RoleModelPermissions"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["erp.api.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "erp.api.pagination.IdCursorPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "erp.api.schema.ErpAutoSchema",
     "EXCEPTION_HANDLER": "erp.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["erp.api.throttling.IntegrationTokenThrottle"],
     "DEFAULT_THROTTLE_RATES": {"integration": os.environ.get("API_THROTTLE_RATE", "1200/min")},
+    "DEFAULT_PARSER_CLASSES": [
+        "erp.api.parsers.JSONParser",
+        "erp.api.parsers.FormParser",
+        "erp.api.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

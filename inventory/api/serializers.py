@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from erp.api.base import StrictFieldsMixin
+from erp.api.base import StrictFieldsMixin, id_field
 from erp.models import Channel, Location, Sku
 from inventory.models import (
     AllocationRule,
@@ -173,7 +173,7 @@ class TransferCreateSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class TransferReceiptLineSerializer(StrictFieldsMixin, serializers.Serializer):
-    line = serializers.IntegerField()
+    line = id_field()
     quantity = serializers.IntegerField(min_value=0)
 
 

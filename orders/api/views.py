@@ -14,6 +14,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from erp.api import filters
 from erp.api.errors import error_response
 from erp.api.idempotency import IdempotentPostMixin
 from erp.errors import DomainError, PayloadTooLarge, ValidationFailed
@@ -125,11 +126,11 @@ class OrderIngestView(IdempotentPostMixin, APIView):
         return Response({"results": results}, status=status.HTTP_200_OK)
 
 
-class OrderFilter(django_filters.FilterSet):
+class OrderFilter(filters.FilterSet):
     channel = django_filters.CharFilter(field_name="channel__code")
     state = django_filters.ChoiceFilter(choices=OrderState.choices)
-    placed_after = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="gte")
-    placed_before = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="lt")
+    placed_after = filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="gte")
+    placed_before = filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="lt")
     hold_reason = django_filters.ChoiceFilter(choices=HoldReason.choices, method="filter_hold")
     external_id = django_filters.CharFilter()
 

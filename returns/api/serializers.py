@@ -2,12 +2,14 @@
 
 from datetime import date, datetime
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from erp.api.base import StrictFieldsMixin
+from erp.api.base import StrictFieldsMixin, id_field
+from erp.input_bounds import storable_datetime
 from erp.models import Location
 from returns.models import (
     Disposition,
@@ -28,7 +30,10 @@ from returns.models import (
 class DateOrDateTimeField(serializers.Field):
     """An ISO date (the end of that day) or an ISO date-time."""
 
-    default_error_messages = {"invalid": "Use an ISO 8601 date or date-time."}
+    default_error_messages = {
+        "invalid": "Use an ISO 8601 date or date-time.",
+        "out_of_range": "This date-time is out of the supported range.",
+    }
 
     def to_internal_value(self, data) -> date | datetime:
         text = str(data).strip()
@@ -38,6 +43,11 @@ class DateOrDateTimeField(serializers.Field):
             value = None
         if value is None:
             self.fail("invalid")
+        if isinstance(value, datetime):
+            try:
+                return storable_datetime(value)
+            except DjangoValidationError:
+                self.fail("out_of_range")
         return value
 
     def to_representation(self, value):
@@ -45,7 +55,7 @@ class DateOrDateTimeField(serializers.Field):
 
 
 class RmaLineInputSerializer(StrictFieldsMixin, serializers.Serializer):
-    order_line_id = serializers.IntegerField(required=False, help_text="Our order line id.")
+    order_line_id = id_field(required=False, help_text="Our order line id.")
     external_line_id = serializers.CharField(
         required=False, help_text="The channel's line id, instead of order_line_id."
     )
@@ -71,7 +81,7 @@ class ExternalRefundSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class RmaCreateSerializer(StrictFieldsMixin, serializers.Serializer):
-    order_id = serializers.IntegerField(required=False)
+    order_id = id_field(required=False)
     channel = serializers.CharField(required=False, help_text="With order_external_id.")
     order_external_id = serializers.CharField(required=False)
     source = serializers.ChoiceField(choices=Rma.Source.choices, default=Rma.Source.CHANNEL_API)
@@ -95,7 +105,7 @@ class RmaCreateSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class ReceiptLineInputSerializer(StrictFieldsMixin, serializers.Serializer):
-    rma_line_id = serializers.IntegerField()
+    rma_line_id = id_field()
     quantity = serializers.IntegerField(min_value=1)
     serials = serializers.ListField(child=serializers.CharField(), required=False)
     lot = serializers.CharField(required=False)
@@ -118,9 +128,9 @@ class ReceiptInputSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class InspectionInputSerializer(StrictFieldsMixin, serializers.Serializer):
-    received_item_id = serializers.IntegerField(required=False)
+    received_item_id = id_field(required=False)
     serial = serializers.CharField(required=False)
-    rma_line_id = serializers.IntegerField(required=False)
+    rma_line_id = id_field(required=False)
     quantity = serializers.IntegerField(min_value=1, required=False)
     grade = serializers.ChoiceField(choices=Grade.choices)
     disposition = serializers.ChoiceField(choices=Disposition.choices)
@@ -163,7 +173,7 @@ class RmaLineSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="sku.code")
     lot = serializers.CharField(source="lot.code", allow_null=True)
     reason = serializers.CharField(source="reason.code")
-    order_line_id = serializers.IntegerField()
+    order_line_id = id_field()
     external_line_id = serializers.CharField(source="order_line.external_line_id")
 
     class Meta:
@@ -370,7 +380,7 @@ class RmaSerializer(serializers.ModelSerializer):
 
 
 class RefundQuoteLineSerializer(serializers.Serializer):
-    rma_line_id = serializers.IntegerField(source="rma_line.pk")
+    rma_line_id = id_field(source="rma_line.pk")
     quantity = serializers.IntegerField()
     items_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     discount_amount = serializers.DecimalField(max_digits=12, decimal_places=2)

@@ -1,0 +1,60 @@
+"""Request body parsers that refuse text PostgreSQL cannot store (NUL characters), with the
+path of the offending field, before any serializer, lookup or service sees the body."""
+
+from rest_framework import parsers, serializers
+
+from erp.input_bounds import NUL, NUL_MESSAGE
+
+
+def _paths_with_nul(value, path: str):
+    if isinstance(value, str):
+        if NUL in value:
+            yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{path}.{key}" if path else str(key)
+            if NUL in str(key):
+                yield name
+            else:
+                yield from _paths_with_nul(item, name)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths_with_nul(item, f"{path}[{index}]" if path else f"[{index}]")
+
+
+def refuse_nul(data):
+    """Raise a 400 naming every field whose text holds a NUL character."""
+    if hasattr(data, "lists"):  # QueryDict: form bodies may repeat a key
+        data = {key: values if len(values) > 1 else values[0] for key, values in data.lists()}
+    paths = list(_paths_with_nul(data, ""))
+    if paths:
+        raise serializers.ValidationError(
+            {
+                path or "body": [
+                    serializers.ErrorDetail(NUL_MESSAGE, code="null_characters_not_allowed")
+                ]
+                for path in paths
+            }
+        )
+    return data
+
+
+class JSONParser(parsers.JSONParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        refuse_nul(data)
+        return data
+
+
+class FormParser(parsers.FormParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        refuse_nul(data)
+        return data
+
+
+class MultiPartParser(parsers.MultiPartParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        result = super().parse(stream, media_type, parser_context)
+        refuse_nul(result.data)
+        return result

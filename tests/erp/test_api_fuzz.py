@@ -1,0 +1,121 @@
+"""Property-based fuzzing of the whole API against its own OpenAPI schema (schemathesis).
+
+Every operation of `/api/schema/` is called with generated input (valid and invalid), as
+the integration role and as a user without any role, in-process through the WSGI app on
+the test database seeded with the demo data. Each answer must not be a server error,
+must use a documented status code and must match the documented body.
+
+Bounded so that CI stays fast: a few examples per operation and mode, derandomized so
+that the same inputs are generated on every run.
+"""
+
+import logging
+import time
+from contextlib import contextmanager
+
+import pytest
+from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, transaction
+from hypothesis import HealthCheck, Phase, given, settings
+from rest_framework.authtoken.models import Token
+
+from erp import roles
+
+schemathesis = pytest.importorskip("schemathesis")
+
+from schemathesis import GenerationMode  # noqa: E402
+from schemathesis.checks import not_a_server_error  # noqa: E402
+from schemathesis.specs.openapi.checks import (  # noqa: E402
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.factories import UserFactory  # noqa: E402
+
+pytestmark = [pytest.mark.django_db]
+
+EXAMPLES_PER_OPERATION = 5
+CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
+
+
+@pytest.fixture
+def wsgi_app(settings):
+    """The project's WSGI app, talking to the test transaction's connection."""
+    from django.core.wsgi import get_wsgi_application
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
+    settings.ALLOWED_HOSTS = ["*"]
+    # Django closes the connection after each request; inside the test's transaction it
+    # must stay open (the test client does the same).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield get_wsgi_application()
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def seeded(db, capsys):
+    call_command("seed_demo", skus=20)
+    capsys.readouterr()
+
+
+@contextmanager
+def _rolled_back():
+    """Each call sees the seeded data only, and a refused statement cannot poison the
+    calls after it."""
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
+def _token(user) -> str:
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+def _fuzz(schema, token: str) -> tuple[list[str], int]:
+    failures: list[str] = []
+    calls = 0
+    headers = {"Authorization": f"Token {token}"}
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+            @settings(
+                max_examples=EXAMPLES_PER_OPERATION,
+                derandomize=True,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+                phases=[Phase.explicit, Phase.generate],
+            )
+            @given(case=operation.as_strategy(generation_mode=mode))
+            def run(case):
+                nonlocal calls
+                calls += 1
+                with _rolled_back():
+                    response = case.call(headers=headers)
+                case.validate_response(response, checks=CHECKS, headers=headers)
+
+            try:
+                run()
+            except (Exception, BaseExceptionGroup) as error:  # noqa: BLE001 - reported below
+                failures.append(f"{operation.label} [{mode.value}]: {error}")
+    return failures, calls
+
+
+@pytest.mark.parametrize("role", [roles.INTEGRATION, None], ids=["integration", "no-role"])
+def test_no_input_makes_the_api_fail_or_answer_outside_its_schema(
+    wsgi_app, seeded, role_groups, role, caplog
+):
+    caplog.set_level(logging.CRITICAL, logger="django.request")
+    user = UserFactory(username=f"fuzz-{role or 'none'}", roles=[role] if role else [])
+    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app)
+    started = time.monotonic()
+
+    failures, calls = _fuzz(schema, _token(user))
+
+    elapsed = time.monotonic() - started
+    print(f"fuzzed {calls} calls in {elapsed:.1f}s")
+    assert not failures, "\n\n".join(failures)
