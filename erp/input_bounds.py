@@ -32,6 +32,12 @@ def max_length(model, field_name: str) -> int | None:
     return model._meta.get_field(field_name).max_length
 
 
+def change_reason_max_length(model) -> int | None:
+    """A note that a service records as the history entry's change reason lands in
+    django-simple-history's `history_change_reason` column."""
+    return max_length(model.history.model, "history_change_reason")
+
+
 def storable_datetime(value: datetime) -> datetime:
     """The same instant in UTC: PostgreSQL refuses offsets beyond ±15:59 that Python
     parses (e.g. +16:00), and an instant must stay within the years Python represents."""

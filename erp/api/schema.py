@@ -10,6 +10,8 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# HH:MM, HH:MM:SS or HH:MM:SS.ffffff, without an offset.
+LOCAL_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
 
 ERROR_DESCRIPTIONS = {
     400: "Invalid input: a field, filter, header or path value was refused; nothing changed.",
@@ -19,6 +21,7 @@ ERROR_DESCRIPTIONS = {
     409: "Conflict: the Idempotency-Key was used for another request or is still being "
     "processed, or the record's state does not allow this now.",
     413: "The request body is too large.",
+    415: "The request body's content type is not one this operation reads.",
     429: "Too many requests: throttled; retry after the `Retry-After` seconds.",
 }
 
@@ -62,9 +65,30 @@ class ErpAutoSchema(AutoSchema):
             codes.append(404)
         if writes:
             codes += [409, 413]
+        if "requestBody" in operation:
+            codes.append(415)
         if self._needs_authentication():
             codes.append(429)
         return codes
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        if isinstance(field, serializers.TimeField):
+            # JSON Schema's `format: time` requires an offset; these are local times of
+            # the node (cutoffs) and are answered without one.
+            return {
+                **self._get_serializer_field_meta(field, direction),
+                "type": "string",
+                "pattern": LOCAL_TIME_PATTERN,
+                "example": "14:30:00",
+            }
+        return super()._map_serializer_field(field, direction, bypass_extensions)
+
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        # drf-spectacular offers a blank string beside a pattern that may itself match
+        # "": with `oneOf` the empty string would match twice and be invalid.
+        if {"type": "string", "maxLength": 0} in schema.get("oneOf", []):
+            schema["anyOf"] = schema.pop("oneOf")
 
     def _needs_authentication(self) -> bool:
         return not all(isinstance(p, AllowAny) for p in self.view.get_permissions())

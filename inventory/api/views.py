@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from erp.api import filters
 from erp.api.idempotency import IdempotentPostMixin
-from erp.errors import ValidationFailed
+from erp.errors import NotFound, ValidationFailed
 from erp.models import Channel, ChannelListing
 from inventory import selectors
 from inventory.api import serializers as s
@@ -110,12 +110,13 @@ class ChannelAvailabilityView(GenericAPIView):
     queryset = ChannelAvailability.objects.none()
 
     @extend_schema(
-        parameters=[OpenApiParameter("changed_since", str, description="ISO 8601 timestamp")]
+        parameters=[OpenApiParameter("changed_since", str, description="ISO 8601 timestamp")],
+        responses=s.AvailabilitySerializer(many=True),
     )
     def get(self, request, code):
         channel = Channel.objects.filter(code=code).first()
         if channel is None:
-            raise ValidationFailed(f"No channel {code}.", field="channel", code="does_not_exist")
+            raise NotFound(f"No channel {code}.", field="channel")
         since = request.query_params.get("changed_since")
         if since:
             return self._changed_since(channel, since)

@@ -9,8 +9,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from erp.api.base import StrictFieldsMixin, id_field
-from erp.input_bounds import storable_datetime
+from erp.input_bounds import change_reason_max_length, max_length, storable_datetime
 from erp.models import Location
+from inventory.models import Lot
 from returns.models import (
     Disposition,
     Grade,
@@ -24,6 +25,11 @@ from returns.models import (
 )
 
 # --- input --------------------------------------------------------------------------------
+
+# Where the text lands: lot codes, serial numbers, and notes kept as history change reasons.
+LOT_CODE_MAX = max_length(Lot, "code")
+SERIAL_MAX = max_length(ReceivedItem, "serial")
+CHANGE_REASON_MAX = min(change_reason_max_length(Rma), change_reason_max_length(Refund))
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)
@@ -60,9 +66,16 @@ class RmaLineInputSerializer(StrictFieldsMixin, serializers.Serializer):
         required=False, help_text="The channel's line id, instead of order_line_id."
     )
     quantity = serializers.IntegerField(min_value=1)
-    reason = serializers.CharField(help_text="A return reason code (GET /returns/reasons/).")
-    lot = serializers.CharField(required=False, help_text="Lot code expected back.")
-    serials = serializers.ListField(child=serializers.CharField(), required=False)
+    reason = serializers.CharField(
+        max_length=max_length(ReturnReason, "code"),
+        help_text="A return reason code (GET /returns/reasons/).",
+    )
+    lot = serializers.CharField(
+        required=False, max_length=LOT_CODE_MAX, help_text="Lot code expected back."
+    )
+    serials = serializers.ListField(
+        child=serializers.CharField(max_length=SERIAL_MAX), required=False
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
     def validate(self, data):
@@ -107,16 +120,20 @@ class RmaCreateSerializer(StrictFieldsMixin, serializers.Serializer):
 class ReceiptLineInputSerializer(StrictFieldsMixin, serializers.Serializer):
     rma_line_id = id_field()
     quantity = serializers.IntegerField(min_value=1)
-    serials = serializers.ListField(child=serializers.CharField(), required=False)
-    lot = serializers.CharField(required=False)
+    serials = serializers.ListField(
+        child=serializers.CharField(max_length=SERIAL_MAX), required=False
+    )
+    lot = serializers.CharField(required=False, max_length=LOT_CODE_MAX)
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
 class UnexpectedItemInputSerializer(StrictFieldsMixin, serializers.Serializer):
     sku = serializers.CharField()
     quantity = serializers.IntegerField(min_value=1)
-    serials = serializers.ListField(child=serializers.CharField(), required=False)
-    lot = serializers.CharField(required=False)
+    serials = serializers.ListField(
+        child=serializers.CharField(max_length=SERIAL_MAX), required=False
+    )
+    lot = serializers.CharField(required=False, max_length=LOT_CODE_MAX)
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
@@ -129,7 +146,7 @@ class ReceiptInputSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class InspectionInputSerializer(StrictFieldsMixin, serializers.Serializer):
     received_item_id = id_field(required=False)
-    serial = serializers.CharField(required=False)
+    serial = serializers.CharField(required=False, max_length=SERIAL_MAX)
     rma_line_id = id_field(required=False)
     quantity = serializers.IntegerField(min_value=1, required=False)
     grade = serializers.ChoiceField(choices=Grade.choices)
@@ -153,11 +170,14 @@ class RefundRequestSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class DecisionNoteSerializer(StrictFieldsMixin, serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    # Closing an RMA or deciding a refund records the note as the change reason.
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=CHANGE_REASON_MAX
+    )
 
 
 class CancelReasonSerializer(StrictFieldsMixin, serializers.Serializer):
-    reason = serializers.CharField()
+    reason = serializers.CharField(max_length=CHANGE_REASON_MAX)
 
 
 # --- output -------------------------------------------------------------------------------
