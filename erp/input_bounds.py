@@ -6,7 +6,7 @@ reach it in such a shape is refused at the edge with a field error instead, so t
 service never meets it and no request ends in a server error.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, models
@@ -16,6 +16,8 @@ from django.utils import timezone
 INTEGER_MIN, INTEGER_MAX = -(2**31), 2**31 - 1
 # Primary keys and references to them (BigAutoField).
 ID_MIN, ID_MAX = 1, 2**63 - 1
+
+MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
 
 NUL = "\x00"
 NUL_MESSAGE = "Text may not contain NUL (\\u0000) characters."
@@ -39,8 +41,12 @@ def change_reason_max_length(model) -> int | None:
 
 
 def storable_datetime(value: datetime) -> datetime:
-    """The same instant in UTC: PostgreSQL refuses offsets beyond ±15:59 that Python
-    parses (e.g. +16:00), and an instant must stay within the years Python represents."""
+    """The same instant in UTC. PostgreSQL refuses UTC offsets beyond ±15:59 that Python
+    parses (e.g. +16:00): they are refused here with the same limit, and the instant must
+    stay within the years Python represents."""
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+        raise ValidationError("Use a UTC offset between -15:59 and +15:59.", code="invalid_offset")
     try:
         if timezone.is_naive(value):
             value = timezone.make_aware(value)

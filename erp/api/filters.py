@@ -42,7 +42,7 @@ def parse_moment(value: str, *, field: str):
     """A query parameter read outside a FilterSet as an ISO 8601 date-time (UTC)."""
     try:
         return IsoDateTimeField().clean(value)
-    except ValidationError:
-        raise ValidationFailed(
-            "Use an ISO 8601 timestamp with an offset within ±15:59.", field=field, code="invalid"
-        ) from None
+    except ValidationError as error:
+        code = error.error_list[0].code or "invalid"
+        message = error.messages[0] if code != "invalid" else "Use an ISO 8601 timestamp."
+        raise ValidationFailed(message, field=field, code=code) from None

@@ -36,10 +36,7 @@ CHANGE_REASON_MAX = min(change_reason_max_length(Rma), change_reason_max_length(
 class DateOrDateTimeField(serializers.Field):
     """An ISO date (the end of that day) or an ISO date-time."""
 
-    default_error_messages = {
-        "invalid": "Use an ISO 8601 date or date-time.",
-        "out_of_range": "This date-time is out of the supported range.",
-    }
+    default_error_messages = {"invalid": "Use an ISO 8601 date or date-time."}
 
     def to_internal_value(self, data) -> date | datetime:
         text = str(data).strip()
@@ -52,8 +49,8 @@ class DateOrDateTimeField(serializers.Field):
         if isinstance(value, datetime):
             try:
                 return storable_datetime(value)
-            except DjangoValidationError:
-                self.fail("out_of_range")
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(error.messages, code=error.code) from None
         return value
 
     def to_representation(self, value):

@@ -10,29 +10,29 @@ that the same inputs are generated on every run.
 """
 
 import logging
+import re
 import time
 from contextlib import contextmanager
 
 import pytest
+import schemathesis
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
+from django.urls import resolve
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from rest_framework.authtoken.models import Token
-
-from erp import roles
-
-schemathesis = pytest.importorskip("schemathesis")
-
-from schemathesis import GenerationMode  # noqa: E402
-from schemathesis.checks import not_a_server_error  # noqa: E402
-from schemathesis.specs.openapi.checks import (  # noqa: E402
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
 
-from tests.factories import UserFactory  # noqa: E402
+from erp import roles
+from erp.models import Channel
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db]
 
@@ -75,13 +75,32 @@ def _token(user) -> str:
     return Token.objects.get_or_create(user=user)[0].key
 
 
+def _existing_record(operation) -> dict | None:
+    """Path parameters naming a seeded record, so that detail routes and their actions
+    run on real data too (generated ids mostly name nothing)."""
+    names = re.findall(r"{(\w+)}", operation.path)
+    if len(names) != 1:
+        return None
+    view = resolve(operation.path.replace(f"{{{names[0]}}}", "1")).func
+    if not hasattr(view, "actions"):  # channels/{code}/…: a channel's code
+        return {names[0]: Channel.objects.order_by("pk").values_list("code", flat=True).first()}
+    viewset = view.cls(action="retrieve", kwargs={}, request=None, format_kwarg=None)
+    field = getattr(viewset, "lookup_field", "pk")
+    value = viewset.get_queryset().order_by("pk").values_list(field, flat=True).first()
+    return None if value is None else {names[0]: value}
+
+
 def _fuzz(schema, token: str) -> tuple[list[str], int]:
     failures: list[str] = []
     calls = 0
     headers = {"Authorization": f"Token {token}"}
     for result in schema.get_all_operations():
         operation = result.ok()
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        record = _existing_record(operation)
+        runs = [(GenerationMode.POSITIVE, None), (GenerationMode.NEGATIVE, None)]
+        if record:
+            runs.append((GenerationMode.POSITIVE, record))
+        for mode, path_parameters in runs:
 
             @settings(
                 max_examples=EXAMPLES_PER_OPERATION,
@@ -91,7 +110,9 @@ def _fuzz(schema, token: str) -> tuple[list[str], int]:
                 suppress_health_check=list(HealthCheck),
                 phases=[Phase.explicit, Phase.generate],
             )
-            @given(case=operation.as_strategy(generation_mode=mode))
+            @given(
+                case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters)
+            )
             def run(case):
                 nonlocal calls
                 calls += 1
@@ -104,7 +125,7 @@ def _fuzz(schema, token: str) -> tuple[list[str], int]:
             except Unsatisfiable:
                 pass  # nothing in this operation can be made invalid (free-text path value)
             except (Exception, BaseExceptionGroup) as error:  # noqa: BLE001 - reported below
-                failures.append(f"{operation.label} [{mode.value}]: {error}")
+                failures.append(f"{operation.label} [{mode.value}, {path_parameters}]: {error}")
     return failures, calls
 
 
