@@ -7,6 +7,7 @@ service never meets it and no request ends in a server error.
 """
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, models
@@ -27,6 +28,12 @@ def integer_range(model_field: models.Field) -> tuple[int | None, int | None]:
     """The (min, max) a value of this integer column may take in the database."""
     low, high = connection.ops.integer_field_range(model_field.get_internal_type())
     return low, high
+
+
+def decimal_fits(model_field: models.DecimalField, value: Decimal) -> bool:
+    """Whether a value (already rounded to the column's places) fits `numeric(digits, places)`."""
+    whole_digits = model_field.max_digits - model_field.decimal_places
+    return abs(value) < Decimal(10) ** whole_digits
 
 
 def max_length(model, field_name: str) -> int | None:

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from erp.errors import Conflict, ValidationFailed
+from erp.input_bounds import decimal_fits
 from erp.roles import require_permission
 from erp.services import approvals
 from inventory.models import AdjustmentReason, InventoryAdjustment, Lot, MovementKind, StockStatus
@@ -53,6 +54,13 @@ def request_adjustment(
     check_sku_and_location(sku, location)
     check_lot_and_serials(sku=sku, lot=lot, serials=None, quantity=abs(quantity), receiving=False)
     value = (abs(quantity) * sku.unit_cost).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if not decimal_fits(InventoryAdjustment._meta.get_field("value"), value):
+        raise ValidationFailed(
+            f"{abs(quantity)} units at {sku.unit_cost} are worth more than an adjustment can "
+            "record; split it.",
+            field="quantity",
+            code="max_value",
+        )
     adjustment = InventoryAdjustment(
         sku=sku,
         location=location,

@@ -388,3 +388,18 @@ def test_every_integer_the_schema_accepts_is_bounded(api):
     ]
 
     assert unbounded == []
+
+
+def test_an_adjustment_worth_more_than_its_value_column_is_refused(manager):
+    SkuFactory(code="GOLD", unit_cost="99999999.0000")
+    LocationFactory(code="WH-A")
+
+    response = token_client(manager).post(
+        "/api/v1/stock/adjustments/",
+        {"sku": "GOLD", "location": "WH-A", "quantity": 2**31 - 1, "reason_code": "found"},
+        format="json",
+    )
+
+    assert response.status_code == 400, response.content
+    assert _errors(response) == {("quantity", "max_value")}
+    assert not InventoryAdjustment.objects.exists()
