@@ -6,7 +6,7 @@ import re
 import pytest
 from django.core.management import call_command
 
-from tests.factories import CarrierServiceFactory
+from tests.factories.fulfillment import CarrierServiceFactory
 
 pytestmark = pytest.mark.django_db
 
