@@ -6,7 +6,8 @@ from rest_framework import parsers, serializers
 from erp.input_bounds import NUL, NUL_MESSAGE
 
 
-def _paths_with_nul(value, path: str):
+def paths_with_nul(value, path: str = ""):
+    """The paths (`lines[0].sku`) of the strings or keys in parsed JSON that hold a NUL."""
     if isinstance(value, str):
         if NUL in value:
             yield path
@@ -16,17 +17,17 @@ def _paths_with_nul(value, path: str):
             if NUL in str(key):
                 yield name
             else:
-                yield from _paths_with_nul(item, name)
+                yield from paths_with_nul(item, name)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _paths_with_nul(item, f"{path}[{index}]" if path else f"[{index}]")
+            yield from paths_with_nul(item, f"{path}[{index}]" if path else f"[{index}]")
 
 
 def refuse_nul(data):
     """Raise a 400 naming every field whose text holds a NUL character."""
     if hasattr(data, "lists"):  # QueryDict: form bodies may repeat a key
         data = {key: values if len(values) > 1 else values[0] for key, values in data.lists()}
-    paths = list(_paths_with_nul(data, ""))
+    paths = list(paths_with_nul(data))
     if paths:
         raise serializers.ValidationError(
             {

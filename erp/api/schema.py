@@ -9,6 +9,8 @@ from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
+from erp.api.idempotency import HEADER, KEY_MAX_LENGTH, IdempotentPostMixin
+
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # HH:MM, HH:MM:SS or HH:MM:SS.ffffff, without an offset.
 LOCAL_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
@@ -23,6 +25,16 @@ ERROR_DESCRIPTIONS = {
     413: "The request body is too large.",
     415: "The request body's content type is not one this operation reads.",
     429: "Too many requests: throttled; retry after the `Retry-After` seconds.",
+}
+
+
+IDEMPOTENCY_KEY_PARAMETER = {
+    "in": "header",
+    "name": HEADER,
+    "required": False,
+    "description": "Sending the same key with the same body again answers the first "
+    "response again (`Idempotent-Replayed: true`); another body with the key is a 409.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": KEY_MAX_LENGTH},
 }
 
 
@@ -50,6 +62,12 @@ class ErpAutoSchema(AutoSchema):
             elif "content" not in documented:
                 documented["content"] = error["content"]
         return operation
+
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        if self.method == "POST" and isinstance(self.view, IdempotentPostMixin):
+            parameters.append(IDEMPOTENCY_KEY_PARAMETER)
+        return parameters
 
     def _error_codes(self, operation) -> list[int]:
         parameters = operation.get("parameters", [])

@@ -16,6 +16,7 @@ from erp.models import Channel
 from inventory.models import InventoryAdjustment, StockBalance, StockLedgerEntry, Transfer
 from inventory.services.movements import receive_stock
 from inventory.services.transfers import create_transfer
+from orders.models import IngestionError
 from tests.conftest import token_client
 from tests.factories import (
     ChannelFactory,
@@ -130,6 +131,24 @@ def test_a_nul_in_a_back_office_form_is_a_400(client, warehouse_user):
     response = client.post(reverse("stock-receive"), {"sku": "\u0000", "quantity": "1"})
 
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "code"),
+    [
+        (b'{"id": 1, "email": "a\\u0000b"}', "email", "null_characters_not_allowed"),
+        (b'{"id": 1}\x00', None, "parse_error"),
+    ],
+)
+def test_a_nul_in_an_order_payload_is_refused_and_kept_for_customer_service(api, body, field, code):
+    ChannelFactory(code="SHOP", kind="shopify")
+
+    response = api.post("/api/v1/channels/SHOP/orders/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert _errors(response) == {(field, code)}
+    kept = IngestionError.objects.get()
+    assert (kept.code, "\x00" in kept.raw_body) == (code, False)
 
 
 # --- ids in paths ------------------------------------------------------------------------------
