@@ -258,6 +258,29 @@ def test_a_rejection_note_longer_than_the_change_reason_is_refused_by_the_approv
     assert InventoryAdjustment.objects.get(pk=adjustment_id).state == created.json()["state"]
 
 
+def test_a_serial_longer_than_its_column_is_refused_by_the_back_office_receipt(
+    client, warehouse_user
+):
+    sku = SkuFactory(code="PHONE", serial_tracked=True)
+    node = LocationFactory(code="WH-A")
+    client.force_login(warehouse_user)
+
+    response = client.post(
+        reverse("stock-receive"),
+        {
+            "sku": sku.code,
+            "location": node.code,
+            "status": "sellable",
+            "quantity": "1",
+            "serials": "S" * 129,
+        },
+    )
+
+    assert response.status_code == 200
+    assert "serials" in response.context["form"].errors
+    assert not StockLedgerEntry.objects.exists()
+
+
 # --- integers beyond their column ----------------------------------------------------------------
 
 
