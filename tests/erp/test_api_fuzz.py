@@ -32,6 +32,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from erp import roles
+from erp.api.throttling import IntegrationTokenThrottle
 from erp.models import Channel
 from tests.factories import UserFactory
 
@@ -44,11 +45,12 @@ CHECKS = [not_a_server_error, status_code_conformance, response_schema_conforman
 
 
 @pytest.fixture
-def wsgi_app(settings):
-    """The project's WSGI app, talking to the test transaction's connection."""
+def wsgi_app(settings, monkeypatch):
+    """The project's WSGI app, talking to the test transaction's connection, with the
+    integration throttle raised for this run (views read the rate when the class loads)."""
     from django.core.wsgi import get_wsgi_application
 
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
+    monkeypatch.setattr(IntegrationTokenThrottle, "THROTTLE_RATES", {"integration": "100000/min"})
     settings.ALLOWED_HOSTS = ["*"]
     # Django closes the connection after each request; inside the test's transaction it
     # must stay open (the test client does the same).
