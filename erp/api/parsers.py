@@ -7,13 +7,15 @@ from erp.input_bounds import NUL, NUL_MESSAGE
 
 
 def paths_with_nul(value, path: str = ""):
-    """The paths (`lines[0].sku`) of the strings or keys in parsed JSON that hold a NUL."""
+    """The paths (`lines[0].sku`) of the strings or keys in parsed JSON that hold a NUL; a
+    NUL in a key is written `\\u0000` (the answer, and its idempotency record, is text)."""
     if isinstance(value, str):
         if NUL in value:
             yield path
     elif isinstance(value, dict):
         for key, item in value.items():
-            name = f"{path}.{key}" if path else str(key)
+            shown = str(key).replace(NUL, "\\u0000")
+            name = f"{path}.{shown}" if path else shown
             if NUL in str(key):
                 yield name
             else:

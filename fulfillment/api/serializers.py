@@ -392,7 +392,7 @@ class ShipmentSerializer(serializers.ModelSerializer):
     channel = serializers.CharField(source="order.channel.code", read_only=True)
     location = serializers.CharField(source="location.code", read_only=True)
     carrier = serializers.CharField(source="carrier.code", read_only=True)
-    service = ServiceKeyField(read_only=True)
+    service = ServiceKeyField(read_only=True, allow_null=True)
     tracking_url = serializers.SerializerMethodField()
     lines = ShipmentLineSerializer(many=True, read_only=True)
     state = enum_field(Shipment.State.choices, "ShipmentStateEnum")

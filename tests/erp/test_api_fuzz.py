@@ -33,8 +33,15 @@ from schemathesis.specs.openapi.checks import (
 
 from erp import roles
 from erp.api.throttling import IntegrationTokenThrottle
-from erp.models import Channel
+from erp.models import Channel, Sku
+from returns.services.rmas import create_rma
 from tests.factories import UserFactory
+from tests.factories.returns import (
+    ReturnPolicyFactory,
+    ReturnReasonFactory,
+    ShippedLine,
+    shipped_order,
+)
 
 pytestmark = [pytest.mark.django_db]
 
@@ -62,9 +69,21 @@ def wsgi_app(settings, monkeypatch):
 
 
 @pytest.fixture
-def seeded(db, capsys):
+def seeded(db, capsys, role_groups):
+    """The demo data (nodes, channels, SKUs, stock, orders, waves, shipments) and an RMA,
+    which the demo does not seed, so return routes meet a real record too."""
     call_command("seed_demo", skus=20)
     capsys.readouterr()
+    channel = Channel.objects.order_by("pk").first()
+    sku = Sku.objects.order_by("pk").first()
+    ReturnPolicyFactory(channel=channel)
+    reason = ReturnReasonFactory(code="defective", our_fault=True)
+    order = shipped_order(channel, [ShippedLine(sku, 2)])
+    create_rma(
+        order_id=order.pk,
+        lines=[{"order_line_id": order.lines.get().pk, "quantity": 1, "reason": reason.code}],
+        actor=UserFactory(username="fuzz-seeder", roles=[roles.CUSTOMER_SERVICE]),
+    )
 
 
 @contextmanager

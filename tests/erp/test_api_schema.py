@@ -80,3 +80,9 @@ def test_a_blank_barcode_matches_the_schema_once(schema):
 
     assert "oneOf" not in barcode
     assert {"type": "string", "maxLength": 0} in barcode["anyOf"]
+
+
+def test_a_shipment_reported_without_a_service_is_described_as_it_is_answered(schema):
+    service = schema["components"]["schemas"]["Shipment"]["properties"]["service"]
+
+    assert service["nullable"] is True

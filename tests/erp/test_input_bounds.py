@@ -103,6 +103,18 @@ def test_a_nul_in_a_body_field_is_a_400_naming_the_field_and_changes_nothing(man
     assert not Channel.objects.filter(code="NEW").exists()
 
 
+def test_a_nul_in_a_form_field_name_is_a_400_that_the_idempotency_record_can_keep(manager):
+    response = token_client(manager).post(
+        "/api/v1/stock/transfers/",
+        {"a\u0000b": "x"},
+        format="multipart",
+        HTTP_IDEMPOTENCY_KEY="nul-name",
+    )
+
+    assert response.status_code == 400
+    assert _errors(response) == {("a\\u0000b", "null_characters_not_allowed")}
+
+
 @pytest.mark.parametrize(
     "path",
     [
