@@ -368,6 +368,29 @@ def test_an_integer_beyond_its_column_is_an_inline_error_in_the_back_office(
     assert not StockLedgerEntry.objects.exists()
 
 
+def test_an_adjustment_beyond_the_column_is_an_inline_error_in_the_back_office(client, manager):
+    sku = SkuFactory(code="TEE")
+    node = LocationFactory(code="WH-A")
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("adjustment-create"),
+        {
+            "sku": sku.code,
+            "location": node.code,
+            "status": "sellable",
+            "quantity": "-99999999999",
+            "reason_code": "damage",
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["quantity"] == [
+        "Ensure this value is greater than or equal to -2147483648."
+    ]
+    assert not InventoryAdjustment.objects.exists()
+
+
 def test_a_balance_never_grows_beyond_its_column(manager):
     sku, node = SkuFactory(code="TEE"), LocationFactory(code="WH-A")
     receive_stock(sku=sku, location=node, quantity=2**31 - 1, actor=manager)
