@@ -8,9 +8,11 @@ parameters into queryset filters.
 """
 
 from django import forms
+from django.core import validators
 from django.db.models import Q, QuerySet
 from django.urls import reverse_lazy
 
+from erp.input_bounds import INTEGER_MAX, INTEGER_MIN
 from erp.models import Channel, ChannelListing, Location, Sku
 
 Fieldsets = tuple[tuple[str, tuple[str, ...]], ...]
@@ -20,7 +22,37 @@ def _field_names(fieldsets: Fieldsets) -> list[str]:
     return [name for _, names in fieldsets for name in names]
 
 
-class ParsingModelForm(forms.ModelForm):
+def bound_to_columns(field: forms.Field) -> None:
+    """An integer field that does not name its bounds gets those of the narrowest integer
+    column (`erp.input_bounds`): a number PostgreSQL cannot hold is an inline error on
+    the field, never an overflow in a service."""
+    if not isinstance(field, forms.IntegerField) or isinstance(
+        field, forms.DecimalField | forms.FloatField
+    ):
+        return
+    if field.max_value is None:
+        field.max_value = INTEGER_MAX
+        field.validators.append(validators.MaxValueValidator(INTEGER_MAX))
+    if field.min_value is None:
+        field.min_value = INTEGER_MIN
+        field.validators.append(validators.MinValueValidator(INTEGER_MIN))
+
+
+class BoundedFieldsMixin:
+    """The base of every back-office form (`Form`, `ParsingModelForm`): its integer
+    fields, including those added in `__init__`, are bounded before it is cleaned."""
+
+    def full_clean(self):
+        for field in self.fields.values():
+            bound_to_columns(field)
+        super().full_clean()
+
+
+class Form(BoundedFieldsMixin, forms.Form):
+    pass
+
+
+class ParsingModelForm(BoundedFieldsMixin, forms.ModelForm):
     """A ModelForm used for its fields and widgets only; the service validates and saves."""
 
     fieldsets: Fieldsets = ()
@@ -175,7 +207,7 @@ class ListingForm(ParsingModelForm):
 ACTIVE_CHOICES = [("", "Active and inactive"), ("yes", "Active"), ("no", "Inactive")]
 
 
-class ListFilterForm(forms.Form):
+class ListFilterForm(Form):
     """Search box plus filters, bound to the query string.
 
     A value that does not parse (a stale bookmark, a hand-edited URL) is dropped from
@@ -252,7 +284,7 @@ class ListingFilterForm(ListFilterForm):
         return queryset.filter(channel=channel) if channel else queryset
 
 
-class QueueFilterForm(forms.Form):
+class QueueFilterForm(Form):
     """Text search over a queue's `search_fields`."""
 
     q = forms.CharField(required=False, label="Search", max_length=100)

@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "erp.middleware.RefuseNulInputMiddleware",
 ]
 if env_bool("ERP_QUERY_COUNT_HEADER", False):
     # Benchmarks read the number of SQL queries per request from a response header.
@@ -157,12 +158,17 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["erp.api.permissions.RoleModelPermissions"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["erp.api.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "erp.api.pagination.IdCursorPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "erp.api.schema.ErpAutoSchema",
     "EXCEPTION_HANDLER": "erp.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["erp.api.throttling.IntegrationTokenThrottle"],
     "DEFAULT_THROTTLE_RATES": {"integration": os.environ.get("API_THROTTLE_RATE", "1200/min")},
+    "DEFAULT_PARSER_CLASSES": [
+        "erp.api.parsers.JSONParser",
+        "erp.api.parsers.FormParser",
+        "erp.api.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

@@ -16,3 +16,4 @@ urlpatterns = [
     path("returns/", include("returns.urls")),
     path("", include("erp.backoffice_urls")),
 ]
+handler404 = "erp.api.errors.not_found"

@@ -10,7 +10,7 @@ exactly the same things. A form never saves.
 from django import forms
 from django.db.models import Q, QuerySet
 
-from erp.forms import ParsingModelForm
+from erp.forms import Form, ParsingModelForm
 from erp.models import Channel, Endpoint, Location
 from fulfillment.models import (
     Box,
@@ -211,7 +211,7 @@ class PolicyForm(ParsingModelForm):
 ACTIVE_CHOICES = [("", "Active and inactive"), ("yes", "Active"), ("no", "Inactive")]
 
 
-class RecordFilterForm(forms.Form):
+class RecordFilterForm(Form):
     """Search box plus filters, bound to the query string.
 
     A value that does not parse (a stale bookmark, a hand-edited URL) filters nothing
@@ -428,7 +428,7 @@ def node_choice(query) -> tuple[list[Location], Location | None]:
     return nodes, chosen or (nodes[0] if nodes else None)
 
 
-class BuildWavesForm(forms.Form):
+class BuildWavesForm(Form):
     node = forms.CharField(widget=forms.HiddenInput, max_length=32)
     max_orders = forms.IntegerField(
         required=False,
@@ -461,7 +461,7 @@ def _serial_lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-class TrackingInputs(forms.Form):
+class TrackingInputs(Form):
     """Lot and serial inputs, shown only when the task's SKU is tracked that way."""
 
     lot_code = forms.CharField(
@@ -558,7 +558,7 @@ class ShortPickForm(TrackingInputs):
         self.order_fields(self.field_order)
 
 
-class ResolveShortPickForm(forms.Form):
+class ResolveShortPickForm(Form):
     resolution = forms.CharField(
         required=False,
         max_length=NOTE_MAX,
@@ -567,7 +567,7 @@ class ResolveShortPickForm(forms.Form):
     )
 
 
-class OrderScanForm(forms.Form):
+class OrderScanForm(Form):
     order = forms.CharField(
         max_length=128,
         label="Scan the order",
@@ -576,7 +576,7 @@ class OrderScanForm(forms.Form):
     )
 
 
-class PackForm(forms.Form):
+class PackForm(Form):
     """Units per packable line, the box (or the outer size of the item's own carton) and
     the weight from the scale."""
 
@@ -626,7 +626,7 @@ class PackForm(forms.Form):
         return tuple(sides) if all(sides) else None
 
 
-class LabelForm(forms.Form):
+class LabelForm(Form):
     service = forms.ChoiceField(required=False, label="Carrier service")
 
     def __init__(self, *args, options=(), **kwargs):
@@ -641,7 +641,7 @@ class LabelForm(forms.Form):
         ]
 
 
-class VoidLabelForm(forms.Form):
+class VoidLabelForm(Form):
     reason = forms.CharField(
         required=False,
         max_length=NOTE_MAX,

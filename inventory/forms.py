@@ -10,7 +10,8 @@ from django import forms
 from django.db.models import Case, Q, Value, When
 from django.urls import reverse_lazy
 
-from erp.forms import ParsingModelForm
+from erp.forms import Form, ParsingModelForm
+from erp.input_bounds import change_reason_max_length
 from erp.models import Location, Sku
 from inventory.models import (
     AdjustmentReason,
@@ -90,7 +91,7 @@ class NodeField(forms.ModelChoiceField):
         return f"{obj.code} · {obj.name}"
 
 
-class TrackedSkuForm(forms.Form):
+class TrackedSkuForm(Form):
     """A form about one SKU whose lot/serial fields depend on how that SKU is tracked.
 
     The SKU is read from the bound data or, for an unbound form, from its initial values
@@ -224,16 +225,22 @@ class AdjustmentForm(TrackedSkuForm):
     )
 
 
-class NoteForm(forms.Form):
+class NoteForm(Form):
     """A note the service may require: why a request is rejected, what went missing."""
 
-    note = forms.CharField(required=False, max_length=2000)
+    # Closing a transfer or deciding an adjustment records it as the change reason.
+    note = forms.CharField(
+        required=False,
+        max_length=min(
+            change_reason_max_length(Transfer), change_reason_max_length(InventoryAdjustment)
+        ),
+    )
 
 
 # --- cycle counts ----------------------------------------------------------------------------
 
 
-class CountForm(forms.Form):
+class CountForm(Form):
     location = NodeField()
     scope = forms.ChoiceField(
         # "Chosen SKUs" counts are opened by the floor (a short pick), not from this form.
@@ -258,7 +265,7 @@ class CountForm(forms.Form):
         self.fields["product_family"].choices = [("", "—"), *((f, f) for f in families)]
 
 
-class CountScanForm(forms.Form):
+class CountScanForm(Form):
     """One scan at the shelf: the SKU code or barcode, then the units counted."""
 
     code = forms.CharField(
@@ -286,13 +293,13 @@ class CountScanForm(forms.Form):
 # --- transfers --------------------------------------------------------------------------------
 
 
-class TransferForm(forms.Form):
+class TransferForm(Form):
     from_location = NodeField(label="From")
     to_location = NodeField(label="To")
     reference = forms.CharField(required=False, max_length=128)
 
 
-class TransferLineForm(forms.Form):
+class TransferLineForm(Form):
     sku = SkuField()
     quantity = forms.IntegerField()
     lot = forms.CharField(
@@ -335,7 +342,7 @@ TransferLineFormSet = forms.formset_factory(
 )
 
 
-class ReceiveTransferForm(forms.Form):
+class ReceiveTransferForm(Form):
     """One quantity per outstanding line: what arrived now (partial receipts are fine)."""
 
     def __init__(self, *args, lines, **kwargs):
@@ -389,7 +396,7 @@ class AllocationRuleForm(ParsingModelForm):
             self.initial["sku"] = self.instance.sku.code if self.instance.sku_id else ""
 
 
-class SafetyStockForm(forms.Form):
+class SafetyStockForm(Form):
     prefix = "safety"
     sku = SkuField()
     location = NodeField()
@@ -404,7 +411,7 @@ class SafetyStockForm(forms.Form):
 # --- list filters ------------------------------------------------------------------------------------
 
 
-class SearchForm(forms.Form):
+class SearchForm(Form):
     """A search box bound to `?q=`; a value that does not parse searches nothing."""
 
     q = forms.CharField(required=False, max_length=100)

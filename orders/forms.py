@@ -9,7 +9,7 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.db.models import QuerySet
 
-from erp.forms import ParsingModelForm
+from erp.forms import Form, ParsingModelForm
 from erp.models import Channel
 from orders import selectors
 from orders.models import HoldReason, Order, OrderState
@@ -18,7 +18,7 @@ from orders.services.flow import ADDRESS_FIELDS
 NOTE_MAX = 500
 
 
-class OrderFilterForm(forms.Form):
+class OrderFilterForm(Form):
     """The order list's search box and filters, bound to the query string.
 
     A value that does not parse (a stale bookmark, a hand-edited URL) filters nothing
@@ -74,23 +74,23 @@ def _note_field(label: str, placeholder: str) -> forms.CharField:
     )
 
 
-class ReleaseForm(forms.Form):
+class ReleaseForm(Form):
     note = _note_field("Note", "Why release? (needed for risk or payment holds)")
 
 
-class HoldForm(forms.Form):
+class HoldForm(Form):
     note = _note_field("Why hold?", "e.g. customer asked to wait")
 
 
-class CancelOrderForm(forms.Form):
+class CancelOrderForm(Form):
     reason = _note_field("Cancellation reason", "e.g. customer changed their mind")
 
 
-class RerouteForm(forms.Form):
+class RerouteForm(Form):
     """No input: it carries the service's refusal back to the re-route button."""
 
 
-class CancelLineForm(forms.Form):
+class CancelLineForm(Form):
     quantity = forms.IntegerField(label="Units", widget=forms.NumberInput(attrs={"min": 1}))
     reason = forms.CharField(
         max_length=NOTE_MAX,
@@ -142,5 +142,5 @@ class ShipToForm(ParsingModelForm):
         return {name: self.cleaned_data[name] for name in ADDRESS_FIELDS}
 
 
-class ResolveIngestionErrorForm(forms.Form):
+class ResolveIngestionErrorForm(Form):
     note = _note_field("How was it resolved?", "e.g. channel re-sent the order")

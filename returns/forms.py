@@ -15,9 +15,20 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from erp.forms import Form
+from erp.input_bounds import change_reason_max_length
 from erp.models import Channel, Location
 from orders.models import Order, OrderLine
-from returns.models import OPEN_RMA_STATES, Disposition, Grade, ReceivedItem, RmaLine, RmaState
+from returns.models import (
+    OPEN_RMA_STATES,
+    Disposition,
+    Grade,
+    ReceivedItem,
+    Refund,
+    Rma,
+    RmaLine,
+    RmaState,
+)
 
 NOTE_MAX = 500
 # A service's field name for one entry of a list it was given: `lines[2].quantity`.
@@ -72,7 +83,7 @@ def _listed_field(
 # --- the RMA list ------------------------------------------------------------------------------
 
 
-class RmaFilterForm(forms.Form):
+class RmaFilterForm(Form):
     """Search and filters of the RMA list, from the query string; a value that does not
     parse filters nothing."""
 
@@ -128,7 +139,7 @@ def orders_by_reference(typed: str) -> list[Order]:
     )
 
 
-class OrderLookupForm(forms.Form):
+class OrderLookupForm(Form):
     q = forms.CharField(
         max_length=128,
         label="Order",
@@ -169,7 +180,7 @@ class ReturnableLine:
         return days is not None and days > self.window_days
 
 
-class RmaCreateForm(forms.Form):
+class RmaCreateForm(Form):
     """Units per order line with their reason (and serials or lot when tracked), and the
     RMA's own fields. A line left at 0 does not come back."""
 
@@ -284,7 +295,7 @@ def node_choice(query) -> tuple[list[Location], Location | None]:
     return nodes, chosen or (nodes[0] if nodes else None)
 
 
-class DockScanForm(forms.Form):
+class DockScanForm(Form):
     scan = forms.CharField(
         max_length=128,
         label="Scan the RMA or the order",
@@ -296,7 +307,7 @@ class DockScanForm(forms.Form):
 UNEXPECTED_ROWS = 2
 
 
-class ReceiptForm(forms.Form):
+class ReceiptForm(Form):
     """Units scanned in per expected RMA line (serials and lot when tracked), and items
     that were not on the RMA at all."""
 
@@ -415,7 +426,7 @@ class ReceiptForm(forms.Form):
 # --- inspection --------------------------------------------------------------------------------
 
 
-class InspectionForm(forms.Form):
+class InspectionForm(Form):
     """Condition and disposition of units of one received item (prefix: the item)."""
 
     quantity = forms.IntegerField(
@@ -472,7 +483,7 @@ class InspectionForm(forms.Form):
 # --- refunds and the RMA's own decisions -------------------------------------------------------
 
 
-class RefundRequestForm(forms.Form):
+class RefundRequestForm(Form):
     amount = forms.DecimalField(
         required=False,
         max_digits=12,
@@ -484,35 +495,39 @@ class RefundRequestForm(forms.Form):
     note = forms.CharField(required=False, max_length=2000, label="Note")
 
 
-class CloseRmaForm(forms.Form):
+# Closing or cancelling an RMA and withdrawing a refund record the text as the change reason.
+CHANGE_REASON_MAX = min(change_reason_max_length(Rma), change_reason_max_length(Refund))
+
+
+class CloseRmaForm(Form):
     note = forms.CharField(
         required=False,
-        max_length=2000,
+        max_length=CHANGE_REASON_MAX,
         label="Note",
         help_text="Required when units never arrived (the buyer kept them).",
     )
 
 
-class CancelRmaForm(forms.Form):
-    reason = forms.CharField(required=False, max_length=2000, label="Reason")
+class CancelRmaForm(Form):
+    reason = forms.CharField(required=False, max_length=CHANGE_REASON_MAX, label="Reason")
 
 
-class WithdrawRefundForm(forms.Form):
-    note = forms.CharField(required=False, max_length=2000, label="Why?")
+class WithdrawRefundForm(Form):
+    note = forms.CharField(required=False, max_length=CHANGE_REASON_MAX, label="Why?")
 
 
 # --- queue row actions -------------------------------------------------------------------------
 
 
-class ResolveDiscrepancyForm(forms.Form):
+class ResolveDiscrepancyForm(Form):
     resolution = forms.CharField(required=False, max_length=NOTE_MAX, label="Resolution")
 
 
-class DismissChannelReturnForm(forms.Form):
+class DismissChannelReturnForm(Form):
     note = forms.CharField(required=False, max_length=NOTE_MAX, label="How it was settled")
 
 
-class CompleteRepairForm(forms.Form):
+class CompleteRepairForm(Form):
     outcome = forms.ChoiceField(
         choices=[("restock", "Repaired: restock"), ("dispose", "Beyond repair: dispose")]
     )
@@ -524,7 +539,7 @@ class CompleteRepairForm(forms.Form):
 DEFAULT_PERIOD_DAYS = 90
 
 
-class FiguresFilterForm(forms.Form):
+class FiguresFilterForm(Form):
     """The period (placed or authorized between two days, both included) and a channel."""
 
     since = forms.DateField(required=False, label="From", widget=forms.DateInput({"type": "date"}))

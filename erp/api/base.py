@@ -1,14 +1,63 @@
 """Base classes for API views: thin wrappers that validate input, call a service and
 serialize the result."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from erp.api.idempotency import IdempotentPostMixin
+from erp.input_bounds import ID_MAX, ID_MIN, INTEGER_MAX, INTEGER_MIN, storable_datetime
+
+
+class StorableDateTimeField(serializers.DateTimeField):
+    """A date-time refused (400) when PostgreSQL could not store it (see
+    `erp.input_bounds.storable_datetime`), kept as the same instant in UTC."""
+
+    def enforce_timezone(self, value):
+        try:
+            value = storable_datetime(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages, code=error.code) from None
+        return super().enforce_timezone(value)
+
+
+def bound_to_columns(field) -> None:
+    """An integer field that does not name its bounds gets those of the narrowest
+    integer column (`erp.input_bounds`), so an out-of-range number is a 400 on the field,
+    never an overflow in PostgreSQL; list items are bounded the same way. Date-times
+    become storable ones."""
+    if isinstance(field, serializers.ListField):
+        bound_to_columns(field.child)
+    if type(field) is serializers.DateTimeField:
+        # The subclass adds behaviour only, no state: the field keeps its arguments.
+        field.__class__ = StorableDateTimeField
+    if not isinstance(field, serializers.IntegerField) or field.read_only:
+        return
+    if field.max_value is None:
+        field.max_value = INTEGER_MAX
+        message = field.error_messages["max_value"].format(max_value=INTEGER_MAX)
+        field.validators.append(MaxValueValidator(INTEGER_MAX, message=message))
+    if field.min_value is None:
+        field.min_value = INTEGER_MIN
+        message = field.error_messages["min_value"].format(min_value=INTEGER_MIN)
+        field.validators.append(MinValueValidator(INTEGER_MIN, message=message))
+
+
+def id_field(**kwargs) -> serializers.IntegerField:
+    """A reference to a record by its primary key (a BigAutoField)."""
+    return serializers.IntegerField(min_value=ID_MIN, max_value=ID_MAX, **kwargs)
 
 
 class StrictFieldsMixin:
-    """Refuse keys the serializer does not know instead of silently dropping them."""
+    """The base of every input serializer: refuse keys the serializer does not know
+    instead of silently dropping them, and bound every integer to its column."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            bound_to_columns(field)
+        return fields
 
     def to_internal_value(self, data):
         if isinstance(data, dict):

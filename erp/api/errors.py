@@ -1,7 +1,8 @@
 """One error format for the whole API: {"errors": [{"field", "code", "message"}]}."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -63,3 +64,13 @@ def exception_handler(exc, context):
     if response.status_code == status.HTTP_401_UNAUTHORIZED and "WWW-Authenticate" not in response:
         response["WWW-Authenticate"] = "Token"
     return response
+
+
+def not_found(request, exception=None):
+    """Django's 404 for a path no route matches: the API answers in its own format."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse(
+            {"errors": [{"field": None, "code": "not_found", "message": "Not found."}]},
+            status=404,
+        )
+    return page_not_found(request, exception)

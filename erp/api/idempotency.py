@@ -9,9 +9,11 @@ from django.utils import timezone
 from rest_framework.response import Response
 
 from erp.errors import Conflict, PayloadTooLarge, ValidationFailed
+from erp.input_bounds import NUL, NUL_MESSAGE, max_length
 from erp.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
+KEY_MAX_LENGTH = max_length(IdempotencyRecord, "key")
 
 
 class IdempotentReplay(Exception):
@@ -29,10 +31,14 @@ class IdempotentPostMixin:
         key = request.headers.get(HEADER)
         if request.method != "POST" or not key:
             return
-        if len(key) > 255:
+        if len(key) > KEY_MAX_LENGTH:
             raise ValidationFailed(
-                "Idempotency keys are at most 255 characters.", field=HEADER, code="max_length"
+                f"Idempotency keys are at most {KEY_MAX_LENGTH} characters.",
+                field=HEADER,
+                code="max_length",
             )
+        if NUL in key:
+            raise ValidationFailed(NUL_MESSAGE, field=HEADER, code="null_characters_not_allowed")
         try:
             body_hash = hashlib.sha256(request._request.body).hexdigest()
         except RequestDataTooBig:

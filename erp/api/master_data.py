@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from erp import selectors
+from erp.api import filters
 from erp.api.base import ServiceViewSet, StrictFieldsMixin
 from erp.models import Channel, ChannelListing, Endpoint, Location, Sku
 from erp.models.master_data import code_validator
@@ -141,9 +142,9 @@ class ChannelListingSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 # --- filters -------------------------------------------------------------------------------
 
 
-class SkuFilter(django_filters.FilterSet):
+class SkuFilter(filters.FilterSet):
     code_prefix = django_filters.CharFilter(field_name="code", lookup_expr="startswith")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     q = django_filters.CharFilter(method="search", label="Code, name or barcode")
 
     class Meta:
@@ -154,22 +155,22 @@ class SkuFilter(django_filters.FilterSet):
         return queryset & selectors.sku_list(search=value)
 
 
-class LocationFilter(django_filters.FilterSet):
+class LocationFilter(filters.FilterSet):
     class Meta:
         model = Location
         fields = ["code", "kind", "region", "can_ship", "active"]
 
 
-class ChannelFilter(django_filters.FilterSet):
+class ChannelFilter(filters.FilterSet):
     class Meta:
         model = Channel
         fields = ["code", "kind", "currency", "active"]
 
 
-class ChannelListingFilter(django_filters.FilterSet):
+class ChannelListingFilter(filters.FilterSet):
     channel = django_filters.CharFilter(field_name="channel__code")
     sku = django_filters.CharFilter(field_name="sku__code")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = ChannelListing

@@ -1,8 +1,7 @@
-from rest_framework.routers import DefaultRouter
-
 from erp.api import master_data
+from erp.api.routers import Router
 
-router = DefaultRouter(trailing_slash=True)
+router = Router(trailing_slash=True)
 router.register("skus", master_data.SkuViewSet, basename="sku")
 router.register("locations", master_data.LocationViewSet, basename="location")
 router.register("channels", master_data.ChannelViewSet, basename="channel")

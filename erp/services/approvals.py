@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from erp.errors import Conflict, NotFound, NotPermitted, ValidationFailed
+from erp.input_bounds import change_reason_max_length
 from erp.models import ApprovalPolicy, ApprovalRequest
 from erp.roles import require_permission
 
@@ -111,6 +112,9 @@ def can_decide(*, request: ApprovalRequest, actor) -> bool:
     )
 
 
+DECISION_NOTE_MAX = change_reason_max_length(ApprovalRequest)
+
+
 @transaction.atomic
 def decide_approval(*, request_id: int, actor, approve: bool, note: str = "") -> ApprovalRequest:
     """Approve or reject a pending request.
@@ -132,6 +136,11 @@ def decide_approval(*, request_id: int, actor, approve: bool, note: str = "") ->
         )
     if not approve and not note.strip():
         raise ValidationFailed("Say why the request is rejected.", field="note", code="required")
+    if len(note) > DECISION_NOTE_MAX:
+        # The requesting app keeps the note as the subject's history change reason.
+        raise ValidationFailed(
+            f"Keep the note to {DECISION_NOTE_MAX} characters.", field="note", code="max_length"
+        )
     request.state = ApprovalRequest.State.APPROVED if approve else ApprovalRequest.State.REJECTED
     request.decided_by, request.decided_at, request.decision_note = actor, timezone.now(), note
     request._history_user = actor

@@ -4,7 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from erp.api.base import StrictFieldsMixin
+from erp.api.base import StrictFieldsMixin, id_field
 from erp.models import Channel, Endpoint, Location, Sku
 from fulfillment.models import (
     Box,
@@ -288,7 +288,7 @@ class ShortPickSerializer(serializers.ModelSerializer):
 
 
 class PackLineSerializer(StrictFieldsMixin, serializers.Serializer):
-    line = serializers.IntegerField(help_text="The order line's id.")
+    line = id_field(help_text="The order line's id.")
     quantity = serializers.IntegerField()
 
 
@@ -299,7 +299,7 @@ class DimensionsSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class PackInputSerializer(StrictFieldsMixin, serializers.Serializer):
-    order = serializers.IntegerField(help_text="The order's id.")
+    order = id_field(help_text="The order's id.")
     location = code_field(Location)
     lines = PackLineSerializer(many=True, allow_empty=False)
     box = serializers.CharField(
@@ -361,7 +361,7 @@ class PackageSerializer(serializers.ModelSerializer):
 
 
 class LabelInputSerializer(StrictFieldsMixin, serializers.Serializer):
-    package = serializers.IntegerField(help_text="The package's id.")
+    package = id_field(help_text="The package's id.")
     service = serializers.CharField(
         max_length=100,
         required=False,
@@ -392,7 +392,7 @@ class ShipmentSerializer(serializers.ModelSerializer):
     channel = serializers.CharField(source="order.channel.code", read_only=True)
     location = serializers.CharField(source="location.code", read_only=True)
     carrier = serializers.CharField(source="carrier.code", read_only=True)
-    service = ServiceKeyField(read_only=True)
+    service = ServiceKeyField(read_only=True, allow_null=True)
     tracking_url = serializers.SerializerMethodField()
     lines = ShipmentLineSerializer(many=True, read_only=True)
     state = enum_field(Shipment.State.choices, "ShipmentStateEnum")
@@ -432,7 +432,7 @@ class ShipmentSerializer(serializers.ModelSerializer):
 
 
 class ExternalLineSerializer(StrictFieldsMixin, serializers.Serializer):
-    line_id = serializers.IntegerField(required=False, help_text="Our order line's id.")
+    line_id = id_field(required=False, help_text="Our order line's id.")
     sku = serializers.CharField(max_length=64, required=False, help_text="Or the SKU's code.")
     quantity = serializers.IntegerField()
     lot = serializers.CharField(max_length=64, required=False)
@@ -445,7 +445,7 @@ class ExternalShipmentSerializer(StrictFieldsMixin, serializers.Serializer):
     """A 3PL or WMS shipped (part of) an order from its node; name the order by our id, or
     by the channel's code and the channel's order id."""
 
-    order = serializers.IntegerField(required=False, help_text="Our order id.")
+    order = id_field(required=False, help_text="Our order id.")
     channel = serializers.CharField(max_length=32, required=False)
     external_id = serializers.CharField(max_length=128, required=False)
     location = serializers.CharField(max_length=32, help_text="The node that shipped.")

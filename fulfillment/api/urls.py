@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
 
+from erp.api.routers import Router
 from fulfillment.api import views
 
-router = DefaultRouter()
+router = Router()
 router.register("carriers", views.CarrierViewSet, basename="carrier")
 router.register("carrier-services", views.CarrierServiceViewSet, basename="carrier-service")
 router.register("rate-cards", views.RateCardViewSet, basename="rate-card")

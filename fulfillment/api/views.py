@@ -14,6 +14,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
+from erp.api import filters
 from erp.api.base import ServiceViewSet
 from erp.api.idempotency import IdempotentPostMixin
 from erp.errors import NotFound, ValidationFailed
@@ -53,7 +54,7 @@ class CarrierViewSet(ServiceViewSet):
     )
 
 
-class CarrierServiceFilter(django_filters.FilterSet):
+class CarrierServiceFilter(filters.FilterSet):
     carrier = django_filters.CharFilter(field_name="carrier__code")
     service_level = django_filters.ChoiceFilter(choices=ServiceLevel.choices)
 
@@ -74,7 +75,7 @@ class CarrierServiceViewSet(ServiceViewSet):
     )
 
 
-class RateCardFilter(django_filters.FilterSet):
+class RateCardFilter(filters.FilterSet):
     carrier = django_filters.CharFilter(field_name="service__carrier__code")
     service = django_filters.CharFilter(method="filter_service", label="CARRIER:SERVICE")
     weight_grams = django_filters.NumberFilter(
@@ -117,7 +118,7 @@ class BoxViewSet(ServiceViewSet):
     update_service = staticmethod(lambda box, **kw: master_data.update_box(box=box, **kw))
 
 
-class SlotFilter(django_filters.FilterSet):
+class SlotFilter(filters.FilterSet):
     location = django_filters.CharFilter(field_name="location__code")
     sku = django_filters.CharFilter(field_name="sku__code")
 
@@ -155,7 +156,7 @@ class SlotViewSet(ServiceViewSet):
         return super().partial_update(request, *args, **kwargs)
 
 
-class ChannelPolicyFilter(django_filters.FilterSet):
+class ChannelPolicyFilter(filters.FilterSet):
     channel = django_filters.CharFilter(field_name="channel__code")
 
     class Meta:
@@ -202,7 +203,7 @@ PDF_SCHEMA = {(200, "application/pdf"): OpenApiTypes.BINARY}
 LIVE = ~Q(tasks__state=PickTask.State.CANCELLED)
 
 
-class PickListFilter(django_filters.FilterSet):
+class PickListFilter(filters.FilterSet):
     node = django_filters.CharFilter(field_name="location__code")
     state = django_filters.ChoiceFilter(choices=PickList.State.choices)
     wave = django_filters.NumberFilter(field_name="wave_id")
@@ -271,7 +272,7 @@ class PickTaskViewSet(IdempotentPostMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(s.ShortPickSerializer(short).data, status=status.HTTP_201_CREATED)
 
 
-class PackageFilter(django_filters.FilterSet):
+class PackageFilter(filters.FilterSet):
     order = django_filters.NumberFilter(field_name="order_id")
     node = django_filters.CharFilter(field_name="location__code")
 
@@ -328,15 +329,15 @@ class PackageViewSet(
         )
 
 
-class ShipmentFilter(django_filters.FilterSet):
+class ShipmentFilter(filters.FilterSet):
     order = django_filters.NumberFilter(field_name="order_id")
     node = django_filters.CharFilter(field_name="location__code")
     carrier = django_filters.CharFilter(field_name="carrier__code")
     state = django_filters.ChoiceFilter(choices=Shipment.State.choices)
     source = django_filters.ChoiceFilter(choices=Shipment.Source.choices)
     tracking_number = django_filters.CharFilter()
-    shipped_after = django_filters.IsoDateTimeFilter(field_name="shipped_at", lookup_expr="gte")
-    shipped_before = django_filters.IsoDateTimeFilter(field_name="shipped_at", lookup_expr="lt")
+    shipped_after = filters.IsoDateTimeFilter(field_name="shipped_at", lookup_expr="gte")
+    shipped_before = filters.IsoDateTimeFilter(field_name="shipped_at", lookup_expr="lt")
 
     class Meta:
         model = Shipment

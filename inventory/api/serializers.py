@@ -2,7 +2,8 @@
 
 from rest_framework import serializers
 
-from erp.api.base import StrictFieldsMixin
+from erp.api.base import StrictFieldsMixin, id_field
+from erp.input_bounds import change_reason_max_length
 from erp.models import Channel, Location, Sku
 from inventory.models import (
     AllocationRule,
@@ -174,7 +175,7 @@ class TransferCreateSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class TransferReceiptLineSerializer(StrictFieldsMixin, serializers.Serializer):
-    line = serializers.IntegerField()
+    line = id_field()
     quantity = serializers.IntegerField(min_value=0)
 
 
@@ -183,7 +184,15 @@ class TransferReceiveSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class NoteSerializer(StrictFieldsMixin, serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    # Closing a transfer or deciding an adjustment records the note as the change reason.
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=min(
+            change_reason_max_length(Transfer), change_reason_max_length(InventoryAdjustment)
+        ),
+        default="",
+    )
 
 
 class AdjustmentSerializer(serializers.ModelSerializer):

@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
 
+from erp.api.routers import Router
 from inventory.api import views
 
-router = DefaultRouter()
+router = Router()
 router.register("stock/balances", views.StockBalanceViewSet, basename="stock-balance")
 router.register("stock/lot-balances", views.LotBalanceViewSet, basename="lot-balance")
 router.register("stock/ledger", views.LedgerViewSet, basename="ledger-entry")

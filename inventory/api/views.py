@@ -7,8 +7,9 @@ from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from erp.api import filters
 from erp.api.idempotency import IdempotentPostMixin
-from erp.errors import ValidationFailed
+from erp.errors import NotFound, ValidationFailed
 from erp.models import Channel, ChannelListing
 from inventory import selectors
 from inventory.api import serializers as s
@@ -43,7 +44,7 @@ def _lot(sku, code, *, actor, expires_on=None, receiving=False):
 # --- reads --------------------------------------------------------------------------------
 
 
-class BalanceFilter(django_filters.FilterSet):
+class BalanceFilter(filters.FilterSet):
     sku = django_filters.CharFilter(field_name="sku__code")
     location = django_filters.CharFilter(field_name="location__code")
     status = django_filters.ChoiceFilter(choices=StockStatus.choices)
@@ -79,12 +80,12 @@ class LotBalanceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = LotBalance.objects.select_related("sku", "location", "lot")
 
 
-class LedgerFilter(django_filters.FilterSet):
+class LedgerFilter(filters.FilterSet):
     sku = django_filters.CharFilter(field_name="sku__code")
     location = django_filters.CharFilter(field_name="location__code")
     kind = django_filters.ChoiceFilter(choices=MovementKind.choices)
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
     reference = django_filters.CharFilter()
 
     class Meta:
@@ -111,12 +112,13 @@ class ChannelAvailabilityView(GenericAPIView):
     queryset = ChannelAvailability.objects.none()
 
     @extend_schema(
-        parameters=[OpenApiParameter("changed_since", str, description="ISO 8601 timestamp")]
+        parameters=[OpenApiParameter("changed_since", str, description="ISO 8601 timestamp")],
+        responses=s.AvailabilitySerializer(many=True),
     )
     def get(self, request, code):
         channel = Channel.objects.filter(code=code).first()
         if channel is None:
-            raise ValidationFailed(f"No channel {code}.", field="channel", code="does_not_exist")
+            raise NotFound(f"No channel {code}.", field="channel")
         since = request.query_params.get("changed_since")
         if since:
             return self._changed_since(channel, since)
@@ -142,13 +144,7 @@ class ChannelAvailabilityView(GenericAPIView):
         return self.get_paginated_response(rows)
 
     def _changed_since(self, channel, since):
-        field = django_filters.fields.IsoDateTimeField()
-        try:
-            moment = field.clean(since)
-        except Exception:
-            raise ValidationFailed(
-                "Use an ISO 8601 timestamp.", field="changed_since", code="invalid"
-            ) from None
+        moment = filters.parse_moment(since, field="changed_since")
         changed = self.paginate_queryset(
             ChannelAvailability.objects.filter(channel=channel, changed_at__gte=moment)
             .select_related("sku")

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from erp.errors import Conflict, ValidationFailed
+from erp.input_bounds import decimal_fits
 from erp.roles import require_permission
 from erp.services import approvals
 from inventory import selectors
@@ -56,6 +57,13 @@ def request_adjustment(
     check_lot_and_serials(sku=sku, lot=lot, serials=None, quantity=abs(quantity), receiving=False)
     unit_cost = selectors.valuation_unit_cost(sku=sku)
     value = (abs(quantity) * unit_cost).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if not decimal_fits(InventoryAdjustment._meta.get_field("value"), value):
+        raise ValidationFailed(
+            f"{abs(quantity)} units at {unit_cost} are worth more than an adjustment can "
+            "record; split it.",
+            field="quantity",
+            code="max_value",
+        )
     adjustment = InventoryAdjustment(
         sku=sku,
         location=location,

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from erp import events, fastsql
 from erp.errors import ValidationFailed
+from erp.input_bounds import integer_range
 from inventory.errors import InsufficientStock
 from inventory.models import (
     AvailabilityDirty,
@@ -26,6 +27,11 @@ from inventory.models import (
     StockStatus,
 )
 from inventory.services.locking import lock_balances, lock_lot_balances
+
+ON_HAND_MAX = min(
+    integer_range(StockBalance._meta.get_field("on_hand"))[1],
+    integer_range(LotBalance._meta.get_field("on_hand"))[1],
+)
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,7 @@ def _apply_to_balances(balances, movements, reserved_changes) -> None:
     # The rows are locked, so values read under the lock are current: plain assignment
     # is as safe here as F() and lets one UPDATE write every row.
     for key, balance in balances.items():
+        _refuse_beyond_column(balance.on_hand)
         if balance.on_hand < 0:
             raise InsufficientStock(
                 f"Only {balance.on_hand - deltas[key]} on hand in {balance.status} at this location; "
@@ -138,6 +145,14 @@ def set_reserved(reserved: dict[int, int]) -> None:
     fastsql.set_by_pk(StockBalance, "reserved", reserved, touch="updated_at")
 
 
+def _refuse_beyond_column(on_hand: int) -> None:
+    """A balance is an integer column: more units than it holds is refused, not overflowed."""
+    if on_hand > ON_HAND_MAX:
+        raise ValidationFailed(
+            f"A balance holds at most {ON_HAND_MAX} units.", field="quantity", code="max_value"
+        )
+
+
 def _write_rows(model, rows, fields) -> None:
     """One UPDATE per locked row, sent together (the hot path of every movement)."""
     rows = list(rows)
@@ -157,6 +172,7 @@ def _apply_to_lot_balances(movements: list[Movement]) -> None:
     lot_balances = lock_lot_balances(set(deltas))
     for key, delta in deltas.items():
         lot_balances[key].on_hand += delta
+        _refuse_beyond_column(lot_balances[key].on_hand)
         if lot_balances[key].on_hand < 0:
             raise InsufficientStock(
                 f"Only {lot_balances[key].on_hand - delta} of this lot on hand in {key[2]}.",

@@ -1,7 +1,10 @@
 """Checks every movement service applies before touching stock."""
 
 from erp.errors import ValidationFailed
+from erp.input_bounds import max_length
 from inventory.models import SerialNumber
+
+SERIAL_MAX_LENGTH = max_length(SerialNumber, "serial")
 
 
 def check_quantity(quantity, *, field: str = "quantity") -> None:
@@ -44,6 +47,13 @@ def check_lot_and_serials(*, sku, lot, serials, quantity: int, receiving: bool) 
             f"{sku.code} is serial-tracked: give {quantity} distinct serials.",
             field="serials",
             code="count",
+        )
+    too_long = [serial for serial in serials if len(serial) > SERIAL_MAX_LENGTH]
+    if too_long:
+        raise ValidationFailed(
+            f"Serials are at most {SERIAL_MAX_LENGTH} characters: {too_long[0][:20]}… is longer.",
+            field="serials",
+            code="max_length",
         )
     in_stock = list(
         SerialNumber.objects.filter(

@@ -164,7 +164,10 @@ def adjustment_decide(request, pk: int):
     forbid_unless_permitted(request.user, VIEW_ADJUSTMENTS)
     adjustment = _adjustment_or_404(pk)
     decision = NoteForm(request.POST)
-    decision.is_valid()
+    if not decision.is_valid():
+        return _render_detail(
+            request, adjustment, decision, fragment="inventory/partials/adjustment_decision.html"
+        )
     approve = request.POST.get("decision") == "approve"
     try:
         decide_adjustment(

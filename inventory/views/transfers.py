@@ -206,7 +206,10 @@ def transfer_close(request, pk: int):
     forbid_unless_permitted(request.user, RECEIVE_TRANSFERS)
     transfer = _transfer_or_404(pk)
     form = NoteForm(request.POST)
-    form.is_valid()
+    if not form.is_valid():
+        return _render_detail(
+            request, transfer, close_form=form, fragment="inventory/partials/transfer_close.html"
+        )
     try:
         transfer = transfer_services.close_transfer_with_discrepancy(
             transfer_id=transfer.pk, actor=request.user, note=form.cleaned_data.get("note", "")

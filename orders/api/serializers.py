@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from erp.api.base import StrictFieldsMixin
+from erp.api.schema import ErrorDetailSerializer
 from orders.models import Allocation, Order, OrderHold, OrderLine, OrderState
 
 
@@ -123,6 +124,17 @@ class OrderSummarySerializer(serializers.Serializer):
 class IngestResultSerializer(serializers.Serializer):
     outcome = serializers.CharField()
     order = OrderSummarySerializer()
+
+
+class IngestBatchItemSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="The payload's position in `orders`.")
+    outcome = serializers.CharField(help_text="created, updated, unchanged or refused")
+    order = OrderSummarySerializer(required=False, help_text="Unless refused.")
+    errors = ErrorDetailSerializer(many=True, required=False, help_text="When refused.")
+
+
+class IngestBatchResultSerializer(serializers.Serializer):
+    results = IngestBatchItemSerializer(many=True)
 
 
 class CancelSerializer(StrictFieldsMixin, serializers.Serializer):

@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
 
+from erp.api.routers import Router
 from orders.api import views
 
-router = DefaultRouter()
+router = Router()
 router.register("orders", views.OrderViewSet, basename="order")
 
 urlpatterns = [

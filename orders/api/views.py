@@ -6,7 +6,12 @@ from decimal import Decimal
 import django_filters
 from django.conf import settings
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiResponse, OpenApiTypes, extend_schema
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    OpenApiTypes,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import BaseParser
@@ -14,9 +19,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from erp.api import filters
 from erp.api.errors import error_response
 from erp.api.idempotency import IdempotentPostMixin
-from erp.errors import DomainError, PayloadTooLarge, ValidationFailed
+from erp.api.parsers import paths_with_nul
+from erp.errors import DomainError, FieldError, PayloadTooLarge, ValidationFailed
+from erp.input_bounds import NUL_MESSAGE
 from orders.api import serializers as s
 from orders.models import Allocation, HoldReason, Order, OrderHold, OrderLine, OrderState
 from orders.services import flow
@@ -50,7 +58,11 @@ class OrderIngestView(IdempotentPostMixin, APIView):
     @extend_schema(
         request=OpenApiTypes.OBJECT,
         responses={
-            200: s.IngestResultSerializer,
+            200: PolymorphicProxySerializer(
+                component_name="IngestAnswer",
+                serializers=[s.IngestResultSerializer, s.IngestBatchResultSerializer],
+                resource_type_field_name=None,
+            ),
             201: s.IngestResultSerializer,
             400: OpenApiResponse(description="refused; kept in the ingestion-errors queue"),
             413: OpenApiResponse(description="body too large"),
@@ -76,7 +88,9 @@ class OrderIngestView(IdempotentPostMixin, APIView):
             channel = get_channel(code)
             payload = self._parse(raw)
         except DomainError as error:
-            record_ingestion_error(channel_code=code, raw_body=raw, error=error)
+            # A NUL byte cannot be kept in text: it is kept as U+FFFD, as undecodable bytes are.
+            kept = raw.replace(b"\x00", "\ufffd".encode())
+            record_ingestion_error(channel_code=code, raw_body=kept, error=error)
             raise
         if isinstance(payload, dict) and isinstance(payload.get("orders"), list):
             return self._batch(channel, payload["orders"], request)
@@ -84,11 +98,18 @@ class OrderIngestView(IdempotentPostMixin, APIView):
 
     def _parse(self, raw: bytes):
         try:
-            return json.loads(raw, parse_float=Decimal)
+            payload = json.loads(raw, parse_float=Decimal)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise ValidationFailed(
                 f"Malformed JSON: {error}.", field=None, code="parse_error"
             ) from None
+        refused = [
+            FieldError(path or None, "null_characters_not_allowed", NUL_MESSAGE)
+            for path in paths_with_nul(payload)
+        ]
+        if refused:
+            raise ValidationFailed.from_errors(refused)
+        return payload
 
     def _one(self, channel, payload, request, raw):
         try:
@@ -125,11 +146,11 @@ class OrderIngestView(IdempotentPostMixin, APIView):
         return Response({"results": results}, status=status.HTTP_200_OK)
 
 
-class OrderFilter(django_filters.FilterSet):
+class OrderFilter(filters.FilterSet):
     channel = django_filters.CharFilter(field_name="channel__code")
     state = django_filters.ChoiceFilter(choices=OrderState.choices)
-    placed_after = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="gte")
-    placed_before = django_filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="lt")
+    placed_after = filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="gte")
+    placed_before = filters.IsoDateTimeFilter(field_name="placed_at", lookup_expr="lt")
     hold_reason = django_filters.ChoiceFilter(choices=HoldReason.choices, method="filter_hold")
     external_id = django_filters.CharFilter()
 

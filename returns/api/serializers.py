@@ -2,13 +2,16 @@
 
 from datetime import date, datetime
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from erp.api.base import StrictFieldsMixin
+from erp.api.base import StrictFieldsMixin, id_field
+from erp.input_bounds import change_reason_max_length, max_length, storable_datetime
 from erp.models import Location
+from inventory.models import Lot
 from returns.models import (
     Disposition,
     Grade,
@@ -22,6 +25,11 @@ from returns.models import (
 )
 
 # --- input --------------------------------------------------------------------------------
+
+# Where the text lands: lot codes, serial numbers, and notes kept as history change reasons.
+LOT_CODE_MAX = max_length(Lot, "code")
+SERIAL_MAX = max_length(ReceivedItem, "serial")
+CHANGE_REASON_MAX = min(change_reason_max_length(Rma), change_reason_max_length(Refund))
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)
@@ -38,6 +46,11 @@ class DateOrDateTimeField(serializers.Field):
             value = None
         if value is None:
             self.fail("invalid")
+        if isinstance(value, datetime):
+            try:
+                return storable_datetime(value)
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(error.messages, code=error.code) from None
         return value
 
     def to_representation(self, value):
@@ -45,14 +58,21 @@ class DateOrDateTimeField(serializers.Field):
 
 
 class RmaLineInputSerializer(StrictFieldsMixin, serializers.Serializer):
-    order_line_id = serializers.IntegerField(required=False, help_text="Our order line id.")
+    order_line_id = id_field(required=False, help_text="Our order line id.")
     external_line_id = serializers.CharField(
         required=False, help_text="The channel's line id, instead of order_line_id."
     )
     quantity = serializers.IntegerField(min_value=1)
-    reason = serializers.CharField(help_text="A return reason code (GET /returns/reasons/).")
-    lot = serializers.CharField(required=False, help_text="Lot code expected back.")
-    serials = serializers.ListField(child=serializers.CharField(), required=False)
+    reason = serializers.CharField(
+        max_length=max_length(ReturnReason, "code"),
+        help_text="A return reason code (GET /returns/reasons/).",
+    )
+    lot = serializers.CharField(
+        required=False, max_length=LOT_CODE_MAX, help_text="Lot code expected back."
+    )
+    serials = serializers.ListField(
+        child=serializers.CharField(max_length=SERIAL_MAX), required=False
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
     def validate(self, data):
@@ -71,7 +91,7 @@ class ExternalRefundSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class RmaCreateSerializer(StrictFieldsMixin, serializers.Serializer):
-    order_id = serializers.IntegerField(required=False)
+    order_id = id_field(required=False)
     channel = serializers.CharField(required=False, help_text="With order_external_id.")
     order_external_id = serializers.CharField(required=False)
     source = serializers.ChoiceField(choices=Rma.Source.choices, default=Rma.Source.CHANNEL_API)
@@ -95,18 +115,22 @@ class RmaCreateSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class ReceiptLineInputSerializer(StrictFieldsMixin, serializers.Serializer):
-    rma_line_id = serializers.IntegerField()
+    rma_line_id = id_field()
     quantity = serializers.IntegerField(min_value=1)
-    serials = serializers.ListField(child=serializers.CharField(), required=False)
-    lot = serializers.CharField(required=False)
+    serials = serializers.ListField(
+        child=serializers.CharField(max_length=SERIAL_MAX), required=False
+    )
+    lot = serializers.CharField(required=False, max_length=LOT_CODE_MAX)
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
 class UnexpectedItemInputSerializer(StrictFieldsMixin, serializers.Serializer):
     sku = serializers.CharField()
     quantity = serializers.IntegerField(min_value=1)
-    serials = serializers.ListField(child=serializers.CharField(), required=False)
-    lot = serializers.CharField(required=False)
+    serials = serializers.ListField(
+        child=serializers.CharField(max_length=SERIAL_MAX), required=False
+    )
+    lot = serializers.CharField(required=False, max_length=LOT_CODE_MAX)
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
@@ -118,9 +142,9 @@ class ReceiptInputSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class InspectionInputSerializer(StrictFieldsMixin, serializers.Serializer):
-    received_item_id = serializers.IntegerField(required=False)
-    serial = serializers.CharField(required=False)
-    rma_line_id = serializers.IntegerField(required=False)
+    received_item_id = id_field(required=False)
+    serial = serializers.CharField(required=False, max_length=SERIAL_MAX)
+    rma_line_id = id_field(required=False)
     quantity = serializers.IntegerField(min_value=1, required=False)
     grade = serializers.ChoiceField(choices=Grade.choices)
     disposition = serializers.ChoiceField(choices=Disposition.choices)
@@ -143,11 +167,14 @@ class RefundRequestSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class DecisionNoteSerializer(StrictFieldsMixin, serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    # Closing an RMA or deciding a refund records the note as the change reason.
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=CHANGE_REASON_MAX
+    )
 
 
 class CancelReasonSerializer(StrictFieldsMixin, serializers.Serializer):
-    reason = serializers.CharField()
+    reason = serializers.CharField(max_length=CHANGE_REASON_MAX)
 
 
 # --- output -------------------------------------------------------------------------------
@@ -163,7 +190,7 @@ class RmaLineSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="sku.code")
     lot = serializers.CharField(source="lot.code", allow_null=True)
     reason = serializers.CharField(source="reason.code")
-    order_line_id = serializers.IntegerField()
+    order_line_id = id_field()
     external_line_id = serializers.CharField(source="order_line.external_line_id")
 
     class Meta:
@@ -371,7 +398,7 @@ class RmaSerializer(serializers.ModelSerializer):
 
 
 class RefundQuoteLineSerializer(serializers.Serializer):
-    rma_line_id = serializers.IntegerField(source="rma_line.pk")
+    rma_line_id = id_field(source="rma_line.pk")
     quantity = serializers.IntegerField()
     items_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     discount_amount = serializers.DecimalField(max_digits=12, decimal_places=2)

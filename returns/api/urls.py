@@ -1,10 +1,10 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
 
+from erp.api.routers import Router
 from returns.api import views
 from returns.api.channel_returns import ChannelReturnIngestView
 
-router = DefaultRouter()
+router = Router()
 router.register("returns/rmas", views.RmaViewSet, basename="rma")
 router.register("returns/refunds", views.RefundViewSet, basename="refund")
 router.register("returns/reasons", views.ReturnReasonViewSet, basename="return-reason")

@@ -12,6 +12,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from erp.api import filters
 from erp.api.idempotency import IdempotentPostMixin
 from erp.errors import NotFound, ValidationFailed
 from orders.models import Order
@@ -30,7 +31,7 @@ from returns.services import inspection, receiving, refunds, rmas
 from returns.services.refund_amounts import quote_refund
 
 
-class RmaFilter(django_filters.FilterSet):
+class RmaFilter(filters.FilterSet):
     channel = django_filters.CharFilter(field_name="channel__code")
     state = django_filters.ChoiceFilter(choices=RmaState.choices)
     source = django_filters.ChoiceFilter(choices=Rma.Source.choices)
@@ -38,12 +39,8 @@ class RmaFilter(django_filters.FilterSet):
     order_external_id = django_filters.CharFilter(field_name="order__external_id")
     external_reference = django_filters.CharFilter()
     sku = django_filters.CharFilter(method="filter_sku")
-    authorized_after = django_filters.IsoDateTimeFilter(
-        field_name="authorized_at", lookup_expr="gte"
-    )
-    authorized_before = django_filters.IsoDateTimeFilter(
-        field_name="authorized_at", lookup_expr="lt"
-    )
+    authorized_after = filters.IsoDateTimeFilter(field_name="authorized_at", lookup_expr="gte")
+    authorized_before = filters.IsoDateTimeFilter(field_name="authorized_at", lookup_expr="lt")
     overdue = django_filters.BooleanFilter(method="filter_overdue")
 
     class Meta:
@@ -202,7 +199,7 @@ def _refund_data(refund_id: int) -> dict:
     return s.RefundSerializer(_refund_queryset().get(pk=refund_id)).data
 
 
-class RefundFilter(django_filters.FilterSet):
+class RefundFilter(filters.FilterSet):
     channel = django_filters.CharFilter(field_name="channel__code")
     state = django_filters.ChoiceFilter(choices=RefundState.choices)
     rma = django_filters.CharFilter(field_name="rma__number")
@@ -321,7 +318,4 @@ def _moment(params, name):
     value = params.get(name)
     if not value:
         return None
-    try:
-        return django_filters.fields.IsoDateTimeField().clean(value)
-    except Exception:
-        raise ValidationFailed("Use an ISO 8601 timestamp.", field=name, code="invalid") from None
+    return filters.parse_moment(value, field=name)

@@ -244,5 +244,5 @@ def test_customer_service_can_read_but_not_move_stock(cs_user, sku, node):
     )
 
 
-def test_unknown_channel_availability_is_400(api):
-    assert api.get("/api/v1/channels/NOPE/availability/").status_code == 400
+def test_unknown_channel_availability_is_404(api):
+    assert api.get("/api/v1/channels/NOPE/availability/").status_code == 404
