@@ -126,6 +126,10 @@ def parse_order(payload: dict) -> NormalizedOrder:
         service_level=_service_level(order),
         payment_status=payment_status,
         channel_status=channel_status,
+        # A Canceled order's last update is its cancellation.
+        cancelled_at=optional_utc_datetime(order.get("LastUpdateDate"), "order.LastUpdateDate")
+        if status == "Canceled"
+        else None,
         ship_to=None if pending else _address(order),
         customer_email=text(dig(order, "BuyerInfo.BuyerEmail")),
         shipping_total=totals["shipping"],

@@ -67,6 +67,23 @@ class NormalizedLine:
     # Units the channel has since removed from the line (Shopify edits/refunds via
     # current_quantity, Walmart lines partly Cancelled); `quantity` keeps what was ordered.
     removed_quantity: int = 0
+    # What the buyer saw, when the buyer paid in another currency than the order's
+    # (Shopify presentment money); None when the buyer paid in the order currency.
+    presentment_unit_price: Decimal | None = None
+    presentment_tax: Decimal | None = None
+    presentment_discount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class PresentmentTotals:
+    """The order's totals in the currency the buyer paid in (what refunds and mails use);
+    the order's own amounts stay in the shop's currency (what settles and posts)."""
+
+    currency: str
+    shipping_total: Decimal
+    tax_total: Decimal
+    discount_total: Decimal
+    total: Decimal
 
 
 @dataclass(frozen=True)
@@ -90,6 +107,11 @@ class NormalizedOrder:
     total: Decimal = Decimal("0")  # what the buyer pays
     taxes_included: bool = False
     tax_data_complete: bool = True  # False when the channel withheld tax data (e.g. Amazon Pending)
+    # When the channel cancelled the order, as the channel says (None: not cancelled, or
+    # the channel does not say when).
+    cancelled_at: datetime | None = None
+    # The buyer's currency and totals when they differ from the order (shop) currency.
+    presentment: "PresentmentTotals | None" = None
     order_number: str = ""  # human-facing number (Shopify "#1042"), may equal external_id
     extra: dict = field(
         default_factory=dict

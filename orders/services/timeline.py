@@ -45,10 +45,11 @@ TRANSITIONS: dict[str, set[str]] = {
 CANCELLABLE = _BEFORE_SHIPPING
 
 
-def advance(order: Order, steps: list[tuple[str, str]], *, actor) -> None:
+def advance(order: Order, steps: list[tuple[str, str]], *, actor, cancelled_at=None) -> None:
     """Apply several transitions (each `(to_state, message)`) with one UPDATE, one history
     row and one insert of timeline rows: ingestion walks received → ready → allocated →
-    released in a single request."""
+    released in a single request. `cancelled_at` is when the channel cancelled the order,
+    when it says so (else the order is cancelled now)."""
     now = timezone.now()
     events, fields = [], {"state", "state_changed_at"}
     for to_state, message in steps:
@@ -67,7 +68,7 @@ def advance(order: Order, steps: list[tuple[str, str]], *, actor) -> None:
             order.released_at = now
             fields.add("released_at")
         if to_state == S.CANCELLED:
-            order.cancelled_at = now
+            order.cancelled_at = cancelled_at or now
             fields.add("cancelled_at")
         events.append(
             OrderEvent(
@@ -89,9 +90,9 @@ def advance(order: Order, steps: list[tuple[str, str]], *, actor) -> None:
     _write(order, events)
 
 
-def set_state(order: Order, to_state: str, *, actor, message: str = "") -> None:
+def set_state(order: Order, to_state: str, *, actor, message: str = "", cancelled_at=None) -> None:
     """Move `order` (locked by the caller) to `to_state` and record it on the timeline."""
-    advance(order, [(to_state, message)], actor=actor)
+    advance(order, [(to_state, message)], actor=actor, cancelled_at=cancelled_at)
 
 
 def note(order: Order, kind: str, message: str, *, actor) -> None:
