@@ -59,9 +59,10 @@ class NormalizedLine:
     external_line_id: str  # the channel's line id (Shopify line_item id, Amazon OrderItemId, …)
     channel_sku: str  # the seller SKU as the channel knows it; "" when the channel sent none
     quantity: int
-    unit_price: Decimal  # per unit, before discounts, in the order currency
-    tax: Decimal = Decimal("0")  # line total tax
-    discount: Decimal = Decimal("0")  # line total discount (positive)
+    # Money is None while the channel withholds prices (Amazon Pending): unknown, not 0.
+    unit_price: Decimal | None  # per unit, before discounts, in the order currency
+    tax: Decimal | None = Decimal("0")  # line total tax
+    discount: Decimal | None = Decimal("0")  # line total discount (positive)
     title: str = ""
     external_item_id: str = ""  # ASIN, eBay legacyItemId[+variation], Shopify variant id, …
     # Units the channel has since removed from the line (Shopify edits/refunds via
@@ -101,10 +102,12 @@ class NormalizedOrder:
     risk_score: Decimal | None = None  # 0–100, higher is riskier; None when the channel gives none
     ship_to: NormalizedAddress | None = None
     customer_email: str = ""
-    shipping_total: Decimal = Decimal("0")
-    tax_total: Decimal = Decimal("0")
-    discount_total: Decimal = Decimal("0")
-    total: Decimal = Decimal("0")  # what the buyer pays
+    # Money is None while the channel withholds prices (Amazon Pending): unknown, not 0.
+    shipping_total: Decimal | None = Decimal("0")
+    tax_total: Decimal | None = Decimal("0")
+    discount_total: Decimal | None = Decimal("0")
+    gift_wrap_total: Decimal | None = Decimal("0")  # Amazon gift wrap, outside item prices
+    total: Decimal | None = Decimal("0")  # what the buyer pays
     taxes_included: bool = False
     tax_data_complete: bool = True  # False when the channel withheld tax data (e.g. Amazon Pending)
     # When the channel cancelled the order, as the channel says (None: not cancelled, or

@@ -73,6 +73,14 @@ class Order(models.Model):
     discount_total = models.DecimalField(
         max_digits=12, decimal_places=2, default=Decimal("0"), null=True, blank=True
     )
+    gift_wrap_total = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        null=True,
+        blank=True,
+        help_text="Gift wrap charged on top of the items (Amazon), before tax.",
+    )
     total = models.DecimalField(
         max_digits=12, decimal_places=2, default=Decimal("0"), null=True, blank=True
     )

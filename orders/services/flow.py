@@ -97,6 +97,7 @@ def evaluate_order(*, order: Order, actor, new: bool = False, lines=None) -> Ord
             HoldReason.SKU_NOT_MAPPED,
             HoldReason.PAYMENT_NOT_CAPTURED,
             HoldReason.RISK_ABOVE_THRESHOLD,
+            HoldReason.AWAITING_CHANNEL,
         } - {r for r, _ in problems}
         _resolve(order, passing, actor=actor, resolution="re-validated: passes now")
         blocking = any(

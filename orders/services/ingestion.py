@@ -117,6 +117,7 @@ def _order_fields(normalized: NormalizedOrder) -> dict:
         "shipping_total": normalized.shipping_total,
         "tax_total": normalized.tax_total,
         "discount_total": normalized.discount_total,
+        "gift_wrap_total": normalized.gift_wrap_total,
         "total": normalized.total,
         "taxes_included": normalized.taxes_included,
         "tax_data_complete": normalized.tax_data_complete,
