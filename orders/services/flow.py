@@ -221,6 +221,13 @@ def release_order(*, order_id: int, actor, note: str = "") -> Order:
             f"A {order.get_state_display().lower()} order cannot be released.", field="state"
         )
     holds = open_holds(order)
+    if any(h.reason == HoldReason.AWAITING_CHANNEL for h in holds):
+        raise Conflict(
+            f"{order.channel.name} has not priced this order yet; it cannot be released "
+            "before the channel confirms it.",
+            field="state",
+            code="awaiting_channel",
+        )
     if (
         any(
             h.reason in (HoldReason.RISK_ABOVE_THRESHOLD, HoldReason.PAYMENT_NOT_CAPTURED)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from erp.errors import Conflict
 from inventory.models import Reservation, StockBalance
 from orders.models import ChannelOrderPolicy, Order, OrderState
 from orders.services import flow
@@ -149,8 +150,10 @@ def test_customer_service_cannot_release_a_pending_order_before_amazon_prices_it
     _post(api, pending(sample("amazon_order.json")), code="AMZ")
     order = Order.objects.get()
 
-    flow.release_order(order_id=order.pk, actor=cs_user, note="looks fine")
+    with pytest.raises(Conflict) as refused:
+        flow.release_order(order_id=order.pk, actor=cs_user, note="looks fine")
 
+    assert refused.value.errors[0].code == "awaiting_channel"
     order.refresh_from_db()
     assert order.state == OrderState.ON_HOLD
     assert not Reservation.objects.exists()
