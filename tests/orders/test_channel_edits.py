@@ -218,6 +218,30 @@ def test_an_edit_below_what_the_warehouse_holds_is_refused_and_changes_nothing(
     assert reserved_by_line(order) == before
 
 
+def test_backordered_units_of_an_order_being_picked_can_still_be_removed(
+    api, east, rates, stock, warehouse_user, cs_user
+):
+    channel = ChannelFactory(code="SHOP", kind="shopify", currency="USD", eligible_locations=[east])
+    for code, units in (("TEE-BLK-M", 1), ("MUG-CER-12", 5)):
+        sku = SkuFactory(code=f"OUR-{code}")
+        ChannelListingFactory(channel=channel, sku=sku, channel_sku=code)
+        stock(sku, east, units)
+    payload = sample("shopify_order.json")
+    _post(api, payload)  # 2 tees wanted, 1 in stock
+    order = Order.objects.get()
+    flow.release_order(order_id=order.pk, actor=cs_user, note="ship what is in stock")
+    _into_picking(order, warehouse_user)
+
+    response = _post(api, edited(payload, **{"TEE-BLK-M": 1}))
+
+    assert response.status_code == 200, response.json()
+    order.refresh_from_db()
+    tee = order.lines.get(channel_sku="TEE-BLK-M")
+    assert (tee.quantity_cancelled, tee.open_quantity, tee.state) == (1, 1, "allocated")
+    assert order.state == OrderState.PICKING
+    assert_stock_consistent(order)
+
+
 def test_a_line_added_to_an_order_being_picked_is_refused(api, shop, warehouse_user):
     payload = sample("shopify_order.json")
     _post(api, payload)

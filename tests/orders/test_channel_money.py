@@ -127,7 +127,9 @@ def pending(payload: dict) -> dict:
     return payload
 
 
-def test_an_amazon_pending_order_has_unknown_money_and_waits_for_amazon_unreserved(api, amazon):
+def test_an_amazon_pending_order_has_unknown_money_and_waits_for_amazon_unreserved(
+    api, amazon, client, cs_user
+):
     response = _post(api, pending(sample("amazon_order.json")), code="AMZ")
 
     assert response.status_code == 201, response.json()
@@ -142,6 +144,10 @@ def test_an_amazon_pending_order_has_unknown_money_and_waits_for_amazon_unreserv
     assert not Reservation.objects.exists()
     shown = api.get(f"/api/v1/orders/{order.pk}/").json()
     assert (shown["total"], shown["lines"][0]["unit_price"]) == (None, None)
+    client.force_login(cs_user)
+    page = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
+    assert "Not priced yet" in page
+    assert "0.00" not in page
 
 
 def test_customer_service_cannot_release_a_pending_order_before_amazon_prices_it(
