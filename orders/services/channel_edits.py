@@ -64,7 +64,11 @@ def plan_line_edits(order: Order, normalized: NormalizedOrder) -> LineEdits:
             continue
         if line.unit_price is None and incoming.unit_price is not None:
             edits.repriced.append((line, incoming))
-        removed = min(incoming.removed_quantity, line.quantity)
+        # Units removed, whether the channel counts them (Shopify current_quantity, Walmart
+        # cancelled statuses) or lowers the line's quantity (our own format's edits).
+        removed = min(
+            max(incoming.removed_quantity, line.quantity - incoming.quantity), line.quantity
+        )
         more = removed - line.quantity_cancelled
         if more <= 0:
             continue  # already cancelled here (CS or an earlier delivery)

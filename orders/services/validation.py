@@ -9,7 +9,7 @@ import re
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from orders.models import ChannelOrderPolicy, HoldReason, Order, OrderLine
+from orders.models import ChannelOrderPolicy, HoldReason, LineState, Order, OrderLine
 
 POSTAL_PATTERNS = {
     "US": r"^\d{5}(-\d{4})?$",
@@ -94,7 +94,11 @@ def find_problems(order: Order, lines: list[OrderLine]) -> list[tuple[str, str]]
 
 
 def _unmapped(lines: list[OrderLine]) -> list[tuple[str, str]]:
-    unmapped = [line.channel_sku or line.external_item_id for line in lines if line.sku_id is None]
+    unmapped = [
+        line.channel_sku or line.external_item_id
+        for line in lines
+        if line.sku_id is None and line.state != LineState.CANCELLED
+    ]
     if not unmapped:
         return []
     return [(HoldReason.SKU_NOT_MAPPED, f"No listing for {', '.join(unmapped)}.")]

@@ -284,3 +284,52 @@ def test_a_walmart_line_partly_cancelled_on_the_channel_releases_those_units(
     assert order.state == OrderState.RELEASED
     assert reserved_by_line(order) == {line["item"]["sku"]: 2}
     assert_stock_consistent(order)
+
+
+def test_a_removed_line_without_a_listing_does_not_hold_the_new_order(api, shop):
+    payload = edited(sample("shopify_order.json"), **{"TEE-BLK-M": 0})
+    payload["line_items"][0]["sku"] = "NOT-LISTED"
+    payload["line_items"][0]["current_quantity"] = 0
+
+    _post(api, payload)
+
+    order = Order.objects.get()
+    assert order.state == OrderState.RELEASED
+    assert not order.holds.exists()
+
+
+def test_our_own_format_lowers_a_line_by_sending_the_new_quantity(
+    east, rates, stock, integration_user
+):
+    channel = ChannelFactory(code="B2B", kind="b2b", currency="USD", eligible_locations=[east])
+    ChannelOrderPolicy.objects.create(channel=channel, require_captured_payment=False)
+    sku = SkuFactory(code="OUR-TEE")
+    ChannelListingFactory(channel=channel, sku=sku, channel_sku="TEE")
+    stock(sku, east, 10)
+    payload = {
+        "external_id": "PO-7",
+        "placed_at": "2026-11-20T09:30:00Z",
+        "updated_at": "2026-11-20T09:30:00Z",
+        "currency": "USD",
+        "payment_status": "authorized",
+        "ship_to": {
+            "name": "Ada Buyer",
+            "line1": "1 Main St",
+            "city": "Columbus",
+            "region": "OH",
+            "postal_code": "43215",
+            "country": "US",
+        },
+        "lines": [{"line_id": "1", "sku": "TEE", "quantity": 5, "unit_price": "10.00"}],
+    }
+    ingest_order(channel=channel, payload=payload, actor=integration_user)
+    lowered = copy.deepcopy(payload)
+    lowered["updated_at"] = "2026-11-20T10:00:00Z"
+    lowered["lines"][0]["quantity"] = 3
+
+    order = ingest_order(channel=channel, payload=lowered, actor=integration_user).order
+
+    line = order.lines.get()
+    assert (line.quantity, line.quantity_cancelled, line.open_quantity) == (5, 2, 3)
+    assert reserved_by_line(order) == {"TEE": 3}
+    assert_stock_consistent(order)
