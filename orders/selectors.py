@@ -113,6 +113,9 @@ class OrderDetail:
 
     @property
     def subtotal(self):
+        """Σ quantity × unit price; None while the channel withholds prices."""
+        if any(line.line_total is None for line in self.lines):
+            return None
         return sum((line.line_total for line in self.lines), start=0)
 
 

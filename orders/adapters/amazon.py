@@ -5,7 +5,8 @@ Fields used, from the Orders v0 `Order` and `OrderItem` schemas:
   `LastUpdateDate` → updated_at (UTC, `Z`); `LatestShipDate` → ship_by (Amazon's promise).
 - `OrderStatus`: `Pending`/`PendingAvailability` → payment pending; Amazon then sends no
   `ShippingAddress` and getOrderItems returns no prices, taxes or promotions, so ship_to is
-  None, prices read 0 and tax_data_complete is False until the order is authorised.
+  None, every amount is None (unknown, not zero) and tax_data_complete is False until the
+  order is authorised; a Pending order's amounts are ignored even when some are sent.
   `Unshipped`/`PartiallyShipped` → authorized (under Charge When Ship the buyer is charged at
   shipment confirmation); `Shipped` → captured and shipped; `Canceled` → cancelled.
 - `OrderTotal` → total and currency (else the marketplace's currency, for Pending orders).
@@ -16,6 +17,9 @@ Fields used, from the Orders v0 `Order` and `OrderItem` schemas:
   wrap, so unit = ItemPrice / QuantityOrdered (a remainder is noted in extra);
   `ItemTax`, `PromotionDiscount` (line discount), `ShippingPrice`, `ShippingTax`,
   `ShippingDiscount` (order totals); `IsGift` is the string "true"/"false".
+- Gift wrap: the item's `BuyerInfo.GiftWrapPrice` (outside `ItemPrice`) → gift_wrap_total,
+  `BuyerInfo.GiftWrapTax` → the line's tax and tax_total, so the parts add up to
+  `OrderTotal`.
 - Tax inside prices: EU/UK/JP marketplaces quote VAT-inclusive `ItemPrice`, US/CA do not.
   taxes_included is read from whether `OrderTotal` adds the taxes on top, else from the
   marketplace.
@@ -111,8 +115,14 @@ def parse_order(payload: dict) -> NormalizedOrder:
         raise AdapterError("The order has no items.", field="items.OrderItems", code="required")
     totals = _totals(raw_items, money)
     stated_total = None
-    if order.get("OrderTotal") is not None:
+    if order.get("OrderTotal") is not None and money.priced:
         stated_total = money(order["OrderTotal"], "order.OrderTotal")
+    if not money.priced:
+        total = None
+    elif stated_total is not None:
+        total = stated_total
+    else:
+        total = totals["net"] + totals["tax"]
     payment_status, channel_status = STATUS[status]
     return NormalizedOrder(
         channel_kind="amazon",
@@ -126,12 +136,17 @@ def parse_order(payload: dict) -> NormalizedOrder:
         service_level=_service_level(order),
         payment_status=payment_status,
         channel_status=channel_status,
+        # A Canceled order's last update is its cancellation.
+        cancelled_at=optional_utc_datetime(order.get("LastUpdateDate"), "order.LastUpdateDate")
+        if status == "Canceled"
+        else None,
         ship_to=None if pending else _address(order),
         customer_email=text(dig(order, "BuyerInfo.BuyerEmail")),
         shipping_total=totals["shipping"],
         tax_total=totals["tax"],
         discount_total=totals["discount"],
-        total=stated_total if stated_total is not None else totals["net"] + totals["tax"],
+        gift_wrap_total=totals["gift_wrap"],
+        total=total,
         taxes_included=_taxes_included(order, totals, stated_total),
         tax_data_complete=not pending,
         extra=extra
@@ -146,14 +161,17 @@ def parse_order(payload: dict) -> NormalizedOrder:
 
 class _Reader:
     """Money objects {"CurrencyCode", "Amount"} in the order currency. A missing one reads 0
-    when optional, or when the order is Pending and Amazon withholds every price."""
+    when optional; every amount is None (unknown) while the order is Pending and Amazon
+    withholds prices."""
 
     def __init__(self, currency: str, *, priced: bool):
         self.currency, self.priced = currency, priced
 
-    def __call__(self, value, where: str, *, required: bool = True) -> Decimal:
+    def __call__(self, value, where: str, *, required: bool = True) -> Decimal | None:
+        if not self.priced:
+            return None
         if value is None:
-            if required and self.priced:
+            if required:
                 raise AdapterError(f"{where} is required.", field=where, code="required")
             return ZERO
         return amount_in(
@@ -186,9 +204,14 @@ def _lines(raw_items: list, money: _Reader, *, cancelled: bool):
             continue
         count = quantity(item.get("QuantityOrdered"), path(where, "QuantityOrdered"))
         item_price = money(item.get("ItemPrice"), path(where, "ItemPrice"))
-        unit, remainder = per_unit(item_price, count, money.currency)
+        unit, remainder = (None, None)
+        if item_price is not None:
+            unit, remainder = per_unit(item_price, count, money.currency)
         if remainder:
             rounding.append(rounding_note(line_id, item_price, count, unit, remainder))
+        tax = money(item.get("ItemTax"), path(where, "ItemTax"), required=False)
+        if tax is not None:
+            tax += _gift_wrap(item, where, money, "GiftWrapTax")
         if text(item.get("IsGift")).lower() == "true":
             gifts.append(line_id)
         lines.append(
@@ -197,7 +220,7 @@ def _lines(raw_items: list, money: _Reader, *, cancelled: bool):
                 channel_sku=text(item.get("SellerSKU")),
                 quantity=count,
                 unit_price=unit,
-                tax=money(item.get("ItemTax"), path(where, "ItemTax"), required=False),
+                tax=tax,
                 discount=money(
                     item.get("PromotionDiscount"), path(where, "PromotionDiscount"), required=False
                 ),
@@ -215,9 +238,18 @@ def _lines(raw_items: list, money: _Reader, *, cancelled: bool):
     return tuple(lines), extra
 
 
-def _totals(raw_items: list, money: _Reader) -> dict[str, Decimal]:
-    """Order sums over items: net is what the buyer pays before any tax added on top."""
-    sums = dict.fromkeys(("price", "shipping", "tax", "discount"), ZERO)
+def _gift_wrap(item: dict, where: str, money: _Reader, name: str) -> Decimal:
+    buyer_info = obj(item.get("BuyerInfo"), path(where, "BuyerInfo"))
+    return money(buyer_info.get(name), path(where, f"BuyerInfo.{name}"), required=False)
+
+
+def _totals(raw_items: list, money: _Reader) -> dict[str, Decimal | None]:
+    """Order sums over items: net is what the buyer pays before any tax added on top.
+    All None while Amazon withholds prices."""
+    names = ("price", "shipping", "tax", "discount", "gift_wrap", "net")
+    if not money.priced:
+        return dict.fromkeys(names)
+    sums = dict.fromkeys(names, ZERO)
     fields = {
         "price": ("ItemPrice",),
         "shipping": ("ShippingPrice",),
@@ -229,7 +261,10 @@ def _totals(raw_items: list, money: _Reader) -> dict[str, Decimal]:
             for name in names:
                 where = f"items.OrderItems[{index}].{name}"
                 sums[total] += money(item.get(name), where, required=False)
-    sums["net"] = sums["price"] + sums["shipping"] - sums["discount"]
+        item_path = path("items.OrderItems", index)
+        sums["gift_wrap"] += _gift_wrap(item, item_path, money, "GiftWrapPrice")
+        sums["tax"] += _gift_wrap(item, item_path, money, "GiftWrapTax")
+    sums["net"] = sums["price"] + sums["shipping"] + sums["gift_wrap"] - sums["discount"]
     return sums
 
 

@@ -59,14 +59,32 @@ class NormalizedLine:
     external_line_id: str  # the channel's line id (Shopify line_item id, Amazon OrderItemId, …)
     channel_sku: str  # the seller SKU as the channel knows it; "" when the channel sent none
     quantity: int
-    unit_price: Decimal  # per unit, before discounts, in the order currency
-    tax: Decimal = Decimal("0")  # line total tax
-    discount: Decimal = Decimal("0")  # line total discount (positive)
+    # Money is None while the channel withholds prices (Amazon Pending): unknown, not 0.
+    unit_price: Decimal | None  # per unit, before discounts, in the order currency
+    tax: Decimal | None = Decimal("0")  # line total tax
+    discount: Decimal | None = Decimal("0")  # line total discount (positive)
     title: str = ""
     external_item_id: str = ""  # ASIN, eBay legacyItemId[+variation], Shopify variant id, …
     # Units the channel has since removed from the line (Shopify edits/refunds via
     # current_quantity, Walmart lines partly Cancelled); `quantity` keeps what was ordered.
     removed_quantity: int = 0
+    # What the buyer saw, when the buyer paid in another currency than the order's
+    # (Shopify presentment money); None when the buyer paid in the order currency.
+    presentment_unit_price: Decimal | None = None
+    presentment_tax: Decimal | None = None
+    presentment_discount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class PresentmentTotals:
+    """The order's totals in the currency the buyer paid in (what refunds and mails use);
+    the order's own amounts stay in the shop's currency (what settles and posts)."""
+
+    currency: str
+    shipping_total: Decimal
+    tax_total: Decimal
+    discount_total: Decimal
+    total: Decimal
 
 
 @dataclass(frozen=True)
@@ -84,12 +102,19 @@ class NormalizedOrder:
     risk_score: Decimal | None = None  # 0–100, higher is riskier; None when the channel gives none
     ship_to: NormalizedAddress | None = None
     customer_email: str = ""
-    shipping_total: Decimal = Decimal("0")
-    tax_total: Decimal = Decimal("0")
-    discount_total: Decimal = Decimal("0")
-    total: Decimal = Decimal("0")  # what the buyer pays
+    # Money is None while the channel withholds prices (Amazon Pending): unknown, not 0.
+    shipping_total: Decimal | None = Decimal("0")
+    tax_total: Decimal | None = Decimal("0")
+    discount_total: Decimal | None = Decimal("0")
+    gift_wrap_total: Decimal | None = Decimal("0")  # Amazon gift wrap, outside item prices
+    total: Decimal | None = Decimal("0")  # what the buyer pays
     taxes_included: bool = False
     tax_data_complete: bool = True  # False when the channel withheld tax data (e.g. Amazon Pending)
+    # When the channel cancelled the order, as the channel says (None: not cancelled, or
+    # the channel does not say when).
+    cancelled_at: datetime | None = None
+    # The buyer's currency and totals when they differ from the order (shop) currency.
+    presentment: "PresentmentTotals | None" = None
     order_number: str = ""  # human-facing number (Shopify "#1042"), may equal external_id
     extra: dict = field(
         default_factory=dict

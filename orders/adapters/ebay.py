@@ -109,6 +109,11 @@ def parse_order(payload: dict) -> NormalizedOrder:
             text(payload.get("orderPaymentStatus")).upper(), PaymentStatus.PENDING
         ),
         channel_status=_channel_status(payload, cancel_state),
+        cancelled_at=optional_utc_datetime(
+            dig(payload, "cancelStatus.cancelledDate"), "cancelStatus.cancelledDate"
+        )
+        if cancel_state == "CANCELED"
+        else None,
         ship_to=_address(step.get("shipTo")),
         customer_email=text(dig(step, "shipTo.email")),
         shipping_total=shipping_total,

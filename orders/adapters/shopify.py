@@ -6,12 +6,13 @@ Fields used, from Shopify's Order resource:
 - `created_at` → placed_at and `updated_at` (orders/updated deliveries arrive out of order;
   ingestion compares it). Both carry the shop's offset (`-05:00`) and are turned into UTC.
 - Currency: `currency` is the shop's, `presentment_currency` the buyer's. The order currency
-  is the presentment currency: it is what the buyer paid and what refunds are issued in.
-  Every amount is read from its `*_set.presentment_money`; the plain fields (`price`,
-  `total_price`, …) are in shop money and are used only when both currencies are the same.
-  Shop-money totals go to extra for finance when they differ.
-- `financial_status` → payment status; `cancelled_at` → cancelled; `fulfillment_status`
-  "fulfilled" → shipped on the channel.
+  is the shop's: what settles and posts, and what the shop's channel sells in. Its amounts
+  are read from `*_set.shop_money`, else from the plain fields (`price`, `total_price`, …),
+  which Shopify keeps in shop money. When the buyer paid in another currency, what the
+  buyer saw (what refunds and mails use) is read from every `*_set.presentment_money`
+  into the presentment amounts; a plain field is never taken for presentment money.
+- `financial_status` → payment status; `cancelled_at` → cancelled, and when;
+  `fulfillment_status` "fulfilled" → shipped on the channel.
 - `line_items[]`: `id` (external_line_id), `sku`, `variant_id` (external_item_id), `quantity`
   (ordered) and `current_quantity` (after edits and refunds → removed_quantity), `price` (per
   unit), `tax_lines[].price`, and `discount_allocations[].amount` for the discount: a line's
@@ -34,6 +35,7 @@ from orders.adapters.base import (
     NormalizedLine,
     NormalizedOrder,
     PaymentStatus,
+    PresentmentTotals,
 )
 from orders.adapters.parsing import (
     amount_in,
@@ -72,27 +74,25 @@ PAYMENT_STATUS = {
 
 
 class _Money:
-    """Reads an amount in the presentment currency (see the module docstring)."""
+    """Reads amounts from one side of Shopify's money sets: `shop_money` (falling back on
+    the plain fields, which are in shop money) or `presentment_money` (no fallback)."""
 
-    def __init__(self, payload: dict):
-        self.shop_currency = currency_code(required(payload, "currency", "currency"), "currency")
-        presentment = payload.get("presentment_currency") or self.shop_currency
-        self.currency = currency_code(presentment, "presentment_currency")
+    def __init__(self, currency: str, side: str):
+        self.currency, self.side = currency, side
 
     def __call__(self, container: dict, key: str, where: str, *, default=None) -> Decimal:
         money_set = container.get(f"{key}_set")
         if money_set is not None:
-            set_path = path(f"{where}_set", "presentment_money")
             return amount_in(
-                obj(money_set, f"{where}_set").get("presentment_money"),
-                set_path,
+                obj(money_set, f"{where}_set").get(self.side),
+                path(f"{where}_set", self.side),
                 self.currency,
                 amount_key="amount",
                 currency_key="currency_code",
             )
-        if self.currency != self.shop_currency:
+        if self.side == PRESENTMENT:
             raise AdapterError(
-                f"{where}_set is required: {where} is in {self.shop_currency}, the buyer paid "
+                f"{where}_set is required: {where} is in the shop's currency, the buyer paid "
                 f"in {self.currency}.",
                 field=f"{where}_set",
                 code="required",
@@ -103,12 +103,24 @@ class _Money:
         return money(required(container, key, where), where, self.currency)
 
 
+SHOP, PRESENTMENT = "shop_money", "presentment_money"
+
+
+def _readers(payload: dict) -> tuple[_Money, _Money | None]:
+    shop_currency = currency_code(required(payload, "currency", "currency"), "currency")
+    presentment = currency_code(
+        payload.get("presentment_currency") or shop_currency, "presentment_currency"
+    )
+    buyer = _Money(presentment, PRESENTMENT) if presentment != shop_currency else None
+    return _Money(shop_currency, SHOP), buyer
+
+
 def parse_order(payload: dict) -> NormalizedOrder:
     check_shape(payload, "Shopify", ("id", "line_items", "financial_status"))
-    amount = _Money(payload)
+    shop, buyer = _readers(payload)
     line_items = items(payload["line_items"], "line_items", required_non_empty=True)
     lines = tuple(
-        _line(line, path("line_items", index), amount) for index, line in enumerate(line_items)
+        _line(line, path("line_items", index), shop, buyer) for index, line in enumerate(line_items)
     )
     shipping_lines = items(payload.get("shipping_lines"), "shipping_lines")
     return NormalizedOrder(
@@ -118,7 +130,7 @@ def parse_order(payload: dict) -> NormalizedOrder:
         placed_at=utc_datetime(payload.get("created_at"), "created_at"),
         updated_at=optional_utc_datetime(payload.get("updated_at"), "updated_at"),
         ship_by=None,  # Shopify makes no ship-by promise; the channel SLA applies
-        currency=amount.currency,
+        currency=shop.currency,
         lines=lines,
         service_level=service_level_from_text(
             *(
@@ -129,38 +141,58 @@ def parse_order(payload: dict) -> NormalizedOrder:
         ),
         payment_status=_payment_status(payload),
         channel_status=_channel_status(payload),
+        cancelled_at=optional_utc_datetime(payload.get("cancelled_at"), "cancelled_at"),
         risk_score=_risk(payload),
         ship_to=_address(payload.get("shipping_address"), payload),
         customer_email=_email(payload),
-        shipping_total=_shipping_total(payload, amount),
-        tax_total=amount(payload, "total_tax", "total_tax", default=ZERO),
-        discount_total=amount(payload, "total_discounts", "total_discounts", default=ZERO),
-        total=amount(payload, "total_price", "total_price"),
+        **_totals(payload, shop),
+        presentment=PresentmentTotals(currency=buyer.currency, **_totals(payload, buyer))
+        if buyer
+        else None,
         taxes_included=bool(payload.get("taxes_included")),
-        extra=_extra(payload, amount),
+        extra={"admin_graphql_api_id": text(payload.get("admin_graphql_api_id"))},
     )
 
 
-def _line(line: dict, where: str, amount: _Money) -> NormalizedLine:
+def _totals(payload: dict, amount: _Money) -> dict[str, Decimal]:
+    return {
+        "shipping_total": _shipping_total(payload, amount),
+        "tax_total": amount(payload, "total_tax", "total_tax", default=ZERO),
+        "discount_total": amount(payload, "total_discounts", "total_discounts", default=ZERO),
+        "total": amount(payload, "total_price", "total_price"),
+    }
+
+
+def _line_amounts(line: dict, where: str, amount: _Money) -> tuple[Decimal, Decimal, Decimal]:
+    """(unit price, line tax, line discount) on one side of the money sets."""
+    unit_price = amount(line, "price", path(where, "price"))
+    if "discount_allocations" in line:
+        discount = _sum(amount, line, "discount_allocations", "amount", where)
+    else:
+        discount = amount(line, "total_discount", path(where, "total_discount"), default=ZERO)
+    return unit_price, _sum(amount, line, "tax_lines", "price", where), discount
+
+
+def _line(line: dict, where: str, shop: _Money, buyer: _Money | None) -> NormalizedLine:
     line = obj(line, where)
     ordered = quantity(line.get("quantity"), path(where, "quantity"))
     removed = 0
     if line.get("current_quantity") is not None:
         current = whole_number(line["current_quantity"], path(where, "current_quantity"))
         removed = max(ordered - current, 0)
-    unit_price = amount(line, "price", path(where, "price"))
-    if "discount_allocations" in line:
-        discount = _sum(amount, line, "discount_allocations", "amount", where)
-    else:
-        discount = amount(line, "total_discount", path(where, "total_discount"), default=ZERO)
+    unit_price, tax, discount = _line_amounts(line, where, shop)
+    seen = _line_amounts(line, where, buyer) if buyer else (None, None, None)
     return NormalizedLine(
         external_line_id=identifier(line.get("id"), path(where, "id")),
         channel_sku=text(line.get("sku")),
         quantity=ordered,
         removed_quantity=removed,
         unit_price=unit_price,
-        tax=_sum(amount, line, "tax_lines", "price", where),
+        tax=tax,
         discount=discount,
+        presentment_unit_price=seen[0],
+        presentment_tax=seen[1],
+        presentment_discount=seen[2],
         title=text(line.get("name")) or text(line.get("title")),
         external_item_id=text(line.get("variant_id")),
     )
@@ -235,11 +267,3 @@ def _email(payload: dict) -> str:
         or text(payload.get("contact_email"))
         or text(dig(payload, "customer.email"))
     )
-
-
-def _extra(payload: dict, amount: _Money) -> dict:
-    extra = {"admin_graphql_api_id": text(payload.get("admin_graphql_api_id"))}
-    if amount.currency != amount.shop_currency:
-        shop_total = dig(payload, "total_price_set.shop_money.amount") or payload.get("total_price")
-        extra.update(shop_currency=amount.shop_currency, shop_total=text(shop_total))
-    return extra

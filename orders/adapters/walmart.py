@@ -124,6 +124,10 @@ def parse_order(payload: dict, *, item_price_basis: str = ITEM_PRICE_BASIS) -> N
         ),
         payment_status=payment_status,
         channel_status=channel_status,
+        # Every line cancelled: the last line status change is the cancellation.
+        cancelled_at=_updated_at(raw_lines, lines_path)
+        if channel_status == ChannelStatus.CANCELLED
+        else None,
         ship_to=_address(shipping, payload, root),
         customer_email=text(payload.get("customerEmailId")),
         shipping_total=total("shipping"),

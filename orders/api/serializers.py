@@ -35,6 +35,9 @@ class OrderLineSerializer(serializers.ModelSerializer):
             "unit_price",
             "tax",
             "discount",
+            "presentment_unit_price",
+            "presentment_tax",
+            "presentment_discount",
             "state",
             "allocations",
         ]
@@ -50,6 +53,10 @@ class HoldSerializer(serializers.ModelSerializer):
 
 
 class OrderSerializer(serializers.ModelSerializer):
+    """Money in `currency` (the shop's: what settles and posts); when the buyer paid in
+    another currency, `presentment_*` carry what the buyer saw (what refunds and mails
+    use), else they are empty. Money is null while the channel withholds prices."""
+
     channel = serializers.CharField(source="channel.code")
     ship_to = serializers.SerializerMethodField()
     lines = OrderLineSerializer(many=True)
@@ -74,7 +81,13 @@ class OrderSerializer(serializers.ModelSerializer):
             "shipping_total",
             "tax_total",
             "discount_total",
+            "gift_wrap_total",
             "total",
+            "presentment_currency",
+            "presentment_shipping_total",
+            "presentment_tax_total",
+            "presentment_discount_total",
+            "presentment_total",
             "received_at",
             "released_at",
             "cancelled_at",
@@ -117,7 +130,10 @@ class OrderSummarySerializer(serializers.Serializer):
     placed_at = serializers.DateTimeField(read_only=True)
     ship_by = serializers.DateTimeField(read_only=True, allow_null=True)
     currency = serializers.CharField(read_only=True)
-    total = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    # null while the channel withholds prices (Amazon Pending)
+    total = serializers.DecimalField(
+        max_digits=12, decimal_places=2, read_only=True, allow_null=True
+    )
     payment_status = serializers.CharField(read_only=True)
 
 

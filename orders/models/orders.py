@@ -63,10 +63,41 @@ class Order(models.Model):
     ship_postal_code = models.CharField(max_length=32, blank=True)
     ship_country = models.CharField(max_length=2, blank=True)
     ship_phone = models.CharField(max_length=64, blank=True)
-    shipping_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
-    tax_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
-    discount_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
-    total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    # Money is NULL while the channel withholds it (Amazon Pending): unknown, not zero.
+    shipping_total = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0"), null=True, blank=True
+    )
+    tax_total = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0"), null=True, blank=True
+    )
+    discount_total = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0"), null=True, blank=True
+    )
+    gift_wrap_total = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        null=True,
+        blank=True,
+        help_text="Gift wrap charged on top of the items (Amazon), before tax.",
+    )
+    total = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0"), null=True, blank=True
+    )
+    # What the buyer saw when paying in another currency than the order's (Shopify
+    # presentment money): refunds and customer mails use these; the fields above (the
+    # shop's currency) settle and post. Blank / NULL when the buyer paid in `currency`.
+    presentment_currency = models.CharField(max_length=3, blank=True)
+    presentment_shipping_total = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    presentment_tax_total = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    presentment_discount_total = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    presentment_total = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     taxes_included = models.BooleanField(default=False)
     tax_data_complete = models.BooleanField(default=True)
     extra = models.JSONField(default=dict, blank=True, encoder=PayloadEncoder)
@@ -102,6 +133,11 @@ class Order(models.Model):
 
     def __str__(self):
         return f"{self.channel.code}/{self.order_number or self.external_id}"
+
+    @property
+    def prices_known(self) -> bool:
+        """False while the channel withholds the order's money (Amazon Pending)."""
+        return self.total is not None
 
     @property
     def ship_to_lines(self) -> list[str]:
@@ -144,9 +180,22 @@ class OrderLine(models.Model):
     quantity = models.PositiveIntegerField()
     quantity_cancelled = models.PositiveIntegerField(default=0)
     quantity_shipped = models.PositiveIntegerField(default=0)
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
-    tax = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
-    discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    # NULL while the channel withholds prices (Amazon Pending).
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    tax = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0"), null=True, blank=True
+    )
+    discount = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0"), null=True, blank=True
+    )
+    # The buyer's amounts when the order has a presentment currency (see Order).
+    presentment_unit_price = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    presentment_tax = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    presentment_discount = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True
+    )
     state = models.CharField(max_length=16, choices=LineState.choices, default=LineState.OPEN)
 
     class Meta:
@@ -184,6 +233,7 @@ class HoldReason(models.TextChoices):
     INSUFFICIENT_STOCK = "insufficient_stock", "Insufficient stock"
     SPLIT_NEEDS_APPROVAL = "split_needs_approval", "Split needs approval"
     MANUAL = "manual", "Manual"
+    AWAITING_CHANNEL = "awaiting_channel", "Awaiting the channel"
 
 
 class OrderHold(models.Model):

@@ -19,6 +19,7 @@ from inventory.services.reservations import (
     ReservationRequest,
     lock_stock_for_routing,
     release_many,
+    release_reservation,
     reserve_many,
 )
 from orders.models import (
@@ -94,6 +95,7 @@ def evaluate_order(*, order: Order, actor, new: bool = False, lines=None) -> Ord
             HoldReason.SKU_NOT_MAPPED,
             HoldReason.PAYMENT_NOT_CAPTURED,
             HoldReason.RISK_ABOVE_THRESHOLD,
+            HoldReason.AWAITING_CHANNEL,
         } - {r for r, _ in problems}
         _resolve(order, passing, actor=actor, resolution="re-validated: passes now")
         blocking = any(
@@ -217,6 +219,13 @@ def release_order(*, order_id: int, actor, note: str = "") -> Order:
             f"A {order.get_state_display().lower()} order cannot be released.", field="state"
         )
     holds = open_holds(order)
+    if any(h.reason == HoldReason.AWAITING_CHANNEL for h in holds):
+        raise Conflict(
+            f"{order.channel.name} has not priced this order yet; it cannot be released "
+            "before the channel confirms it.",
+            field="state",
+            code="awaiting_channel",
+        )
     if (
         any(
             h.reason in (HoldReason.RISK_ABOVE_THRESHOLD, HoldReason.PAYMENT_NOT_CAPTURED)
@@ -298,7 +307,7 @@ def cancel_order(*, order_id: int, actor, reason: str) -> Order:
     return _cancel_locked(order, actor=actor, reason=reason)
 
 
-def _cancel_locked(order: Order, *, actor, reason: str) -> Order:
+def _cancel_locked(order: Order, *, actor, reason: str, cancelled_at=None) -> Order:
     if order.state == S.CANCELLED:
         return order
     if order.state not in timeline.CANCELLABLE:
@@ -309,7 +318,7 @@ def _cancel_locked(order: Order, *, actor, reason: str) -> Order:
     order.lines.exclude(state=LineState.SHIPPED).update(state=LineState.CANCELLED)
     _resolve(order, set(HoldReason.values), actor=actor, resolution="order cancelled")
     _cancel_pending_split_approval(order, actor=actor)
-    timeline.set_state(order, S.CANCELLED, actor=actor, message=reason)
+    timeline.set_state(order, S.CANCELLED, actor=actor, message=reason, cancelled_at=cancelled_at)
     # Fulfillment cancels the order's pick tasks in this transaction.
     events.publish(events.DomainEvent(ORDER_CANCELLED, {"order_id": order.pk}, actor_id=actor.pk))
     return order
@@ -349,21 +358,52 @@ def cancel_line(*, line_id: int, actor, quantity: int, reason: str) -> OrderLine
             field="quantity",
             code="out_of_range",
         )
-    _release_allocations(line.allocations.filter(active=True), actor=actor)
+    cancel_line_units(order=order, line=line, quantity=quantity, actor=actor, reason=reason)
+    if not order.lines.exclude(state=LineState.CANCELLED).exists():
+        return _cancel_locked(order, actor=actor, reason=reason) and line
+    if order.state in ROUTABLE:
+        _route(order, actor=actor)
+    return line
+
+
+def cancel_line_units(*, order: Order, line: OrderLine, quantity: int, actor, reason: str) -> None:
+    """Cancel `quantity` open units of `line` (the caller holds the order lock and has
+    checked the quantity): the line's reservations shrink to what is still wanted, newest
+    allocation first, through the inventory reservation service, and the timeline
+    records it. Re-routing the order is the caller's choice."""
+    wanted = line.open_quantity - quantity
+    allocations = list(line.allocations.filter(active=True).order_by("-pk"))
+    surplus = sum(a.quantity for a in allocations) - wanted
+    if surplus > 0:
+        # All the SKUs' sellable balances first, in primary-key order as routing locks
+        # them, so a release never waits on a routing that waits on it.
+        lock_stock_for_routing(channel=order.channel, sku_ids=[a.sku_id for a in allocations])
+    for allocation in allocations:
+        if surplus <= 0:
+            break
+        units = min(surplus, allocation.quantity)
+        if allocation.reservation_id:
+            release_reservation(
+                reservation_id=allocation.reservation_id, quantity=units, actor=actor
+            )
+        if units == allocation.quantity:
+            allocation.active = False  # keeps what it held, like a shipped allocation
+        else:
+            allocation.quantity -= units
+        allocation.save(update_fields=["quantity", "active"])
+        surplus -= units
     line.quantity_cancelled += quantity
-    line.state = LineState.CANCELLED if line.open_quantity == 0 else LineState.OPEN
+    if line.open_quantity == 0:
+        line.state = LineState.CANCELLED
     line.save(update_fields=["quantity_cancelled", "state"])
+    if line.state != LineState.CANCELLED:
+        _refresh_line_states(order, lines=[line])
     timeline.note(
         order,
         "line_cancelled",
         f"Line {line.line_number}: {quantity} cancelled — {reason}",
         actor=actor,
     )
-    if not order.lines.exclude(state=LineState.CANCELLED).exists():
-        return _cancel_locked(order, actor=actor, reason=reason) and line
-    if order.state in ROUTABLE:
-        _route(order, actor=actor)
-    return line
 
 
 ADDRESS_FIELDS = [

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import Max
 
 from erp import fastsql
 from erp.errors import Conflict, NotFound, ValidationFailed
@@ -18,9 +19,9 @@ from erp.models import Channel, ChannelListing, Sku
 from erp.roles import require_permission
 from orders.adapters import AdapterError, parse_order
 from orders.adapters.base import ChannelStatus, NormalizedOrder
-from orders.models import IngestionError, Order, OrderLine, OrderState
+from orders.models import IngestionError, LineState, Order, OrderLine, OrderState
 from orders.models.orders import PayloadEncoder
-from orders.services import channel_config, flow, timeline
+from orders.services import channel_config, channel_edits, flow, timeline
 
 RAW_BODY_LIMIT = 64 * 1024
 
@@ -116,11 +117,22 @@ def _order_fields(normalized: NormalizedOrder) -> dict:
         "shipping_total": normalized.shipping_total,
         "tax_total": normalized.tax_total,
         "discount_total": normalized.discount_total,
+        "gift_wrap_total": normalized.gift_wrap_total,
         "total": normalized.total,
         "taxes_included": normalized.taxes_included,
         "tax_data_complete": normalized.tax_data_complete,
         "extra": normalized.extra,
     }
+    presentment = normalized.presentment
+    fields.update(
+        {
+            "presentment_currency": presentment.currency if presentment else "",
+            "presentment_shipping_total": presentment and presentment.shipping_total,
+            "presentment_tax_total": presentment and presentment.tax_total,
+            "presentment_discount_total": presentment and presentment.discount_total,
+            "presentment_total": presentment and presentment.total,
+        }
+    )
     if address:
         fields.update(
             {
@@ -138,19 +150,16 @@ def _order_fields(normalized: NormalizedOrder) -> dict:
     return fields
 
 
-_SKU_FIELDS = [f for f in Sku._meta.concrete_fields]
-
-
-def _map_skus(channel: Channel, normalized: NormalizedOrder) -> dict[tuple[str, str], Sku | None]:
+def _map_skus(channel: Channel, lines) -> dict[tuple[str, str], Sku | None]:
     """(channel_sku, item id) → our SKU, through the channel's active listings: one
     query by seller SKU (the unique index), a second by item id only for lines it left
     unmapped. Each SKU comes with its substitutes (routing locks their stock too)."""
-    skus = sorted({line.channel_sku for line in normalized.lines if line.channel_sku})
+    skus = sorted({line.channel_sku for line in lines if line.channel_sku})
     by_sku = _listings(channel, "channel_sku", skus) if skus else {}
     items = sorted(
         {
             line.external_item_id
-            for line in normalized.lines
+            for line in lines
             if line.external_item_id and line.channel_sku not in by_sku
         }
     )
@@ -158,7 +167,7 @@ def _map_skus(channel: Channel, normalized: NormalizedOrder) -> dict[tuple[str, 
     return {
         (line.channel_sku, line.external_item_id): by_sku.get(line.channel_sku)
         or by_item.get(line.external_item_id)
-        for line in normalized.lines
+        for line in lines
     }
 
 
@@ -213,33 +222,57 @@ def _create(channel, normalized, payload, payload_hash, actor) -> Order | None:
 
 def _route_new(order, channel, normalized, actor) -> Order:
     """Write the new order's lines (mapped to our SKUs), then validate, route, reserve."""
-    mapping = _map_skus(channel, normalized)
-    lines = fastsql.insert(
+    lines = _write_lines(order, channel, normalized.lines, first_number=1)
+    timeline.note(order, "received", f"Received from {channel.code}", actor=actor)
+    if normalized.channel_status == ChannelStatus.CANCELLED or all(
+        line.state == LineState.CANCELLED for line in lines
+    ):
+        timeline.set_state(
+            order,
+            OrderState.CANCELLED,
+            actor=actor,
+            message="cancelled on the channel",
+            cancelled_at=normalized.cancelled_at,
+        )
+        return order
+    flow.evaluate_order(order=order, actor=actor, new=True, lines=lines)
+    return order
+
+
+def _write_lines(order, channel, incoming, *, first_number: int) -> list[OrderLine]:
+    """Map the channel's lines to our SKUs and insert them; units the channel already
+    removed arrive cancelled. New orders and lines a channel edit adds both come here."""
+    mapping = _map_skus(channel, incoming)
+    return fastsql.insert(
         [
             OrderLine(
                 order=order,
-                line_number=index,
+                line_number=number,
                 external_line_id=line.external_line_id,
                 channel_sku=line.channel_sku,
                 external_item_id=line.external_item_id,
                 title=line.title[:255],
                 sku=mapping[(line.channel_sku, line.external_item_id)],
                 quantity=line.quantity,
+                quantity_cancelled=min(line.removed_quantity, line.quantity),
+                state=LineState.CANCELLED
+                if line.removed_quantity >= line.quantity
+                else LineState.OPEN,
                 unit_price=line.unit_price,
                 tax=line.tax,
                 discount=line.discount,
+                presentment_unit_price=line.presentment_unit_price,
+                presentment_tax=line.presentment_tax,
+                presentment_discount=line.presentment_discount,
             )
-            for index, line in enumerate(normalized.lines, start=1)
+            for number, line in enumerate(incoming, start=first_number)
         ]
     )
-    timeline.note(order, "received", f"Received from {channel.code}", actor=actor)
-    if normalized.channel_status == ChannelStatus.CANCELLED:
-        timeline.set_state(
-            order, OrderState.CANCELLED, actor=actor, message="cancelled on the channel"
-        )
-        return order
-    flow.evaluate_order(order=order, actor=actor, new=True, lines=lines)
-    return order
+
+
+def _add_lines(order: Order, incoming: list) -> list[OrderLine]:
+    last = order.lines.aggregate(last=Max("line_number"))["last"] or 0
+    return _write_lines(order, order.channel, incoming, first_number=last + 1)
 
 
 def _update(order: Order, normalized, payload, payload_hash, actor) -> IngestResult:
@@ -257,6 +290,8 @@ def _update(order: Order, normalized, payload, payload_hash, actor) -> IngestRes
             actor=actor,
         )
         return IngestResult(order, "stale")
+    # Checked before anything is written: a refused edit changes nothing.
+    edits = channel_edits.plan_line_edits(order, normalized)
     fields = _order_fields(normalized)
     changed = [name for name, value in fields.items() if getattr(order, name) != value]
     for name in changed:
@@ -269,7 +304,16 @@ def _update(order: Order, normalized, payload, payload_hash, actor) -> IngestRes
             order, "channel_update", f"Updated on the channel: {', '.join(changed)}", actor=actor
         )
     if normalized.channel_status == ChannelStatus.CANCELLED and order.state != OrderState.CANCELLED:
-        flow._cancel_locked(order, actor=actor, reason="cancelled on the channel")
+        flow._cancel_locked(
+            order,
+            actor=actor,
+            reason="cancelled on the channel",
+            cancelled_at=normalized.cancelled_at,
+        )
+    elif edits:
+        channel_edits.apply_line_edits(
+            order, edits, add_lines=_add_lines, actor=actor, cancelled_at=normalized.cancelled_at
+        )
     elif order.state == OrderState.ON_HOLD:
         flow.evaluate_order(order=order, actor=actor)
     return IngestResult(order, "updated")

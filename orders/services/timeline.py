@@ -57,7 +57,7 @@ def check_transition(order: Order, to_state: str) -> None:
         )
 
 
-def _enter(order: Order, to_state: str, now) -> set[str]:
+def _enter(order: Order, to_state: str, now, cancelled_at=None) -> set[str]:
     """Set the state and the timestamps the state carries; returns the fields written."""
     fields = {"state", "state_changed_at"}
     order.state, order.state_changed_at = to_state, now
@@ -65,16 +65,16 @@ def _enter(order: Order, to_state: str, now) -> set[str]:
         order.released_at = now
         fields.add("released_at")
     if to_state == S.CANCELLED:
-        # The channel's own cancellation time, when it sent one, is kept.
-        order.cancelled_at = order.cancelled_at or now
+        order.cancelled_at = cancelled_at or now  # the channel's time, when it sent one
         fields.add("cancelled_at")
     return fields
 
 
-def advance(order: Order, steps: list[tuple[str, str]], *, actor) -> None:
+def advance(order: Order, steps: list[tuple[str, str]], *, actor, cancelled_at=None) -> None:
     """Apply several transitions (each `(to_state, message)`) with one UPDATE, one history
     row and one insert of timeline rows: ingestion walks received → ready → allocated →
-    released in a single request."""
+    released in a single request. `cancelled_at` is when the channel cancelled the order,
+    when it says so (else the order is cancelled now)."""
     now = timezone.now()
     events, fields = [], set()
     for to_state, message in steps:
@@ -82,7 +82,7 @@ def advance(order: Order, steps: list[tuple[str, str]], *, actor) -> None:
         if from_state == to_state and to_state != S.ON_HOLD:
             continue
         check_transition(order, to_state)
-        fields |= _enter(order, to_state, now)
+        fields |= _enter(order, to_state, now, cancelled_at)
         events.append(
             OrderEvent(
                 order=order,
@@ -130,9 +130,9 @@ def advance_many(*, orders: list[Order], to_state: str, actor, message: str) -> 
     OrderEvent.objects.bulk_create(events)
 
 
-def set_state(order: Order, to_state: str, *, actor, message: str = "") -> None:
+def set_state(order: Order, to_state: str, *, actor, message: str = "", cancelled_at=None) -> None:
     """Move `order` (locked by the caller) to `to_state` and record it on the timeline."""
-    advance(order, [(to_state, message)], actor=actor)
+    advance(order, [(to_state, message)], actor=actor, cancelled_at=cancelled_at)
 
 
 def note(order: Order, kind: str, message: str, *, actor) -> None:

@@ -9,7 +9,7 @@ import re
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from orders.models import ChannelOrderPolicy, HoldReason, Order, OrderLine
+from orders.models import ChannelOrderPolicy, HoldReason, LineState, Order, OrderLine
 
 POSTAL_PATTERNS = {
     "US": r"^\d{5}(-\d{4})?$",
@@ -56,8 +56,21 @@ def policy_for(channel) -> ChannelOrderPolicy:
     return config_for(channel).policy
 
 
+AWAITING_PRICES = (
+    "The channel has not confirmed this order yet (Amazon Pending): no prices, tax or "
+    "address until the buyer's payment is authorised. It routes by itself when the "
+    "channel sends them; nothing to do until then."
+)
+
+
 def find_problems(order: Order, lines: list[OrderLine]) -> list[tuple[str, str]]:
-    """Every reason this order cannot route now, as (hold reason, detail)."""
+    """Every reason this order cannot route now, as (hold reason, detail).
+
+    An order whose prices the channel withholds is held for that one reason (besides
+    unmapped SKUs, which CS can fix meanwhile): its missing address and tax are the
+    channel's to send, not CS's to correct, and nothing is reserved for it."""
+    if not order.prices_known:
+        return [(HoldReason.AWAITING_CHANNEL, AWAITING_PRICES), *_unmapped(lines)]
     policy = policy_for(order.channel)
     problems = []
     address_problem = _address_validator()(order)
@@ -77,7 +90,15 @@ def find_problems(order: Order, lines: list[OrderLine]) -> list[tuple[str, str]]
         )
     if not order.tax_data_complete:
         problems.append((HoldReason.TAX_DATA_MISSING, "The channel has not sent tax data yet."))
-    unmapped = [line.channel_sku or line.external_item_id for line in lines if line.sku_id is None]
-    if unmapped:
-        problems.append((HoldReason.SKU_NOT_MAPPED, f"No listing for {', '.join(unmapped)}."))
-    return problems
+    return problems + _unmapped(lines)
+
+
+def _unmapped(lines: list[OrderLine]) -> list[tuple[str, str]]:
+    unmapped = [
+        line.channel_sku or line.external_item_id
+        for line in lines
+        if line.sku_id is None and line.state != LineState.CANCELLED
+    ]
+    if not unmapped:
+        return []
+    return [(HoldReason.SKU_NOT_MAPPED, f"No listing for {', '.join(unmapped)}.")]

@@ -113,8 +113,42 @@ def test_a_pending_order_has_no_address_no_prices_and_incomplete_tax_data(payloa
     assert order.tax_data_complete is False
     assert order.ship_to is None
     assert order.currency == "USD"  # from the marketplace
-    assert [line.unit_price for line in order.lines] == [Decimal("0.00"), Decimal("0.00")]
+    assert [line.unit_price for line in order.lines] == [None, None]
+    assert [(line.tax, line.discount) for line in order.lines] == [(None, None), (None, None)]
+    assert (order.total, order.tax_total, order.shipping_total, order.gift_wrap_total) == (
+        None,
+        None,
+        None,
+        None,
+    )
     assert [line.quantity for line in order.lines] == [2, 1]
+
+
+def test_gift_wrap_price_and_tax_reach_the_totals_so_the_parts_add_up(payload):
+    item = payload["items"]["OrderItems"][0]
+    item["IsGift"] = "true"
+    item["BuyerInfo"] = {
+        "GiftWrapPrice": {"CurrencyCode": "USD", "Amount": "3.99"},
+        "GiftWrapTax": {"CurrencyCode": "USD", "Amount": "0.33"},
+        "GiftWrapLevel": "Classic",
+    }
+    payload["order"]["OrderTotal"]["Amount"] = "67.79"  # 63.47 + 3.99 + 0.33
+
+    order = parse_order(payload)
+
+    assert order.gift_wrap_total == Decimal("3.99")
+    assert order.lines[0].tax == Decimal("4.45")  # 4.12 item tax + 0.33 gift wrap tax
+    assert order.tax_total == Decimal("5.33")
+    merchandise = sum(line.unit_price * line.quantity for line in order.lines)
+    parts = (
+        merchandise
+        + order.shipping_total
+        + order.gift_wrap_total
+        - order.discount_total
+        + order.tax_total
+    )
+    assert parts == order.total == Decimal("67.79")
+    assert order.taxes_included is False
 
 
 def test_an_unshipped_order_without_item_price_is_refused(payload):

@@ -131,6 +131,11 @@ def test_a_cancelled_order_is_cancelled(payload):
     assert parse_order(payload).channel_status == ChannelStatus.CANCELLED
 
 
+def test_a_cancelled_order_carries_ebays_cancellation_time(payload):
+    payload["cancelStatus"].update(cancelState="CANCELED", cancelledDate="2026-11-21T10:05:00.000Z")
+    assert parse_order(payload).cancelled_at == datetime(2026, 11, 21, 10, 5, tzinfo=UTC)
+
+
 def test_a_cancel_request_in_progress_keeps_the_order_open_and_says_so(payload):
     payload["cancelStatus"]["cancelState"] = "IN_PROGRESS"
     order = parse_order(payload)

@@ -88,7 +88,8 @@ def test_the_utc_date_can_differ_from_the_shops_local_date(payload):
     assert parse_order(payload).placed_at == datetime(2026, 11, 21, 2, 30, tzinfo=UTC)
 
 
-def test_multi_currency_orders_are_in_the_buyers_presentment_currency(payload):
+def buyer_paid_in_euros(payload: dict) -> dict:
+    """The sample as a USD shop sends it when the buyer paid in EUR."""
     payload["presentment_currency"] = "EUR"
     payload["total_price_set"] = money_set("102.14", "94.10")
     payload["total_tax_set"] = money_set("5.18", "4.77")
@@ -102,20 +103,50 @@ def test_multi_currency_orders_are_in_the_buyers_presentment_currency(payload):
         line["tax_lines"][0]["price_set"] = money_set("2.59", tax)
         for allocation in line["discount_allocations"]:
             allocation["amount_set"] = money_set(allocation["amount"], discount)
+    return payload
 
-    order = parse_order(payload)
 
-    assert order.currency == "EUR"
+def test_multi_currency_orders_keep_the_shops_amounts_and_the_buyers(payload):
+    order = parse_order(buyer_paid_in_euros(payload))
+
+    assert order.currency == "USD"
     assert (order.total, order.tax_total, order.discount_total, order.shipping_total) == (
+        Decimal("102.14"),
+        Decimal("5.18"),
+        Decimal("5.00"),
+        Decimal("6.99"),
+    )
+    assert [line.unit_price for line in order.lines] == [Decimal("24.99"), Decimal("44.99")]
+    buyer = order.presentment
+    assert buyer.currency == "EUR"
+    assert (buyer.total, buyer.tax_total, buyer.discount_total, buyer.shipping_total) == (
         Decimal("94.10"),
         Decimal("4.77"),
         Decimal("4.61"),
         Decimal("6.44"),
     )
-    assert [line.unit_price for line in order.lines] == [Decimal("23.02"), Decimal("41.45")]
-    assert order.lines[0].discount == Decimal("4.61")
-    assert order.extra["shop_currency"] == "USD"
-    assert order.extra["shop_total"] == "102.14"
+    tee, mug = order.lines
+    assert (tee.presentment_unit_price, tee.presentment_tax, tee.presentment_discount) == (
+        Decimal("23.02"),
+        Decimal("2.39"),
+        Decimal("4.61"),
+    )
+    assert (mug.presentment_unit_price, mug.presentment_discount) == (
+        Decimal("41.45"),
+        Decimal("0.00"),
+    )
+
+
+def test_an_order_paid_in_the_shops_currency_has_no_presentment_amounts(payload):
+    order = parse_order(payload)
+
+    assert order.presentment is None
+    assert order.lines[0].presentment_unit_price is None
+
+
+def test_the_channels_cancellation_time_is_read(payload):
+    payload["cancelled_at"] = "2026-11-21T08:30:00-05:00"
+    assert parse_order(payload).cancelled_at == datetime(2026, 11, 21, 13, 30, tzinfo=UTC)
 
 
 def test_shop_money_is_not_taken_for_presentment_money(payload):
@@ -124,9 +155,19 @@ def test_shop_money_is_not_taken_for_presentment_money(payload):
     assert (error.code, error.field) == ("required", "line_items[0].price_set")
 
 
-def test_a_presentment_amount_in_another_currency_is_refused(payload):
-    payload["total_shipping_price_set"]["presentment_money"]["currency_code"] = "CAD"
+def test_a_shop_amount_in_another_currency_is_refused(payload):
+    payload["total_shipping_price_set"]["shop_money"]["currency_code"] = "CAD"
     assert refused(payload).code == "currency_mismatch"
+
+
+def test_a_presentment_amount_in_another_currency_is_refused(payload):
+    payload = buyer_paid_in_euros(payload)
+    payload["total_shipping_price_set"]["presentment_money"]["currency_code"] = "CAD"
+    error = refused(payload)
+    assert (error.code, error.field) == (
+        "currency_mismatch",
+        "total_shipping_price_set.presentment_money.currency_code",
+    )
 
 
 def test_the_line_discount_comes_from_allocations_even_when_total_discount_reads_zero(payload):

@@ -147,6 +147,11 @@ def test_an_order_whose_lines_are_all_cancelled_is_cancelled(payload):
         ChannelStatus.CANCELLED,
         PaymentStatus.VOIDED,
     )
+    assert order.cancelled_at == order.updated_at  # the last line status change
+
+
+def test_an_open_order_has_no_cancellation_time(payload):
+    assert parse_order(payload).cancelled_at is None
 
 
 def test_a_shipped_order_is_captured(payload):

@@ -88,3 +88,41 @@ def test_orders_racing_for_the_last_units_never_oversell(shop, integration_user)
         )
         == 10
     )
+
+
+def test_two_channel_edits_of_one_order_racing_leave_reservations_equal_to_open_units(
+    shop, integration_user
+):
+    from inventory.services.verification import find_balance_differences
+
+    template = sample("shopify_order.json")
+    ingest_order(
+        channel=shop,
+        payload=json.loads(json.dumps(template), parse_float=Decimal),
+        actor=integration_user,
+    )
+
+    def edit(index):
+        payload = json.loads(json.dumps(template), parse_float=Decimal)
+        payload["updated_at"] = f"2026-11-21T09:00:0{index}-05:00"
+        tee, mug = payload["line_items"]
+        tee["current_quantity"] = 1  # both remove one tee
+        if index == 1:  # the later edit also removes the mug
+            mug["current_quantity"] = 0
+        return ingest_order(channel=shop, payload=payload, actor=integration_user).outcome
+
+    outcomes, errors = _race(edit, 2)
+
+    assert errors == []
+    assert sorted(outcomes) in (["updated", "updated"], ["stale", "updated"])
+    order = Order.objects.get()
+    tee = order.lines.get(channel_sku="TEE-BLK-M")
+    mug = order.lines.get(channel_sku="MUG-CER-12")
+    assert (tee.open_quantity, mug.open_quantity, mug.state) == (1, 0, "cancelled")
+    for line in (tee, mug):
+        active = Reservation.objects.filter(
+            line_reference=line.reference, state=Reservation.State.ACTIVE
+        )
+        assert sum(r.quantity for r in active) == line.open_quantity
+    assert sum(StockBalance.objects.values_list("reserved", flat=True)) == 1
+    assert find_balance_differences() == []

@@ -47,9 +47,14 @@ def test_many_orders_are_refused_by_the_same_table_and_nothing_moves(cs_user):
 
 def test_a_channels_cancellation_time_is_kept_when_the_order_is_cancelled(cs_user):
     order = OrderFactory(state=S.READY)
-    order.cancelled_at = datetime(2026, 11, 30, 8, 15, tzinfo=UTC)
 
-    timeline.set_state(order, S.CANCELLED, actor=cs_user, message="cancelled by the buyer")
+    timeline.set_state(
+        order,
+        S.CANCELLED,
+        actor=cs_user,
+        message="cancelled by the buyer",
+        cancelled_at=datetime(2026, 11, 30, 8, 15, tzinfo=UTC),
+    )
 
     assert Order.objects.get(pk=order.pk).cancelled_at == datetime(2026, 11, 30, 8, 15, tzinfo=UTC)
 
