@@ -7,7 +7,7 @@ order row, changes state through `timeline.set_state`, and leaves a timeline ent
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from erp import events, fastsql
@@ -33,6 +33,7 @@ from orders.models import (
     RoutingDecision,
 )
 from orders.services import routing, timeline
+from orders.services.sku_mapping import map_channel_skus
 from orders.services.validation import find_problems
 
 S = OrderState
@@ -79,14 +80,17 @@ def _resolve(order: Order, reasons, *, actor, resolution: str) -> None:
     )
 
 
-def evaluate_order(*, order: Order, actor, new: bool = False, lines=None) -> Order:
+def evaluate_order(
+    *, order: Order, actor, new: bool = False, lines=None, substitutes=None
+) -> Order:
     """Validate; hold with every reason found, or route, reserve and (when complete) release.
 
     `new` (a just-ingested order) skips the reads of holds and allocations it cannot have;
-    ingestion also hands over the `lines` it just wrote (with their SKUs and substitutes).
+    ingestion also hands over the `lines` it just wrote (with their SKUs) and the SKUs'
+    `substitutes` (sku id → substitute ids) the mapping read with them.
     """
     if lines is None:
-        lines = list(order.lines.select_related("sku").prefetch_related("sku__substitutes"))
+        lines = list(order.lines.select_related("sku"))
     problems = find_problems(order, lines)
     if not new:
         passing = {
@@ -108,7 +112,7 @@ def evaluate_order(*, order: Order, actor, new: bool = False, lines=None) -> Ord
         _place_holds(order, problems, actor=actor)
         return order
     steps = [(S.READY, "validated")] if order.state in (S.RECEIVED, S.ON_HOLD) else []
-    return _route(order, actor=actor, lines=lines, steps=steps, new=new)
+    return _route(order, actor=actor, lines=lines, steps=steps, new=new, substitutes=substitutes)
 
 
 def _route(
@@ -118,19 +122,24 @@ def _route(
     allow_costly_split: bool = False,
     lines=None,
     steps=None,
+    substitutes=None,
     new: bool = False,
 ) -> Order:
     steps = list(steps or [])
-    decision = routing.route_order(
-        order=order, actor=actor, allow_costly_split=allow_costly_split, lines=lines, new=new
+    routed = routing.route_order(
+        order=order,
+        actor=actor,
+        allow_costly_split=allow_costly_split,
+        lines=lines,
+        new=new,
+        substitutes=substitutes,
     )
+    decision = routed.decision if routed else None
     if decision and decision.plan == "split_pending_approval":
         timeline.advance(order, steps, actor=actor)
         _request_split_approval(order, decision, actor=actor)
         return order
-    state = _refresh_line_states(
-        order, lines=lines, allocated=decision.allocated if decision else None
-    )
+    state = _refresh_line_states(order, lines=lines, allocated=routed.allocated if routed else None)
     current = steps[-1][0] if steps else order.state
     if current != S.RELEASED and state != current:
         steps.append((state, decision.explanation if decision else ""))
@@ -193,15 +202,11 @@ def _refresh_line_states(order: Order, *, lines=None, allocated=None) -> str:
         if line.state != state and line.sku_id:
             changes[state].append(line.pk)
             line.state = state
-    updates = [(state, line_ids) for state, line_ids in changes.items() if line_ids]
-    if updates:
-        with fastsql.cursor() as cursor:
-            for state, line_ids in updates:
-                cursor.execute(
-                    f"UPDATE {OrderLine._meta.db_table} SET state = %s "
-                    f"WHERE id IN ({fastsql.in_list(line_ids)})",
-                    [state, *line_ids],
-                )
+    fastsql.set_by_pk(
+        OrderLine,
+        "state",
+        {line_id: state for state, line_ids in changes.items() for line_id in line_ids},
+    )
     if complete:
         return S.ALLOCATED
     return S.PARTIALLY_ALLOCATED if anything else S.BACKORDERED
@@ -259,29 +264,19 @@ def release_order(*, order_id: int, actor, note: str = "") -> Order:
 
 
 def _remap_lines(order: Order) -> None:
-    from erp.models import ChannelListing
-
+    """Map lines left unmapped again (a listing was added since), by the ingestion rule."""
     unmapped = list(order.lines.filter(sku__isnull=True))
     if not unmapped:
         return
-    listings = ChannelListing.objects.filter(channel=order.channel, active=True).filter(
-        Q(channel_sku__in=[line.channel_sku for line in unmapped if line.channel_sku])
-        | Q(
-            external_listing_id__in=[
-                line.external_item_id for line in unmapped if line.external_item_id
-            ]
-        )
+    mapping = map_channel_skus(
+        order.channel, [(line.channel_sku, line.external_item_id) for line in unmapped]
     )
-    by_sku = {listing.channel_sku: listing.sku_id for listing in listings}
-    by_item = {
-        listing.external_listing_id: listing.sku_id
-        for listing in listings
-        if listing.external_listing_id
-    }
+    found = {}
     for line in unmapped:
-        sku_id = by_sku.get(line.channel_sku) or by_item.get(line.external_item_id)
-        if sku_id:
-            OrderLine.objects.filter(pk=line.pk).update(sku_id=sku_id)
+        sku = mapping.sku_for(line.channel_sku, line.external_item_id)
+        if sku is not None:
+            found[line.pk] = sku.pk
+    fastsql.set_by_pk(OrderLine, "sku", found)
 
 
 @transaction.atomic

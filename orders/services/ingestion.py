@@ -10,18 +10,19 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 
 from erp import fastsql
 from erp.errors import Conflict, NotFound, ValidationFailed
-from erp.models import Channel, ChannelListing, Sku
+from erp.models import Channel
 from erp.roles import require_permission
 from orders.adapters import AdapterError, parse_order
 from orders.adapters.base import ChannelStatus, NormalizedOrder
 from orders.models import IngestionError, LineState, Order, OrderLine, OrderState
 from orders.models.orders import PayloadEncoder
 from orders.services import channel_config, channel_edits, flow, timeline
+from orders.services.sku_mapping import map_channel_skus
 
 RAW_BODY_LIMIT = 64 * 1024
 
@@ -150,56 +151,6 @@ def _order_fields(normalized: NormalizedOrder) -> dict:
     return fields
 
 
-def _map_skus(channel: Channel, lines) -> dict[tuple[str, str], Sku | None]:
-    """(channel_sku, item id) → our SKU, through the channel's active listings: one
-    query by seller SKU (the unique index), a second by item id only for lines it left
-    unmapped. Each SKU comes with its substitutes (routing locks their stock too)."""
-    skus = sorted({line.channel_sku for line in lines if line.channel_sku})
-    by_sku = _listings(channel, "channel_sku", skus) if skus else {}
-    items = sorted(
-        {
-            line.external_item_id
-            for line in lines
-            if line.external_item_id and line.channel_sku not in by_sku
-        }
-    )
-    by_item = _listings(channel, "external_listing_id", items) if items else {}
-    return {
-        (line.channel_sku, line.external_item_id): by_sku.get(line.channel_sku)
-        or by_item.get(line.external_item_id)
-        for line in lines
-    }
-
-
-_SKU_FIELDS = list(Sku._meta.concrete_fields)
-
-
-def _listings(channel: Channel, column: str, values: list[str]) -> dict[str, Sku]:
-    columns = ", ".join(f"s.{connection.ops.quote_name(f.column)}" for f in _SKU_FIELDS)
-    sql = f"""
-        SELECT l.{column}, sub.to_sku_id, {columns}
-          FROM {ChannelListing._meta.db_table} l
-          JOIN {Sku._meta.db_table} s ON s.id = l.sku_id AND s.active
-          LEFT JOIN {Sku.substitutes.through._meta.db_table} sub ON sub.from_sku_id = s.id
-         WHERE l.channel_id = %s AND l.active AND l.{column} IN ({fastsql.in_list(values)})
-    """
-    with fastsql.cursor() as cursor:
-        cursor.execute(sql, [channel.pk, *values])
-        rows = cursor.fetchall()
-    found, mapping = {}, {}
-    for key, substitute_id, *values in rows:
-        sku = found.get(values[0])
-        if sku is None:
-            sku = found[values[0]] = Sku.from_db(
-                connection.alias, [f.attname for f in _SKU_FIELDS], values
-            )
-            sku.substitute_ids = []
-        if substitute_id and substitute_id not in sku.substitute_ids:
-            sku.substitute_ids.append(substitute_id)
-        mapping[key] = sku
-    return mapping
-
-
 def _create(channel, normalized, payload, payload_hash, actor) -> Order | None:
     order = Order(
         channel=channel,
@@ -222,7 +173,7 @@ def _create(channel, normalized, payload, payload_hash, actor) -> Order | None:
 
 def _route_new(order, channel, normalized, actor) -> Order:
     """Write the new order's lines (mapped to our SKUs), then validate, route, reserve."""
-    lines = _write_lines(order, channel, normalized.lines, first_number=1)
+    lines, substitutes = _write_lines(order, channel, normalized.lines, first_number=1)
     timeline.note(order, "received", f"Received from {channel.code}", actor=actor)
     if normalized.channel_status == ChannelStatus.CANCELLED or all(
         line.state == LineState.CANCELLED for line in lines
@@ -235,15 +186,20 @@ def _route_new(order, channel, normalized, actor) -> Order:
             cancelled_at=normalized.cancelled_at,
         )
         return order
-    flow.evaluate_order(order=order, actor=actor, new=True, lines=lines)
+    flow.evaluate_order(order=order, actor=actor, new=True, lines=lines, substitutes=substitutes)
     return order
 
 
-def _write_lines(order, channel, incoming, *, first_number: int) -> list[OrderLine]:
+def _write_lines(
+    order, channel, incoming, *, first_number: int
+) -> tuple[list[OrderLine], dict[int, list[int]]]:
     """Map the channel's lines to our SKUs and insert them; units the channel already
-    removed arrive cancelled. New orders and lines a channel edit adds both come here."""
-    mapping = _map_skus(channel, incoming)
-    return fastsql.insert(
+    removed arrive cancelled. New orders and lines a channel edit adds both come here.
+    Returns the lines and the mapped SKUs' substitutes (routing locks their stock too)."""
+    mapping = map_channel_skus(
+        channel, [(line.channel_sku, line.external_item_id) for line in incoming]
+    )
+    lines = fastsql.insert(
         [
             OrderLine(
                 order=order,
@@ -252,7 +208,7 @@ def _write_lines(order, channel, incoming, *, first_number: int) -> list[OrderLi
                 channel_sku=line.channel_sku,
                 external_item_id=line.external_item_id,
                 title=line.title[:255],
-                sku=mapping[(line.channel_sku, line.external_item_id)],
+                sku=mapping.sku_for(line.channel_sku, line.external_item_id),
                 quantity=line.quantity,
                 quantity_cancelled=min(line.removed_quantity, line.quantity),
                 state=LineState.CANCELLED
@@ -268,11 +224,12 @@ def _write_lines(order, channel, incoming, *, first_number: int) -> list[OrderLi
             for number, line in enumerate(incoming, start=first_number)
         ]
     )
+    return lines, mapping.substitutes
 
 
 def _add_lines(order: Order, incoming: list) -> list[OrderLine]:
     last = order.lines.aggregate(last=Max("line_number"))["last"] or 0
-    return _write_lines(order, order.channel, incoming, first_number=last + 1)
+    return _write_lines(order, order.channel, incoming, first_number=last + 1)[0]
 
 
 def _update(order: Order, normalized, payload, payload_hash, actor) -> IngestResult:

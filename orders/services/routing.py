@@ -320,21 +320,39 @@ def _plan_substitutions(plan, order, lines, remaining, stock) -> None:
                 break
 
 
-def _substitute_ids(sku: Sku) -> list[int]:
-    """Ingestion reads them with the SKU mapping; other callers prefetch or query."""
-    ids = getattr(sku, "substitute_ids", None)
-    return ids if ids is not None else [substitute.pk for substitute in sku.substitutes.all()]
+@dataclass
+class Routed:
+    """What routing did: the stored decision and the units each line now holds."""
+
+    decision: RoutingDecision
+    allocated: dict[int, int]
+
+
+def _substitutes_of(sku_ids) -> dict[int, list[int]]:
+    substitutes = defaultdict(list)
+    for from_id, to_id in Sku.substitutes.through.objects.filter(
+        from_sku_id__in=sorted(set(sku_ids))
+    ).values_list("from_sku_id", "to_sku_id"):
+        substitutes[from_id].append(to_id)
+    return substitutes
 
 
 def route_order(
-    *, order: Order, actor, allow_costly_split: bool = False, lines=None, new: bool = False
-) -> RoutingDecision | None:
+    *,
+    order: Order,
+    actor,
+    allow_costly_split: bool = False,
+    lines=None,
+    new: bool = False,
+    substitutes: dict[int, list[int]] | None = None,
+) -> Routed | None:
     """Route and reserve the order's unallocated quantities (the caller holds the order lock).
 
-    The decision carries `allocated` (line id → units now allocated) for the caller.
+    Returns the decision and `allocated` (line id → units now allocated). `substitutes`
+    (sku id → substitute ids) comes from ingestion's SKU mapping; otherwise it is read.
     """
     if lines is None:
-        lines = list(order.lines.select_related("sku").prefetch_related("sku__substitutes"))
+        lines = list(order.lines.select_related("sku"))
     allocated = defaultdict(int)
     if not new:
         for line_id, quantity in Allocation.objects.filter(
@@ -350,8 +368,10 @@ def route_order(
     routable = [line for line in routable if needs[line.pk] > 0]
     if not routable:
         return None
+    if substitutes is None:
+        substitutes = _substitutes_of(line.sku_id for line in routable)
     sku_ids = {line.sku_id for line in routable} | {
-        substitute for line in routable for substitute in _substitute_ids(line.sku)
+        substitute for line in routable for substitute in substitutes.get(line.sku_id, ())
     }
     config = config_for(order.channel)
     stock = lock_stock_for_routing(
@@ -387,8 +407,7 @@ def route_order(
         extra_cost=plan.split_extra_cost,
     )
     fastsql.insert([decision], returning=False)
-    decision.allocated = dict(allocated)
-    return decision
+    return Routed(decision, dict(allocated))
 
 
 def _apply(order, plan: Plan, stock, actor) -> None:
