@@ -1,6 +1,7 @@
 """Order state changes: one function, an explicit transition table, a timeline row each."""
 
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
@@ -151,21 +152,30 @@ def note(order: Order, kind: str, message: str, *, actor) -> None:
     )
 
 
+# Timeline rows held back by `batched_events`, per order id, for the block's duration: a
+# context variable (each thread and task its own), not an attribute on the order.
+_batched: ContextVar[dict[int, list[OrderEvent]] | None] = ContextVar(
+    "timeline_batch", default=None
+)
+
+
 def _write(order: Order, events: list[OrderEvent]) -> None:
-    buffer = getattr(order, "_event_buffer", None)
-    if buffer is None:
-        fastsql.insert(events, returning=False)
+    batch = _batched.get()
+    if batch is not None and order.pk in batch:
+        batch[order.pk].extend(events)
     else:
-        buffer.extend(events)
+        fastsql.insert(events, returning=False)
 
 
 @contextmanager
 def batched_events(order: Order):
     """Keep the timeline rows written for `order` inside the block and insert them at its
     end with one statement (ingestion writes received → ready → allocated → released)."""
-    order._event_buffer = []
+    batch = dict(_batched.get() or {})
+    batch[order.pk] = []
+    token = _batched.set(batch)
     try:
         yield
-        fastsql.insert(order._event_buffer, returning=False)
+        fastsql.insert(batch[order.pk], returning=False)
     finally:
-        del order._event_buffer
+        _batched.reset(token)
