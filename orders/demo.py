@@ -54,7 +54,6 @@ POLICIES = {  # channels that charge on shipment do not need captured payment to
     "EBAY-US": {"priority": 30},
     "WEB": {"allow_substitution": True, "priority": 40},
     "B2B": {
-        "split_cost_threshold": Decimal("25.00"),
         "priority": 90,
         "require_captured_payment": False,
     },

@@ -25,12 +25,6 @@ class ChannelOrderPolicy(models.Model):
         help_text="Hold orders whose payment is not captured (off for pay-on-ship channels).",
     )
     allow_substitution = models.BooleanField(default=False)
-    split_cost_threshold = models.DecimalField(
-        max_digits=10,
-        decimal_places=2,
-        default=Decimal("15.00"),
-        help_text="A split whose extra shipping cost exceeds this waits for a manager.",
-    )
     priority = models.PositiveIntegerField(default=100, help_text="Lower ships first in waves.")
 
     history = HistoricalRecords()

@@ -29,7 +29,7 @@ def west(db):
 @pytest.fixture
 def web(east, west):
     channel = ChannelFactory(code="WEB", eligible_locations=[east, west])
-    ChannelOrderPolicy.objects.create(channel=channel, split_cost_threshold=Decimal("5.00"))
+    ChannelOrderPolicy.objects.create(channel=channel)
     set_split_threshold(Decimal("5.00"))
     return channel
 

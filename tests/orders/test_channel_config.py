@@ -23,7 +23,7 @@ def test_config_is_read_once_then_served_from_the_cache(web, django_assert_num_q
     with django_assert_num_queries(0):
         config = config_for(channel)
     assert [n.code for n in config.routing_nodes] == ["EAST", "WEST"]
-    assert config.policy.split_cost_threshold == Decimal("5.00")
+    assert config.policy.risk_threshold == web.order_policy.risk_threshold
     assert config.ring_fencing_channel_ids == []
 
 

@@ -178,11 +178,7 @@ def test_routing_never_takes_units_protected_for_another_channel(
     assert _allocations(order) == [("TEE", "EAST", 1, False)]
 
 
-def test_the_split_approval_policy_decides_not_a_channel_field(
-    place, web, tee, mug, east, west, stock, rates
-):
-    web.order_policy.split_cost_threshold = Decimal("0.00")  # ignored: the policy decides
-    web.order_policy.save()
+def test_the_split_approval_policy_decides(place, web, tee, mug, east, west, stock, rates):
     set_split_threshold(Decimal("9.00"))
     stock(tee, east, 5)
     stock(mug, west, 5)
