@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from erp import fastsql
-from inventory.models import LotBalance, StockBalance, StockStatus
+from inventory.models import CycleCount, CycleCountLine, LotBalance, StockBalance, StockStatus
 from inventory.selectors import ATP_FROM, ATP_SQL
 
 BalanceKey = tuple[int, int, str]  # (sku_id, location_id, status)
@@ -38,19 +38,30 @@ class LockedSellable:
     location_id: int
     reserved: int
     atp: int
+    recounting: bool  # a count opened after a short pick covers this SKU at this node
+
+
+# A count of chosen SKUs (what a short pick opens) still open for this SKU at this node: the
+# balance is in doubt until it closes.
+_RECOUNTING_SQL = f"""EXISTS (
+    SELECT 1 FROM {CycleCountLine._meta.db_table} cl
+      JOIN {CycleCount._meta.db_table} c ON c.id = cl.count_id
+     WHERE cl.sku_id = b.sku_id AND c.location_id = b.location_id
+       AND c.state = 'open' AND c.scope = 'skus')"""
 
 
 def lock_sellable_stock(sku_ids: list[int]) -> list[LockedSellable]:
     """Lock every sellable balance of `sku_ids`, at every node, in pk order, and read each
-    row's reserved units and ATP under the lock: one query. Reservations check a pool that
-    spans nodes and channels, so they serialize per SKU."""
+    row's reserved units, ATP and whether a recount is open under the lock: one query.
+    Reservations check a pool that spans nodes and channels, so they serialize per SKU."""
     sku_ids = sorted(set(sku_ids))
     if not sku_ids:
         return []
     lock = " FOR UPDATE OF b" if connection.features.has_select_for_update_of else ""
     with fastsql.cursor() as cursor:
         cursor.execute(
-            f"SELECT b.id, b.sku_id, b.location_id, b.reserved, {ATP_SQL} {ATP_FROM}"
+            f"SELECT b.id, b.sku_id, b.location_id, b.reserved, {ATP_SQL}, {_RECOUNTING_SQL}"
+            f" {ATP_FROM}"
             f" WHERE b.status = %s AND b.sku_id IN ({fastsql.in_list(sku_ids)})"
             f" ORDER BY b.id{lock}",
             [StockStatus.SELLABLE, *sku_ids],

@@ -58,6 +58,7 @@ class RoutingStock:
     reservable: dict[int, int] = field(default_factory=dict)
     balances: dict[tuple[int, int], LockedBalance] = field(default_factory=dict)
     pool_location_ids: frozenset[int] = frozenset()
+    recounting: set[tuple[int, int]] = field(default_factory=set)  # (sku, node) in doubt
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,8 @@ def lock_stock_for_routing(
         key = (row.sku_id, row.location_id)
         stock.balances[key] = LockedBalance(row.pk, row.reserved)
         stock.atp[key] = row.atp
+        if row.recounting:
+            stock.recounting.add(key)
     if ring_fencing_channel_ids is not None and not ring_fencing_channel_ids:
         pools = dict.fromkeys(sku_ids, 0)
         for (sku_id, location_id), atp in stock.atp.items():

@@ -14,13 +14,10 @@ from erp import events, fastsql
 from erp.errors import Conflict, NotFound, ValidationFailed
 from erp.roles import require_permission
 from erp.services import approvals
-from inventory.models import CycleCount, CycleCountLine
 from inventory.services.reservations import (
-    ReservationRequest,
     lock_stock_for_routing,
     release_many,
     release_reservation,
-    reserve_many,
 )
 from orders.models import (
     Allocation,
@@ -30,7 +27,6 @@ from orders.models import (
     OrderHold,
     OrderLine,
     OrderState,
-    RoutingDecision,
 )
 from orders.services import routing, timeline
 from orders.services.sku_mapping import map_channel_skus
@@ -535,87 +531,25 @@ def advance_orders(*, orders: list[Order], to_state: str, actor, message: str) -
 
 
 def route_line_in_fulfillment(
-    *, order: Order, line: OrderLine, quantity: int, actor, avoid_location_id: int | None = None
+    *, order: Order, line: OrderLine, actor, avoid_location_id: int | None = None
 ) -> int:
-    """Allocate `quantity` more of a line of an order already in fulfillment; the caller
-    holds the order lock. Returns the units allocated; the rest stays backordered.
-
-    After a short pick the node that came up short is avoided (`avoid_location_id`), and so
-    is any node counting the SKU: its balance may still show units that are not there.
-    Nodes are tried in routing's order (meets the promise, cost, priority), one node that
-    fills the whole quantity first. No substitution: units of the line's SKU may already
-    be picked.
-    """
+    """Allocate what a line of an order already in fulfillment still needs (the caller
+    holds the order lock) through the one planner: no substitution, never held for a
+    split, the node a picker came up short at avoided. Returns the units allocated; the
+    rest stays backordered."""
     allocated = 0
-    if quantity > 0 and line.sku_id:
-        stock = lock_stock_for_routing(channel=order.channel, sku_ids=[line.sku_id])
-        avoided = _nodes_counting(line.sku_id) | {avoid_location_id}
-        for key in stock.atp:
-            if key[1] in avoided:
-                stock.atp[key] = 0
-        candidates = routing._candidates(
-            order, [line], {line.pk: quantity}, stock, dict(stock.reservable)
-        )
-        picks = _plan_in_fulfillment(line, quantity, candidates, stock.reservable)
-        reservations = reserve_many(
-            channel=order.channel,
-            requests=[
-                ReservationRequest(line.sku_id, node.pk, units, line.reference)
-                for node, units in picks
-            ],
-            stock=stock,
-            actor=actor,
-        )
-        Allocation.objects.bulk_create(
-            [
-                Allocation(
-                    line=line,
-                    location=node,
-                    sku_id=line.sku_id,
-                    quantity=units,
-                    reservation_id=reservation.pk,
-                )
-                for (node, units), reservation in zip(picks, reservations, strict=True)
-            ]
-        )
-        allocated = sum(units for _, units in picks)
-        RoutingDecision.objects.create(
+    if line.sku_id:
+        routed = routing.route_order(
             order=order,
-            plan="in_fulfillment" if picks else "backorder",
-            candidates=[c.as_json() for c in candidates],
-            allocations=[
-                {"line": line.line_number, "sku": line.sku.code, "node_id": node.pk, "quantity": n}
-                for node, n in picks
-            ],
-            explanation=(
-                f"Line {line.line_number}: {allocated} of {quantity} allocated "
-                + (f"at {', '.join(node.code for node, _ in picks)}" if picks else "nowhere")
-                + (f"; {quantity - allocated} backordered." if quantity > allocated else ".")
-            ),
             actor=actor,
+            lines=[line],
+            allow_costly_split=True,
+            allow_substitution=False,
+            avoid_location_ids={avoid_location_id} if avoid_location_id else frozenset(),
         )
+        allocated = routed.added.get(line.pk, 0) if routed else 0
     _refresh_line_states(order, lines=[line])
     return allocated
-
-
-def _nodes_counting(sku_id: int) -> set[int]:
-    return set(
-        CycleCountLine.objects.filter(
-            sku_id=sku_id, count__state=CycleCount.State.OPEN
-        ).values_list("count__location_id", flat=True)
-    )
-
-
-def _plan_in_fulfillment(line, quantity, candidates, reservable) -> list:
-    budget = min(quantity, reservable.get(line.sku_id, 0))
-    whole = next((c for c in candidates if c.can_fill[line.pk] >= budget > 0), None)
-    picks = []
-    for candidate in [whole] if whole else candidates:
-        units = min(budget, candidate.can_fill[line.pk])
-        if units > 0:
-            picks.append((candidate.location, units))
-            budget -= units
-    return picks
 
 
 def route_backorders_in_fulfillment(*, sku_ids: list[int], actor) -> int:
@@ -636,13 +570,5 @@ def route_backorders_in_fulfillment(*, sku_ids: list[int], actor) -> int:
             line.refresh_from_db()
             if order.state not in IN_FULFILLMENT or line.state != LineState.BACKORDERED:
                 continue
-            held = (
-                line.allocations.filter(active=True).aggregate(total=Sum("quantity"))["total"] or 0
-            )
-            routed += (
-                route_line_in_fulfillment(
-                    order=order, line=line, quantity=line.open_quantity - held, actor=actor
-                )
-                > 0
-            )
+            routed += route_line_in_fulfillment(order=order, line=line, actor=actor) > 0
     return routed

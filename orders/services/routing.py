@@ -144,6 +144,7 @@ def plan_routing(
     stock,
     *,
     allow_costly_split: bool = False,
+    allow_substitution: bool = True,
 ) -> tuple[Plan, list[Candidate]]:
     sku_remaining = dict(stock.reservable)
     candidates = _candidates(order, lines, needs, stock, sku_remaining)
@@ -190,9 +191,10 @@ def plan_routing(
     _hold_costly_split(plan, order, lines, allow_costly_split)
     if plan.needs_split_approval:
         return plan, candidates
-    _plan_substitutions(
-        plan, order, [line for line in left if remaining[line.pk]], remaining, stock
-    )
+    if allow_substitution:
+        _plan_substitutions(
+            plan, order, [line for line in left if remaining[line.pk]], remaining, stock
+        )
     backordered = {line.pk: remaining[line.pk] for line in lines if remaining[line.pk]}
     if backordered:
         plan.explanation.append(
@@ -325,7 +327,8 @@ class Routed:
     """What routing did: the stored decision and the units each line now holds."""
 
     decision: RoutingDecision
-    allocated: dict[int, int]
+    allocated: dict[int, int]  # line id → units allocated now, in all
+    added: dict[int, int]  # line id → units this routing allocated
 
 
 def _substitutes_of(sku_ids) -> dict[int, list[int]]:
@@ -345,11 +348,19 @@ def route_order(
     lines=None,
     new: bool = False,
     substitutes: dict[int, list[int]] | None = None,
+    avoid_location_ids=frozenset(),
+    allow_substitution: bool = True,
 ) -> Routed | None:
-    """Route and reserve the order's unallocated quantities (the caller holds the order lock).
+    """Route and reserve the order's unallocated quantities (the caller holds the order lock):
+    the one planner, for a new order, a released hold, a backorder and a re-route in
+    fulfillment alike.
 
-    Returns the decision and `allocated` (line id → units now allocated). `substitutes`
-    (sku id → substitute ids) comes from ingestion's SKU mapping; otherwise it is read.
+    A node whose stock of the SKU is in doubt — a count opened after a short pick, or the
+    node a picker just came up short at (`avoid_location_ids`) — is not planned from.
+    Fulfillment re-routes pass `allow_substitution=False` (units of the line's SKU may
+    already be picked) and `allow_costly_split=True` (an order on the floor never waits).
+    Returns the decision, `allocated` and `added` per line. `substitutes` (sku id →
+    substitute ids) comes from ingestion's SKU mapping; otherwise it is read.
     """
     if lines is None:
         lines = list(order.lines.select_related("sku"))
@@ -362,14 +373,18 @@ def route_order(
     routable = [
         line
         for line in lines
-        if line.sku_id and line.state in (LineState.OPEN, LineState.BACKORDERED)
+        # An allocated line that lost units (a short pick) needs them again.
+        if line.sku_id
+        and line.state in (LineState.OPEN, LineState.BACKORDERED, LineState.ALLOCATED)
     ]
     needs = {line.pk: line.open_quantity - allocated[line.pk] for line in routable}
     routable = [line for line in routable if needs[line.pk] > 0]
     if not routable:
         return None
     if substitutes is None:
-        substitutes = _substitutes_of(line.sku_id for line in routable)
+        substitutes = (
+            _substitutes_of(line.sku_id for line in routable) if allow_substitution else {}
+        )
     sku_ids = {line.sku_id for line in routable} | {
         substitute for line in routable for substitute in substitutes.get(line.sku_id, ())
     }
@@ -381,13 +396,23 @@ def route_order(
         sharing_channel_ids=config.sharing_channel_ids,
         ring_fencing_channel_ids=config.ring_fencing_channel_ids,
     )
+    for key in stock.atp:
+        if key in stock.recounting or key[1] in avoid_location_ids:
+            stock.atp[key] = 0
     plan, candidates = plan_routing(
-        order, routable, needs, stock, allow_costly_split=allow_costly_split
+        order,
+        routable,
+        needs,
+        stock,
+        allow_costly_split=allow_costly_split,
+        allow_substitution=allow_substitution,
     )
+    added = defaultdict(int)
     if not plan.needs_split_approval:
         _apply(order, plan, stock, actor)
         for line, _node, quantity, _dropship in plan.picks:
             allocated[line.pk] += quantity
+            added[line.pk] += quantity
     decision = RoutingDecision(
         order=order,
         plan="split_pending_approval" if plan.needs_split_approval else plan.kind,
@@ -407,7 +432,7 @@ def route_order(
         extra_cost=plan.split_extra_cost,
     )
     fastsql.insert([decision], returning=False)
-    return Routed(decision, dict(allocated))
+    return Routed(decision, dict(allocated), dict(added))
 
 
 def _apply(order, plan: Plan, stock, actor) -> None:

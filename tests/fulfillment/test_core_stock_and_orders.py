@@ -16,6 +16,7 @@ from inventory.services.reservations import (
 from inventory.services.verification import find_balance_differences
 from orders.models import Allocation, LineState, Order, OrderEvent, OrderState
 from orders.services.flow import advance_orders, route_line_in_fulfillment
+from orders.services.shipments import take_back_short_units
 from tests.factories import ChannelFactory, LocationFactory, LotFactory, SkuFactory
 from tests.factories.fulfillment import released_order, stocked_sku
 
@@ -218,15 +219,17 @@ def test_re_routing_in_flight_avoids_the_short_node_and_nodes_counting_the_sku(
     order = released_order(channel, [(sku, 4)], manager)
     line = order.lines.get()
     create_count(location=other, scope=SKUS_SCOPE, sku_ids=[sku.pk], actor=warehouse_user)
+    at_a = Allocation.objects.get(line=line)
+    take_back_short_units(allocation_id=at_a.pk, missing=2, actor=warehouse_user)  # 2 not there
 
     allocated = route_line_in_fulfillment(
-        order=order, line=line, quantity=2, actor=warehouse_user, avoid_location_id=node.pk
+        order=order, line=line, actor=warehouse_user, avoid_location_id=node.pk
     )
 
     assert allocated == 2
     assert sorted(
-        Allocation.objects.filter(line=line).values_list("location__code", "quantity")
-    ) == [("WH-A", 4), ("WH-C", 2)]
+        Allocation.objects.filter(line=line, active=True).values_list("location__code", "quantity")
+    ) == [("WH-A", 2), ("WH-C", 2)]
     assert StockBalance.objects.get(sku=sku, location=third, status="sellable").reserved == 2
     line.refresh_from_db()
     assert line.state == LineState.ALLOCATED

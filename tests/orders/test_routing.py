@@ -245,3 +245,17 @@ def test_a_split_that_meets_the_promise_beats_one_node_that_misses_it(
     decision = order.routing_decisions.get()
     assert decision.plan == "split"
     assert "SLOW fills every line but misses the standard promise" in decision.explanation
+
+
+def test_a_node_recounting_a_sku_after_a_short_pick_is_not_routed_to(
+    place, tee, east, west, stock, rates, warehouse_user
+):
+    from inventory.services.counts import create_count
+
+    stock(tee, east, 5)
+    stock(tee, west, 5)
+    create_count(location=east, scope="skus", sku_ids=[tee.pk], actor=warehouse_user)
+
+    order = place([(tee, 1)])
+
+    assert _allocations(order) == [("TEE", "WEST", 1, False)]

@@ -71,7 +71,7 @@ def _release_and_reroute(order, task: PickTask, missing: int, actor) -> int:
     take_back_short_units(allocation_id=task.allocation_id, missing=missing, actor=actor)
     line = OrderLine.objects.select_related("sku").get(pk=task.line_id)
     return route_line_in_fulfillment(
-        order=order, line=line, quantity=missing, actor=actor, avoid_location_id=task.location_id
+        order=order, line=line, actor=actor, avoid_location_id=task.location_id
     )
 
 
