@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from erp.api.errors import error_response
 from erp.api.idempotency import IdempotentPostMixin
+from erp.api.schema import ErrorResponseSerializer
 from erp.errors import ValidationFailed
 from orders.services.ingestion import get_channel
 from returns import adapters
@@ -64,12 +65,12 @@ class ChannelReturnIngestView(IdempotentPostMixin, APIView):
                 s.ChannelReturnResultSerializer, description="JSON return: the RMA was opened."
             ),
             400: OpenApiResponse(
-                s.ErrorsSerializer,
+                ErrorResponseSerializer,
                 description="Not the channel's return or report (nothing is kept); or a JSON "
                 "return refused: unknown order or line, more units than shipped, more money "
                 'than paid, another currency (kept in the "channel returns to match" queue).',
             ),
-            403: OpenApiResponse(s.ErrorsSerializer, description="not the integration role"),
+            403: OpenApiResponse(ErrorResponseSerializer, description="not the integration role"),
         },
         description="Shopify: the refunds/create webhook body. eBay: the Post-Order return "
         "(GET /post-order/v2/return/{returnId}). Amazon: the seller-fulfilled returns report "

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from erp.api.base import StrictFieldsMixin, id_field
+from erp.api.schema import ErrorDetailSerializer
 from erp.input_bounds import change_reason_max_length, max_length, storable_datetime
 from erp.models import Location
 from inventory.models import Lot
@@ -449,16 +450,6 @@ class FiguresSerializer(serializers.Serializer):
 # --- marketplace-initiated returns ----------------------------------------------------------
 
 
-class FieldErrorSerializer(serializers.Serializer):
-    field = serializers.CharField(allow_null=True)
-    code = serializers.CharField()
-    message = serializers.CharField()
-
-
-class ErrorsSerializer(serializers.Serializer):
-    errors = FieldErrorSerializer(many=True)
-
-
 class ChannelReturnResultSerializer(serializers.Serializer):
     """What became of one channel return: created (a new RMA, with the channel's refund
     when it made one), refund_recorded (on the RMA already known), matched (the channel
@@ -477,7 +468,7 @@ class ChannelReturnResultSerializer(serializers.Serializer):
     )
     rma = serializers.SerializerMethodField()
     refund = serializers.SerializerMethodField()
-    errors = FieldErrorSerializer(many=True)
+    errors = ErrorDetailSerializer(many=True)
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_rma(self, result):
