@@ -117,6 +117,14 @@ def test_the_api_docs_load_swagger_ui_and_redoc_from_our_own_static_files(client
         assert any("/static/drf_spectacular_sidecar/" in url for url in assets), (name, assets)
 
 
+def test_the_browsers_favicon_request_gets_the_back_offices_icon(client):
+    response = client.get("/favicon.ico", follow=True)
+
+    assert response.redirect_chain == [("/static/favicon.svg", 302)]
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_with_debug_off_static_files_are_served_hashed_compressed_and_cached_for_a_year(
@@ -133,6 +141,7 @@ def test_with_debug_off_static_files_are_served_hashed_compressed_and_cached_for
         css = httpx.get(f"{url}{stylesheet.group(1)}", headers={"Accept-Encoding": "gzip"})
         script = httpx.get(f"{url}{htmx.group(1)}")
         missing = httpx.get(f"{url}/static/css/no-such-file.css")
+        icon = httpx.get(f"{url}/favicon.ico", follow_redirects=True)
 
     assert css.status_code == 200
     assert css.headers["content-type"].startswith("text/css")
@@ -142,3 +151,5 @@ def test_with_debug_off_static_files_are_served_hashed_compressed_and_cached_for
     assert "--primary" in css.text
     assert script.status_code == 200
     assert missing.status_code == 404
+    assert icon.status_code == 200
+    assert re.fullmatch(r"/static/favicon\.[0-9a-f]{12}\.svg", icon.url.path)
