@@ -104,6 +104,7 @@ class Sweep:
         self.exercised = exercised
         self.problems: list[str] = []
         self.current = ""
+        self.htmx_requests = 0
         self.context = browser.new_context(viewport=VIEWPORT)
         self.context.add_init_script(REPORT_HTMX_FAILURES)
         # Watched, not routed: Chromium skips its favicon request when requests are routed.
@@ -119,6 +120,8 @@ class Sweep:
         self.problems.append(f"{self.role} {self.current}: {text}")
 
     def _on_request(self, request):
+        if request.headers.get("hx-request"):
+            self.htmx_requests += 1
         if not request.url.startswith((self.base_url, "data:", "blob:")):
             self._problem(f"request leaves the server: {request.url}")
 
@@ -159,10 +162,17 @@ class Sweep:
 
     def exercise_fragments(self) -> None:
         """What a person does first on the page, each answered by a fragment: search for
-        "a", open the other tab of a record, turn to the next page of the list."""
+        "a" (and leave the box: no second search), open the other tab of a record, turn to
+        the next page of the list."""
         search = self.page.locator("input[type=search][hx-get]")
         if search.count():
             self._expect_fragment("search", lambda: search.first.fill("a"))
+            sent = self.htmx_requests
+            search.first.blur()
+            self.page.wait_for_timeout(400)
+            if self.htmx_requests != sent:
+                self._problem("leaving the search box sends the search again")
+                self.page.wait_for_function(HTMX_IDLE)
         tab = self.page.locator("[role=tab][hx-get][aria-selected=false]")
         if tab.count():
             self._expect_fragment("tab", tab.first.click)
