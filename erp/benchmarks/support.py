@@ -48,8 +48,10 @@ def _free_port() -> int:
 def production_env(extra_env: dict | None = None) -> dict:
     """The environment of a production process on loopback: DEBUG off, plain HTTP behind
     a (notional) TLS proxy, so sign-in works on http://127.0.0.1."""
+    # Playwright's tests set DJANGO_ALLOW_ASYNC_UNSAFE for themselves, not for the server.
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     return {
-        **os.environ,
+        **inherited,
         "DEBUG": "0",
         "SECRET_KEY": os.environ.get(
             "SECRET_KEY", "benchmark-only-secret-key-0123456789abcdefghijkl"

@@ -31,7 +31,9 @@ SETTINGS_SHOWN = [
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "TLS_TERMINATED_BY_PROXY"}}
+    # The browser tests' DJANGO_ALLOW_ASYNC_UNSAFE is no production setting.
+    dropped = {"DEBUG", "TLS_TERMINATED_BY_PROXY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {k: v for k, v in os.environ.items() if k not in dropped}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=settings.BASE_DIR,
