@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from erp.views.favicon import favicon
+
 urlpatterns = [
     path("api/v1/", include("erp.api.urls")),
     path("api/v1/", include("inventory.api.urls")),
@@ -12,6 +14,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("admin/", admin.site.urls),
+    path("favicon.ico", favicon, name="favicon"),
     path("fulfillment/", include("fulfillment.urls")),
     path("returns/", include("returns.urls")),
     path("", include("erp.backoffice_urls")),

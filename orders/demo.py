@@ -113,6 +113,8 @@ def seed_orders(users) -> str:
             _address("Seattle", "WA", "98101"),
             {"placed_days_ago": 6, "ship_by_days": -1},
         ),
+        # The second line names a seller SKU the channel has no listing for.
+        ("held: unmapped SKU", _address("Denver", "CO", "80202"), {"unmapped": True}),
     ]
     for index, (label, address, options) in enumerate(specs):
         quantity = 999 if options.get("backorder") else 2
@@ -130,7 +132,11 @@ def seed_orders(users) -> str:
             "ship_to": address,
             "lines": [
                 {
-                    "sku": codes[(index * 3 + n) % len(codes)],
+                    "sku": (
+                        f"{channel.code}-NOT-LISTED-{index + 1:03d}"
+                        if options.get("unmapped") and n == 1
+                        else codes[(index * 3 + n) % len(codes)]
+                    ),
                     "quantity": quantity if n == 0 else 1,
                     "unit_price": "19.90",
                     "title": label,

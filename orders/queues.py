@@ -49,6 +49,9 @@ def open_ingestion_errors():
 
 
 _COLUMNS = ("Order", "Channel", "State", "Placed", "Ship by", "")
+# Queues of held orders show each open hold (reason, age, detail) instead of the state.
+_HOLD_COLUMNS = ("Order", "Channel", "Open holds", "Placed", "Ship by", "")
+_HOLD_QUEUES = {"orders-on-hold", "orders-split-approvals"}
 for key, name, selector, age, description in [
     (
         "orders-on-hold",
@@ -87,8 +90,12 @@ for key, name, selector, age, description in [
             sla_hours=4,
             selector=selector,
             age_field=age,
-            row_template="orders/partials/queue_rows/order.html",
-            columns=_COLUMNS,
+            row_template=(
+                "orders/partials/queue_rows/held_order.html"
+                if key in _HOLD_QUEUES
+                else "orders/partials/queue_rows/order.html"
+            ),
+            columns=_HOLD_COLUMNS if key in _HOLD_QUEUES else _COLUMNS,
             search_fields=("external_id", "order_number", "ship_name", "channel__code"),
             description=description,
         )

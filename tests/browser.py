@@ -9,6 +9,7 @@ import os
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
+from contextlib import contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -27,10 +28,12 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PASSWORD = "pass-for-tests-1"
+VIEWPORT = {"width": 1280, "height": 900}
 
 
-def open_browser_page():
-    """A fresh Chromium page (the `browser_page` fixture in tests/conftest.py yields it)."""
+@contextmanager
+def chromium():
+    """Headless Chromium, closed afterwards; skipped (failed in CI) without it."""
     if not CHROMIUM.exists():
         message = f"needs Chromium at {CHROMIUM}"
         if os.environ.get("ERP_REQUIRE_SERVICES") == "1":
@@ -40,13 +43,21 @@ def open_browser_page():
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
-        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        try:
+            yield browser
+        finally:
+            browser.close()
+            # The ORM opened its own connection inside Playwright's event-loop context;
+            # close it, or PostgreSQL refuses to drop the test database after the run.
+            connections.close_all()
+
+
+def open_browser_page():
+    """A fresh Chromium page (the `browser_page` fixture in tests/conftest.py yields it)."""
+    with chromium() as browser:
+        page = browser.new_context(viewport=VIEWPORT).new_page()
         page.set_default_timeout(15_000)
         yield page
-        browser.close()
-        # The ORM opened its own connection inside Playwright's event-loop context; close
-        # it here, or PostgreSQL refuses to drop the test database at the end of the run.
-        connections.close_all()
 
 
 def sign_in(page, live_server, user):

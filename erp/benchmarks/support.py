@@ -1,4 +1,5 @@
-"""What benchmarks share: analyzing tables, percentiles, a gunicorn server on loopback."""
+"""What benchmarks share (and the production-mode browser sweep): analyzing tables,
+percentiles, a production-mode gunicorn server on loopback."""
 
 import os
 import socket
@@ -44,23 +45,48 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextmanager
-def gunicorn_server(*, workers: int = 2, extra_env: dict | None = None):
-    """Serve the project under gunicorn on a free loopback port; yields the base URL."""
-    port = _free_port()
-    env = {
-        **os.environ,
+def production_env(extra_env: dict | None = None) -> dict:
+    """The environment of a production process on loopback: DEBUG off, plain HTTP behind
+    a (notional) TLS proxy, so sign-in works on http://127.0.0.1."""
+    # Playwright's tests set DJANGO_ALLOW_ASYNC_UNSAFE for themselves, not for the server.
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    return {
+        **inherited,
         "DEBUG": "0",
         "SECRET_KEY": os.environ.get(
             "SECRET_KEY", "benchmark-only-secret-key-0123456789abcdefghijkl"
         ),
-        "SECURE_SSL_REDIRECT": "0",
-        "SESSION_COOKIE_SECURE": "0",
-        "CSRF_COOKIE_SECURE": "0",
+        "TLS_TERMINATED_BY_PROXY": "1",
         "ALLOWED_HOSTS": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
         **(extra_env or {}),
     }
+
+
+def collect_static(static_root: Path, extra_env: dict | None = None) -> None:
+    """`manage.py collectstatic` as production runs it (hashed, compressed files)."""
+    env = production_env({**(extra_env or {}), "STATIC_ROOT": str(static_root)})
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=Path(settings.BASE_DIR),
+        env=env,
+        check=True,
+    )
+
+
+@contextmanager
+def gunicorn_server(
+    *, workers: int = 2, extra_env: dict | None = None, static_root: Path | None = None
+):
+    """Serve the project under gunicorn on a free loopback port; yields the base URL.
+
+    With `static_root`, static files are collected there first and WhiteNoise serves them,
+    exactly as in production."""
+    port = _free_port()
+    if static_root is not None:
+        collect_static(static_root, extra_env)
+        extra_env = {**(extra_env or {}), "STATIC_ROOT": str(static_root)}
+    env = production_env(extra_env)
     base_dir = Path(settings.BASE_DIR)
     process = subprocess.Popen(
         [

@@ -104,3 +104,27 @@ def test_a_manager_retries_a_failed_message_after_confirming(
     message.refresh_from_db()
     assert message.resolved_by == manager
     assert message.state == OutboxMessage.State.PENDING
+
+
+@pytest.mark.parametrize(
+    "list_name", ["returns:list", "fulfillment:shipment-list", "fulfillment:slot-list"]
+)
+def test_leaving_a_search_box_does_not_send_the_search_again(
+    live_server, transactional_db, manager, browser_page, list_name
+):
+    page = browser_page
+    sign_in(page, live_server, manager)
+    page.goto(f"{live_server.url}{reverse(list_name)}")
+    search = page.get_by_role("searchbox")
+
+    with page.expect_response(lambda response: "q=zz" in response.url):
+        search.fill("zz")
+    sent_again = []
+    page.on(
+        "request",
+        lambda request: request.headers.get("hx-request") and sent_again.append(request.url),
+    )
+    search.blur()
+    page.wait_for_timeout(600)
+
+    assert sent_again == []

@@ -1,8 +1,10 @@
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.urls import reverse
 
 from erp.models import Channel, ChannelListing, Location, Sku
+from orders.models import Order, OrderLine
 
 pytestmark = pytest.mark.django_db
 
@@ -41,3 +43,16 @@ def test_seed_demo_twice_changes_nothing():
     call_command("seed_demo", skus=30)
 
     assert _counts() == before
+
+
+def test_every_demo_order_page_renders_including_the_held_order_with_an_unmapped_line(client):
+    call_command("seed_demo", skus=30)
+    client.login(username="customer-service", password="demo-customer-service-2026")
+
+    unmapped = OrderLine.objects.get(sku__isnull=True)
+    assert unmapped.order.holds.filter(reason="sku_not_mapped", resolved_at=None).exists()
+    for order in Order.objects.all():
+        assert client.get(reverse("orders:detail", args=[order.pk])).status_code == 200
+    queue = client.get(reverse("exception-queue", args=["orders-on-hold"])).content.decode()
+    assert f'<tr id="order-{unmapped.order_id}"' in queue
+    assert "SKU not mapped" in queue

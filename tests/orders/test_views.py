@@ -230,6 +230,32 @@ def test_a_substituted_line_says_what_was_ordered_and_what_ships(client, cs_user
     )
 
 
+def test_an_unmapped_line_shows_the_channel_sku_and_title_and_says_it_is_not_mapped(
+    client, cs_user, web, tee, shelved
+):
+    order = OrderFactory(channel=web, order_number="#8801")
+    OrderLineFactory(order=order, sku=tee, quantity=1)
+    unmapped = OrderLineFactory(
+        order=order, sku=None, channel_sku="SELLER-42", title="Mystery mug", quantity=2
+    )
+    untitled = OrderLineFactory(order=order, sku=None, channel_sku="SELLER-43", title="")
+    flow.evaluate_order(order=order, actor=cs_user)
+    client.force_login(cs_user)
+
+    response = client.get(page_url(order))
+
+    assert response.status_code == 200
+    assert open_reasons(order) == ["sku_not_mapped"]
+    content = response.content.decode()
+    row = content[content.index(f'<tr id="line-{unmapped.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert "Not mapped" in row
+    assert 'no listing on WEB for <span class="code">SELLER-42</span>' in row
+    assert "Mystery mug" in row
+    assert 'no listing on WEB for <span class="code">SELLER-43</span>' in content
+    assert f'<tr id="line-{untitled.pk}"' in content
+
+
 def test_the_order_page_runs_the_same_queries_for_one_line_and_for_ten(
     client, cs_user, place, east, stock, rates, django_assert_num_queries
 ):
@@ -606,7 +632,52 @@ def test_the_hold_queue_lists_held_orders_with_a_link_to_each(client, cs_user, p
     assert f'<tr id="order-{held.pk}"' in content
     assert page_url(held) in content
     assert "#7001" in content
-    assert "On hold" in content
+    assert 'data-hold="address_invalid"' in content
+
+
+def test_each_row_of_the_hold_queue_shows_its_open_holds_with_reason_detail_and_age(
+    client, cs_user, place, tee, shelved
+):
+    held = place([(tee, 1)], ship_line1="", payment_status="pending")
+    risky = place([(tee, 1)], risk_score=Decimal("90"))
+    OrderHold.objects.filter(order=held).update(created_at=timezone.now() - timedelta(hours=5))
+    client.force_login(cs_user)
+
+    content = client.get(reverse("exception-queue", args=["orders-on-hold"])).content.decode()
+
+    held_row = content[content.index(f'<tr id="order-{held.pk}"') :]
+    held_row = held_row[: held_row.index("</tr>")]
+    assert "Address invalid" in held_row
+    assert "Missing street." in held_row
+    assert "Payment not captured" in held_row
+    assert "Payment is pending." in held_row
+    assert "for <time" in held_row and "5\xa0hours</time>" in held_row
+    risky_row = content[content.index(f'<tr id="order-{risky.pk}"') :]
+    risky_row = risky_row[: risky_row.index("</tr>")]
+    assert "Risk above threshold" in risky_row
+    assert "Address invalid" not in risky_row
+
+
+def test_the_hold_queue_runs_the_same_queries_for_one_order_and_for_many(
+    client, cs_user, place, tee, shelved, django_assert_num_queries
+):
+    place([(tee, 1)], risk_score=Decimal("90"))
+    client.force_login(cs_user)
+    url = reverse("exception-queue", args=["orders-on-hold"])
+    client.get(url)
+
+    # session, user, roles, summary, count, page (with channels), open holds
+    with django_assert_num_queries(7):
+        client.get(url)
+    for number in range(12):
+        place(
+            [(tee, 1)],
+            ship_postal_code="ABC",
+            payment_status="pending" if number % 2 else "captured",
+        )
+    with django_assert_num_queries(7):
+        response = client.get(url)
+    assert len(response.context["page"].object_list) == 13
 
 
 @pytest.mark.parametrize(
