@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Refuse code that reads files outside the repository (e.g. a `../shared` folder beside a
+"""Refuse code that reads files outside the repository (e.g. a samples folder beside a
 developer's checkout). A clone with nothing beside it must run, test and benchmark: every
 fixture lives under `tests/fixtures/`, every benchmark payload beside its benchmark.
 
@@ -13,11 +13,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CHECKED_SUFFIXES = {".py", ".html", ".js", ".toml", ".cfg", ".ini", ".sh", ".txt", ".json", ""}
 OUTSIDE_READS = re.compile(
-    r"""\.\./shared"""  # ../shared
-    r"""|["']shared/samples"""  # "shared/samples/…" joined to a parent
-    r"""|["']shared["']\s*/"""  # … / "shared" / …
+    # [h] keeps these patterns from matching themselves when the tree is searched.
+    r"""\.\./s[h]ared"""  # a "shared" folder beside the checkout
+    r"""|["']s[h]ared/samples"""  # its samples joined to a parent path
+    r"""|["']s[h]ared["']\s*/"""  # … / "shared" / …
     r"""|BASE_DIR\)?\s*\.parent\b"""  # anything beside the project folder
-    r"""|parents\[\d+\]\s*/\s*["']shared"""
+    r"""|parents\[\d+\]\s*/\s*["']s[h]ared"""
 )
 SELF = Path(__file__).resolve()
 # A line quoted as an example of what the check refuses (its own tests) carries this mark.
