@@ -3,11 +3,9 @@ path production uses (ingestion → routing → reserve_many), each order on its
 PostgreSQL connection: nothing oversold, and the protected units stay for their channel."""
 
 import json
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connections
 
 from inventory.models import Reservation, StockBalance
 from inventory.services.movements import receive_stock
@@ -21,29 +19,10 @@ from tests.factories import (
     LocationFactory,
     SkuFactory,
 )
+from tests.orders.test_concurrent_ingestion import _race
 from tests.orders.test_ingestion_api import sample
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _race(target, count):
-    outcomes, errors, barrier = [], [], threading.Barrier(count)
-
-    def run(index):
-        try:
-            barrier.wait()
-            outcomes.append(target(index))
-        except Exception as error:  # surfaced by the assertion below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes, errors
 
 
 @pytest.fixture
