@@ -9,6 +9,7 @@ from orders.models import ChannelOrderPolicy, ShippingRate, ShippingZone
 from orders.services.flow import evaluate_order
 from tests.factories import (
     ChannelFactory,
+    ChannelListingFactory,
     LocationFactory,
     OrderFactory,
     OrderLineFactory,
@@ -92,3 +93,14 @@ def tee(db):
 @pytest.fixture
 def mug(db):
     return SkuFactory(code="MUG", product_family="home", unit_cost=Decimal("40.00"))
+
+
+@pytest.fixture
+def shop(east, rates, stock):
+    """A Shopify shop listing the sample order's two SKUs, 10 of each at EAST."""
+    channel = ChannelFactory(code="SHOP", kind="shopify", currency="USD", eligible_locations=[east])
+    for code in ("TEE-BLK-M", "MUG-CER-12"):
+        sku = SkuFactory(code=f"OUR-{code}")
+        ChannelListingFactory(channel=channel, sku=sku, channel_sku=code)
+        stock(sku, east, 10)
+    return channel

@@ -19,16 +19,6 @@ from tests.orders.test_ingestion_api import _post, sample
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def shop(east, rates, stock):
-    channel = ChannelFactory(code="SHOP", kind="shopify", currency="USD", eligible_locations=[east])
-    for code in ("TEE-BLK-M", "MUG-CER-12"):
-        sku = SkuFactory(code=f"OUR-{code}")
-        ChannelListingFactory(channel=channel, sku=sku, channel_sku=code)
-        stock(sku, east, 10)
-    return channel
-
-
 def edited(payload: dict, at: str = "2026-11-21T09:00:00-05:00", **current) -> dict:
     """The payload as Shopify sends it after an edit: `current` maps a line's SKU to its
     current_quantity."""

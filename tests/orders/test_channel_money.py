@@ -20,16 +20,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def shop(east, rates, stock):
-    channel = ChannelFactory(code="SHOP", kind="shopify", currency="USD", eligible_locations=[east])
-    for code in ("TEE-BLK-M", "MUG-CER-12"):
-        sku = SkuFactory(code=f"OUR-{code}")
-        ChannelListingFactory(channel=channel, sku=sku, channel_sku=code)
-        stock(sku, east, 10)
-    return channel
-
-
-@pytest.fixture
 def amazon(east, rates, stock):
     channel = ChannelFactory(code="AMZ", kind="amazon", currency="USD", eligible_locations=[east])
     # Amazon charges at shipment confirmation: an authorised (Unshipped) order may ship.
