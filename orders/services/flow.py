@@ -51,6 +51,18 @@ def lock_order(order_id: int) -> Order:
     return order
 
 
+def lock_orders(order_ids) -> dict[int, Order]:
+    """Lock several orders in primary-key order (as every order lock is taken) with one
+    statement; returns them by id."""
+    return {
+        order.pk: order
+        for order in Order.objects.select_for_update(of=("self",))
+        .select_related("channel")
+        .filter(pk__in=sorted(set(order_ids)))
+        .order_by("pk")
+    }
+
+
 def open_holds(order: Order) -> list[OrderHold]:
     return list(order.holds.filter(resolved_at__isnull=True))
 
