@@ -1,7 +1,7 @@
 """A later version of an order from its channel, line by line.
 
 Units the buyer cancelled or the channel removed (Shopify `current_quantity`, Walmart
-cancelled line statuses) are cancelled on our line and their reservations released;
+cancelled line statuses, eBay line refunds) are cancelled on our line and their reservations released;
 lines the channel added join the order and are validated and routed like the first ones;
 prices the channel withheld at first (Amazon Pending) are filled in. Runs inside
 ingestion's transaction with the order row locked: edits are the slow path.

@@ -323,3 +323,75 @@ def test_our_own_format_lowers_a_line_by_sending_the_new_quantity(
     assert (line.quantity, line.quantity_cancelled, line.open_quantity) == (5, 2, 3)
     assert reserved_by_line(order) == {"TEE": 3}
     assert_stock_consistent(order)
+
+
+def ebay_two_lines() -> dict:
+    """The eBay sample with a second line (a case, 1 × 19.99) beside the headphones."""
+    payload = sample("ebay_order.json")
+    case = copy.deepcopy(payload["lineItems"][0])
+    case.update(
+        lineItemId="10072845510028",
+        legacyItemId="386120456790",
+        sku="EB-CASE-BT200",
+        title="Carry case BT200",
+        lineItemCost={"value": "19.99", "currency": "USD"},
+        taxes=[],
+        ebayCollectAndRemitTaxes=[],
+    )
+    payload["lineItems"].append(case)
+    return payload
+
+
+def refund_case(payload: dict, at: str) -> dict:
+    """eBay drops one line of a multi-line order by refunding it (issueRefund refundItems)."""
+    payload = copy.deepcopy(payload)
+    payload["lastModifiedDate"] = at
+    payload["orderPaymentStatus"] = "PARTIALLY_REFUNDED"
+    payload["lineItems"][1]["refunds"] = [
+        {"amount": {"value": "19.99", "currency": "USD"}, "refundId": "5000012345"}
+    ]
+    return payload
+
+
+@pytest.fixture
+def ebay(east, rates, stock):
+    channel = ChannelFactory(code="EBAY", kind="ebay", currency="USD", eligible_locations=[east])
+    ChannelOrderPolicy.objects.create(channel=channel)
+    for channel_sku, code in (("EB-HDPH-BT200", "OUR-HDPH"), ("EB-CASE-BT200", "OUR-CASE")):
+        sku = SkuFactory(code=code)
+        ChannelListingFactory(channel=channel, sku=sku, channel_sku=channel_sku)
+        stock(sku, east, 5)
+    return channel
+
+
+def test_an_ebay_line_refunded_before_shipping_arrives_cancelled_and_unreserved(
+    ebay, integration_user
+):
+    payload = refund_case(ebay_two_lines(), "2026-11-20T18:30:00.000Z")
+
+    order = ingest_order(channel=ebay, payload=payload, actor=integration_user).order
+
+    order.refresh_from_db()
+    case = order.lines.get(channel_sku="EB-CASE-BT200")
+    assert (case.quantity_cancelled, case.open_quantity, case.state) == (1, 0, "cancelled")
+    assert order.state == OrderState.RELEASED
+    assert reserved_by_line(order) == {"EB-HDPH-BT200": 1, "EB-CASE-BT200": 0}
+    assert_stock_consistent(order)
+
+
+def test_an_ebay_line_refunded_after_ingestion_releases_its_units(ebay, integration_user):
+    first = ebay_two_lines()
+    ingest_order(channel=ebay, payload=first, actor=integration_user)
+
+    order = ingest_order(
+        channel=ebay,
+        payload=refund_case(first, "2026-11-20T19:00:00.000Z"),
+        actor=integration_user,
+    ).order
+
+    order.refresh_from_db()
+    case = order.lines.get(channel_sku="EB-CASE-BT200")
+    assert (case.quantity_cancelled, case.open_quantity) == (1, 0)
+    assert order.state == OrderState.RELEASED
+    assert reserved_by_line(order) == {"EB-HDPH-BT200": 1, "EB-CASE-BT200": 0}
+    assert_stock_consistent(order)
