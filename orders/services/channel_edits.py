@@ -15,8 +15,6 @@ queue with the reason.
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from django.db.models import Sum
-
 from erp.errors import ValidationFailed
 from orders.adapters.base import NormalizedLine, NormalizedOrder
 from orders.models import LineState, Order, OrderLine, OrderState
@@ -56,7 +54,7 @@ def plan_line_edits(order: Order, normalized: NormalizedOrder) -> LineEdits:
     if order.state not in EDITABLE:
         return edits
     existing = {line.external_line_id: line for line in order.lines.all()}
-    committed = _committed_units(order, list(existing.values()))
+    committed = flow.committed_units(order, list(existing.values()))
     for incoming in normalized.lines:
         line = existing.get(incoming.external_line_id)
         if line is None:
@@ -72,15 +70,9 @@ def plan_line_edits(order: Order, normalized: NormalizedOrder) -> LineEdits:
         more = removed - line.quantity_cancelled
         if more <= 0:
             continue  # already cancelled here (CS or an earlier delivery)
-        keep = line.quantity - removed
-        if keep < committed.get(line.pk, 0):
-            raise ValidationFailed(
-                f"Line {line.line_number} ({line.channel_sku or line.external_line_id}): the "
-                f"channel lowers it to {keep}, but {committed[line.pk]} are already picked, "
-                "packed, shipped or on a pick list. Settle it in the warehouse or as a return.",
-                field="lines",
-                code="below_fulfilled",
-            )
+        flow.check_not_below_committed(
+            order, line, line.quantity - removed, field="lines", committed=committed
+        )
         edits.removals.append((line, more))
     if edits.added and order.state in flow.IN_FULFILLMENT:
         raise ValidationFailed(
@@ -91,23 +83,6 @@ def plan_line_edits(order: Order, normalized: NormalizedOrder) -> LineEdits:
             code="order_in_fulfillment",
         )
     return edits
-
-
-def _committed_units(order: Order, lines: list[OrderLine]) -> dict[int, int]:
-    """Units of each line the warehouse holds: shipped, and, once the order is in
-    fulfillment, allocated (an allocation holds what is still to ship; its units are on
-    a pick list, picked or packed)."""
-    committed = {line.pk: line.quantity_shipped for line in lines}
-    if order.state in flow.IN_FULFILLMENT:
-        allocated = (
-            order.lines.filter(allocations__active=True)
-            .values("pk")
-            .annotate(units=Sum("allocations__quantity"))
-            .values_list("pk", "units")
-        )
-        for line_id, units in allocated:
-            committed[line_id] += units
-    return committed
 
 
 def apply_line_edits(

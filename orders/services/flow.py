@@ -303,7 +303,9 @@ def _cancel_locked(order: Order, *, actor, reason: str, cancelled_at=None) -> Or
         return order
     if order.state not in timeline.CANCELLABLE:
         raise Conflict(
-            f"A {order.get_state_display().lower()} order cannot be cancelled.", field="state"
+            f"A {order.get_state_display().lower()} order cannot be cancelled.",
+            field="state",
+            code="not_cancellable",
         )
     _release_allocations(Allocation.objects.filter(line__order=order, active=True), actor=actor)
     order.lines.exclude(state=LineState.SHIPPED).update(state=LineState.CANCELLED)
@@ -342,19 +344,65 @@ def cancel_line(*, line_id: int, actor, quantity: int, reason: str) -> OrderLine
     order = lock_order(line.order_id)
     line.refresh_from_db()
     if order.state not in timeline.CANCELLABLE:
-        raise Conflict("Lines of a shipped or cancelled order cannot be cancelled.", field="state")
+        raise Conflict(
+            "Lines of a shipped or cancelled order cannot be cancelled.",
+            field="state",
+            code="not_cancellable",
+        )
     if not isinstance(quantity, int) or quantity <= 0 or quantity > line.open_quantity:
         raise ValidationFailed(
             f"Cancel between 1 and {line.open_quantity} units.",
             field="quantity",
             code="out_of_range",
         )
+    keep = line.quantity - line.quantity_cancelled - quantity
+    whole_order = (
+        keep == 0
+        and not line.quantity_shipped
+        and not order.lines.exclude(pk=line.pk).exclude(state=LineState.CANCELLED).exists()
+    )
+    if not whole_order:  # the whole order is cancelled as cancel_order does, labels voided
+        check_not_below_committed(order, line, keep, field="quantity")
     cancel_line_units(order=order, line=line, quantity=quantity, actor=actor, reason=reason)
     if not order.lines.exclude(state=LineState.CANCELLED).exists():
         return _cancel_locked(order, actor=actor, reason=reason) and line
     if order.state in ROUTABLE:
         _route(order, actor=actor)
     return line
+
+
+def committed_units(order: Order, lines: list[OrderLine]) -> dict[int, int]:
+    """Units of each line the warehouse holds: shipped, and, once the order is in
+    fulfillment, allocated (an allocation holds what is still to ship; its units are on
+    a pick list, picked or packed)."""
+    committed = {line.pk: line.quantity_shipped for line in lines}
+    if order.state in IN_FULFILLMENT:
+        allocated = (
+            order.lines.filter(pk__in=list(committed), allocations__active=True)
+            .values("pk")
+            .annotate(units=Sum("allocations__quantity"))
+            .values_list("pk", "units")
+        )
+        for line_id, units in allocated:
+            committed[line_id] += units
+    return committed
+
+
+def check_not_below_committed(
+    order: Order, line: OrderLine, keep: int, *, field: str, committed: dict | None = None
+) -> None:
+    """A line may not be cut below what the warehouse holds (a CS cancellation, a channel
+    edit): those units are on a pick list, picked, packed or shipped. Cancelling the whole
+    order is the other way (pick tasks cancelled, labels voided)."""
+    held = (committed or committed_units(order, [line])).get(line.pk, 0)
+    if keep < held:
+        raise ValidationFailed(
+            f"Line {line.line_number} ({line.channel_sku or line.external_line_id}): "
+            f"{keep} would be left, but {held} are already picked, packed, shipped or on a "
+            "pick list. Settle it in the warehouse or as a return.",
+            field=field,
+            code="below_fulfilled",
+        )
 
 
 def cancel_line_units(*, order: Order, line: OrderLine, quantity: int, actor, reason: str) -> None:
