@@ -8,7 +8,7 @@ from django.db import transaction
 from erp import events
 from erp.roles import system_actor
 from inventory.services.ledger import SELLABLE_STOCK_ARRIVED
-from orders.services.flow import ORDER_CANCELLED
+from orders.services.cancellation import ORDER_CANCELLED
 
 
 @events.subscribe(ORDER_CANCELLED)

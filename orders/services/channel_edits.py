@@ -18,12 +18,12 @@ from typing import Protocol
 from erp.errors import ValidationFailed
 from orders.adapters.base import NormalizedLine, NormalizedOrder
 from orders.models import LineState, Order, OrderLine, OrderState
-from orders.services import flow, timeline
+from orders.services import cancellation, evaluation, in_fulfillment, timeline
 
 S = OrderState
 # Orders whose lines a channel edit may still change; a shipped, closed or cancelled
 # order's later refunds are returns, not cancellations.
-EDITABLE = (timeline.CANCELLABLE | flow.IN_FULFILLMENT) - {S.CANCELLED}
+EDITABLE = (timeline.CANCELLABLE | in_fulfillment.IN_FULFILLMENT) - {S.CANCELLED}
 MONEY_FIELDS = (
     "unit_price",
     "tax",
@@ -54,7 +54,7 @@ def plan_line_edits(order: Order, normalized: NormalizedOrder) -> LineEdits:
     if order.state not in EDITABLE:
         return edits
     existing = {line.external_line_id: line for line in order.lines.all()}
-    committed = flow.committed_units(order, list(existing.values()))
+    committed = cancellation.committed_units(order, list(existing.values()))
     for incoming in normalized.lines:
         line = existing.get(incoming.external_line_id)
         if line is None:
@@ -70,11 +70,11 @@ def plan_line_edits(order: Order, normalized: NormalizedOrder) -> LineEdits:
         more = removed - line.quantity_cancelled
         if more <= 0:
             continue  # already cancelled here (CS or an earlier delivery)
-        flow.check_not_below_committed(
+        cancellation.check_not_below_committed(
             order, line, line.quantity - removed, field="lines", committed=committed
         )
         edits.removals.append((line, more))
-    if edits.added and order.state in flow.IN_FULFILLMENT:
+    if edits.added and order.state in in_fulfillment.IN_FULFILLMENT:
         raise ValidationFailed(
             f"The channel added line(s) {', '.join(n.external_line_id for n in edits.added)} "
             f"to an order already {order.get_state_display().lower()}; ship them as a new "
@@ -94,7 +94,7 @@ def apply_line_edits(
             setattr(line, name, getattr(incoming, name))
         line.save(update_fields=list(MONEY_FIELDS))
     for line, units in edits.removals:
-        flow.cancel_line_units(
+        cancellation.cancel_line_units(
             order=order, line=line, quantity=units, actor=actor, reason="removed on the channel"
         )
     if edits.added:
@@ -116,14 +116,14 @@ def _settle(order: Order, *, actor, cancelled_at) -> None:
     open_lines = order.lines.exclude(state__in=[LineState.CANCELLED, LineState.SHIPPED])
     if not open_lines.exists():
         if not order.lines.filter(quantity_shipped__gt=0).exists():
-            flow._cancel_locked(
+            cancellation.cancel_locked(
                 order,
                 actor=actor,
                 reason="every line removed on the channel",
                 cancelled_at=cancelled_at,
             )
         return
-    if order.state in flow.ROUTABLE | {S.RECEIVED, S.ON_HOLD}:
+    if order.state in evaluation.ROUTABLE | {S.RECEIVED, S.ON_HOLD}:
         # Validated and routed again as on ingestion: added lines are mapped or held,
         # what is still wanted routes; reservations already right stay as they are.
-        flow.evaluate_order(order=order, actor=actor)
+        evaluation.evaluate_order(order=order, actor=actor)

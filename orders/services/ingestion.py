@@ -21,7 +21,7 @@ from orders.adapters import AdapterError, parse_order
 from orders.adapters.base import ChannelStatus, NormalizedOrder
 from orders.models import IngestionError, LineState, Order, OrderLine, OrderState
 from orders.models.orders import PayloadEncoder
-from orders.services import channel_config, channel_edits, flow, timeline
+from orders.services import cancellation, channel_config, channel_edits, evaluation, timeline
 from orders.services.sku_mapping import map_channel_skus
 
 RAW_BODY_LIMIT = 64 * 1024
@@ -186,7 +186,9 @@ def _route_new(order, channel, normalized, actor) -> Order:
             cancelled_at=normalized.cancelled_at,
         )
         return order
-    flow.evaluate_order(order=order, actor=actor, new=True, lines=lines, substitutes=substitutes)
+    evaluation.evaluate_order(
+        order=order, actor=actor, new=True, lines=lines, substitutes=substitutes
+    )
     return order
 
 
@@ -261,7 +263,7 @@ def _update(order: Order, normalized, payload, payload_hash, actor) -> IngestRes
             order, "channel_update", f"Updated on the channel: {', '.join(changed)}", actor=actor
         )
     if normalized.channel_status == ChannelStatus.CANCELLED and order.state != OrderState.CANCELLED:
-        flow._cancel_locked(
+        cancellation.cancel_locked(
             order,
             actor=actor,
             reason="cancelled on the channel",
@@ -272,5 +274,5 @@ def _update(order: Order, normalized, payload, payload_hash, actor) -> IngestRes
             order, edits, add_lines=_add_lines, actor=actor, cancelled_at=normalized.cancelled_at
         )
     elif order.state == OrderState.ON_HOLD:
-        flow.evaluate_order(order=order, actor=actor)
+        evaluation.evaluate_order(order=order, actor=actor)
     return IngestResult(order, "updated")

@@ -14,7 +14,7 @@ from fulfillment.services.waves import build_waves
 from inventory.models import Reservation, StockBalance, StockLedgerEntry
 from inventory.services.verification import find_balance_differences
 from orders.models import LineState, OrderState
-from orders.services.flow import cancel_line, cancel_order
+from orders.services.cancellation import cancel_line, cancel_order
 from tests.factories import ChannelFactory, LocationFactory
 from tests.factories.fulfillment import BoxFactory, CarrierFactory, released_order, stocked_sku
 from tests.fulfillment.test_core_concurrency import race

@@ -11,7 +11,7 @@ from django.db import transaction
 from inventory.models import Reservation, StockBalance
 from inventory.services.verification import find_balance_differences
 from orders.models import ChannelOrderPolicy, IngestionError, Order, OrderState
-from orders.services import flow
+from orders.services import cancellation, holds, in_fulfillment, locking
 from orders.services.ingestion import ingest_order
 from tests.factories import ChannelFactory, ChannelListingFactory, SkuFactory
 from tests.orders.test_ingestion_api import _post, sample
@@ -92,7 +92,7 @@ def test_a_removal_the_order_already_had_is_not_applied_twice(api, shop, cs_user
     payload = sample("shopify_order.json")
     _post(api, payload)
     tee = Order.objects.get().lines.get(channel_sku="TEE-BLK-M")
-    flow.cancel_line(line_id=tee.pk, actor=cs_user, quantity=1, reason="buyer called")
+    cancellation.cancel_line(line_id=tee.pk, actor=cs_user, quantity=1, reason="buyer called")
 
     _post(api, edited(payload, **{"TEE-BLK-M": 1}))
 
@@ -177,8 +177,8 @@ def test_a_new_order_cancelled_on_the_channel_keeps_the_channels_time(api, shop)
 
 def _into_picking(order: Order, actor) -> None:
     with transaction.atomic():
-        flow.advance_orders(
-            orders=[flow.lock_order(order.pk)],
+        in_fulfillment.advance_orders(
+            orders=[locking.lock_order(order.pk)],
             to_state=OrderState.PICKING,
             actor=actor,
             message="wave",
@@ -219,7 +219,7 @@ def test_backordered_units_of_an_order_being_picked_can_still_be_removed(
     payload = sample("shopify_order.json")
     _post(api, payload)  # 2 tees wanted, 1 in stock
     order = Order.objects.get()
-    flow.release_order(order_id=order.pk, actor=cs_user, note="ship what is in stock")
+    holds.release_order(order_id=order.pk, actor=cs_user, note="ship what is in stock")
     _into_picking(order, warehouse_user)
 
     response = _post(api, edited(payload, **{"TEE-BLK-M": 1}))

@@ -13,7 +13,7 @@ from fulfillment.models import (
 )
 from fulfillment.services.shipping.core import Portion, check_shippable, ship
 from orders.models import Allocation, Order, OrderState
-from orders.services.flow import lock_order
+from orders.services.locking import lock_order
 
 
 @transaction.atomic
