@@ -13,7 +13,7 @@ from erp.forms import Form, ParsingModelForm
 from erp.models import Channel
 from orders import selectors
 from orders.models import HoldReason, Order, OrderState
-from orders.services.ship_to import ADDRESS_FIELDS
+from orders.services.validation import ADDRESS_FIELDS
 
 NOTE_MAX = 500
 

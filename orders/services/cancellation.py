@@ -38,7 +38,7 @@ S = OrderState
 ORDER_CANCELLED = "orders.order_cancelled"
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def cancel_order(*, order_id: int, actor, reason: str) -> Order:
     """Cancel an order that has not shipped: every reservation is released."""
     require_permission(actor, "orders.cancel_order", action="cancel orders")
@@ -48,6 +48,7 @@ def cancel_order(*, order_id: int, actor, reason: str) -> Order:
     return cancel_locked(order, actor=actor, reason=reason)
 
 
+@transaction.atomic(savepoint=False)  # in the caller's transaction: ingestion, an edit
 def cancel_locked(order: Order, *, actor, reason: str, cancelled_at=None) -> Order:
     if order.state == S.CANCELLED:
         return order
@@ -76,7 +77,7 @@ def _cancel_pending_split_approval(order, *, actor) -> None:
         approvals.cancel_approval(request=request, actor=actor, note="order cancelled")
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def cancel_line(*, line_id: int, actor, quantity: int, reason: str) -> OrderLine:
     """Cancel part or all of a line; its reservations shrink to what is still wanted."""
     require_permission(actor, "orders.cancel_order", action="cancel order lines")
@@ -147,6 +148,7 @@ def check_not_below_committed(
         )
 
 
+@transaction.atomic(savepoint=False)
 def cancel_line_units(*, order: Order, line: OrderLine, quantity: int, actor, reason: str) -> None:
     """Cancel `quantity` open units of `line` (the caller holds the order lock and has
     checked the quantity): the line's reservations shrink to what is still wanted, newest

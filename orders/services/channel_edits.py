@@ -19,6 +19,7 @@ from erp.errors import ValidationFailed
 from orders.adapters.base import NormalizedLine, NormalizedOrder
 from orders.models import LineState, Order, OrderLine, OrderState
 from orders.services import cancellation, evaluation, in_fulfillment, timeline
+from orders.services.validation import AddressCheck
 
 S = OrderState
 # Orders whose lines a channel edit may still change; a shipped, closed or cancelled
@@ -86,7 +87,13 @@ def plan_line_edits(order: Order, normalized: NormalizedOrder) -> LineEdits:
 
 
 def apply_line_edits(
-    order: Order, edits: LineEdits, *, add_lines: AddLines, actor, cancelled_at=None
+    order: Order,
+    edits: LineEdits,
+    *,
+    add_lines: AddLines,
+    actor,
+    cancelled_at=None,
+    address_check: AddressCheck | None = None,
 ) -> None:
     """Apply a planned edit; `add_lines` writes new lines as the first ingestion does."""
     for line, incoming in edits.repriced:
@@ -109,10 +116,10 @@ def apply_line_edits(
             ),
             actor=actor,
         )
-    _settle(order, actor=actor, cancelled_at=cancelled_at)
+    _settle(order, actor=actor, cancelled_at=cancelled_at, address_check=address_check)
 
 
-def _settle(order: Order, *, actor, cancelled_at) -> None:
+def _settle(order: Order, *, actor, cancelled_at, address_check) -> None:
     open_lines = order.lines.exclude(state__in=[LineState.CANCELLED, LineState.SHIPPED])
     if not open_lines.exists():
         if not order.lines.filter(quantity_shipped__gt=0).exists():
@@ -126,4 +133,4 @@ def _settle(order: Order, *, actor, cancelled_at) -> None:
     if order.state in evaluation.ROUTABLE | {S.RECEIVED, S.ON_HOLD}:
         # Validated and routed again as on ingestion: added lines are mapped or held,
         # what is still wanted routes; reservations already right stay as they are.
-        evaluation.evaluate_order(order=order, actor=actor)
+        evaluation.evaluate_order(order=order, actor=actor, address_check=address_check)

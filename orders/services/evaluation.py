@@ -27,7 +27,7 @@ from orders.models import (
 )
 from orders.services import routing, timeline
 from orders.services.locking import lock_order
-from orders.services.validation import find_problems
+from orders.services.validation import AddressCheck, find_problems
 
 S = OrderState
 SPLIT_APPROVAL_KIND = routing.SPLIT_APPROVAL_KIND
@@ -60,17 +60,24 @@ def resolve_holds(order: Order, reasons, *, actor, resolution: str) -> None:
 
 
 def evaluate_order(
-    *, order: Order, actor, new: bool = False, lines=None, substitutes=None
+    *,
+    order: Order,
+    actor,
+    new: bool = False,
+    lines=None,
+    substitutes=None,
+    address_check: AddressCheck | None = None,
 ) -> Order:
     """Validate; hold with every reason found, or route, reserve and (when complete) release.
 
     `new` (a just-ingested order) skips the reads of holds and allocations it cannot have;
     ingestion also hands over the `lines` it just wrote (with their SKUs) and the SKUs'
-    `substitutes` (sku id → substitute ids) the mapping read with them.
+    `substitutes` (sku id → substitute ids) the mapping read with them. `address_check`:
+    the address validator's answer, taken before the caller's transaction.
     """
     if lines is None:
         lines = list(order.lines.select_related("sku"))
-    problems = find_problems(order, lines)
+    problems = find_problems(order, lines, address_check=address_check)
     if not new:
         passing = {
             HoldReason.ADDRESS_INVALID,
@@ -199,7 +206,7 @@ def release_allocations(allocations, *, actor) -> None:
     Allocation.objects.filter(pk__in=[a.pk for a in allocations]).update(active=False)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def reroute_order(*, order_id: int, actor) -> Order:
     """Drop the current allocations and route again (stock moved, a node closed)."""
     require_permission(actor, "orders.change_order", action="re-route orders")
@@ -230,7 +237,7 @@ def route_backorders(*, sku_ids: list[int], actor) -> int:
     )
     routed = 0
     for order_id in order_ids:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):  # one order per transaction (a task)
             order = lock_order(order_id)
             if order.state in (S.BACKORDERED, S.PARTIALLY_ALLOCATED, S.RELEASED) and not open_holds(
                 order

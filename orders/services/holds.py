@@ -15,17 +15,25 @@ from orders.services import timeline
 from orders.services.evaluation import evaluate_order, open_holds, place_holds, resolve_holds
 from orders.services.locking import lock_order
 from orders.services.sku_mapping import map_channel_skus
+from orders.services.validation import AddressCheck, check_address
 
 S = OrderState
 OVERRIDABLE = {HoldReason.RISK_ABOVE_THRESHOLD, HoldReason.PAYMENT_NOT_CAPTURED, HoldReason.MANUAL}
 
 
-@transaction.atomic
 def release_order(*, order_id: int, actor, note: str = "") -> Order:
     """CS releases a held order: overridable holds (risk, payment, manual) end with the
     note; the order is validated again and routes if nothing else holds it. A partially
-    allocated order is released to ship what is in stock."""
+    allocated order is released to ship what is in stock. The (possibly slow) address
+    validator runs first, outside the transaction."""
     require_permission(actor, "orders.release_order", action="release orders")
+    current = Order.objects.filter(pk=order_id).first()
+    check = check_address(current) if current is not None and current.prices_known else None
+    return _release(order_id=order_id, actor=actor, note=note, check=check)
+
+
+@transaction.atomic(durable=True)
+def _release(*, order_id: int, actor, note: str, check: AddressCheck | None) -> Order:
     order = lock_order(order_id)
     if order.state not in (S.ON_HOLD, S.PARTIALLY_ALLOCATED, S.BACKORDERED, S.ALLOCATED, S.READY):
         raise Conflict(
@@ -65,7 +73,7 @@ def release_order(*, order_id: int, actor, note: str = "") -> Order:
     timeline.note(
         order, "release", f"Released by {actor.get_username()}: {note}".strip(": "), actor=actor
     )
-    evaluate_order(order=order, actor=actor)
+    evaluate_order(order=order, actor=actor, address_check=check)
     if order.state == S.PARTIALLY_ALLOCATED and not open_holds(order):
         timeline.set_state(
             order, S.RELEASED, actor=actor, message="released to ship what is in stock"
@@ -89,7 +97,7 @@ def _remap_lines(order: Order) -> None:
     fastsql.set_by_pk(OrderLine, "sku", found)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def hold_order(*, order_id: int, actor, note: str) -> Order:
     """Put an order on a manual hold (CS suspects something); its reservations stay."""
     require_permission(actor, "orders.change_order", action="hold orders")

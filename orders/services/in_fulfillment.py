@@ -63,7 +63,7 @@ def route_backorders_in_fulfillment(*, sku_ids: list[int], actor) -> int:
     )
     routed = 0
     for line_id in line_ids:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):  # one line per transaction (a task)
             line = OrderLine.objects.select_related("sku").get(pk=line_id)
             order = lock_order(line.order_id)
             line.refresh_from_db()

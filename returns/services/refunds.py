@@ -39,7 +39,7 @@ REFUND_KIND = "refund"
 REFUND_POSTED = "returns.refund_posted"
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def request_refund(*, rma_id: int, actor, amount: Decimal | None = None, note: str = "") -> Refund:
     """Refund the units of an RMA that the policy's timing makes due and no earlier refund
     covered. The amount is computed from the order (see refund_amounts) and cut to what
@@ -324,8 +324,15 @@ def post_channel_refund(
     return refund
 
 
-@transaction.atomic
-def record_channel_refund(
+@transaction.atomic(durable=True)
+def record_channel_refund(**values) -> Refund:
+    """A channel reports a refund it made on an RMA we already know (eBay, Amazon): the
+    API's entry point, its own transaction (see record_channel_refund_within)."""
+    return record_channel_refund_within(**values)
+
+
+@transaction.atomic(savepoint=False)
+def record_channel_refund_within(
     *,
     rma_id: int,
     actor,
@@ -335,7 +342,8 @@ def record_channel_refund(
     note: str = "",
     currency: str = "",
 ) -> Refund:
-    """A channel reports a refund it made on an RMA we already know (eBay, Amazon)."""
+    """record_channel_refund inside the caller's transaction (a channel return being
+    applied, which holds the order lock already)."""
     require_permission(actor, "returns.add_rma", action="record channel refunds")
     lock_order(order_id_of_rma(rma_id))
     rma = lock_rma(rma_id)
@@ -395,7 +403,7 @@ def decide_refund(*, refund_id: int, actor, approve: bool, note: str = "") -> Re
     return Refund.objects.get(pk=refund_id)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def withdraw_refund(*, refund_id: int, actor, note: str) -> Refund:
     """The requester (or anyone who may request refunds) withdraws a waiting refund."""
     require_permission(actor, "returns.add_refund", action="withdraw refunds")

@@ -21,7 +21,7 @@ from orders.models import Allocation, Order, OrderLine
 from orders.services.locking import lock_order
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def confirm_external_shipment(
     *,
     order_id: int,

@@ -16,7 +16,7 @@ from orders.models import Allocation, Order, OrderState
 from orders.services.locking import lock_order
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def confirm_shipment(*, shipment_id: int, actor) -> Shipment:
     """Confirm that a labelled package left: only a `label_created` shipment of a packed
     package, once. Stock leaves by the lots actually picked, with their serials."""

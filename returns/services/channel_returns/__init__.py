@@ -268,7 +268,9 @@ def _apply(channel, parsed: ChannelReturn, actor) -> ReturnResult:
             "note": f"refunded by {channel.name}",
         }
     if rma is not None:
-        recorded = refunds.record_channel_refund(rma_id=rma.pk, actor=actor, **external_refund)
+        recorded = refunds.record_channel_refund_within(
+            rma_id=rma.pk, actor=actor, **external_refund
+        )
         return ReturnResult(Outcome.REFUND_RECORDED, rma=rma, refund=recorded)
     rma = _open_rma(
         order_id=order.pk,
@@ -292,11 +294,11 @@ def _open_rma(*, override: str, **values) -> Rma:
     return past our window is accepted, saying so (only then: the override is shown as
     "accepted outside the window")."""
     try:
-        return rmas.create_rma(**values)
+        return rmas.create_rma_within(**values)
     except ValidationFailed as error:
         if error.errors[0].code != "outside_window":
             raise
-    return rmas.create_rma(**values, override_reason=override)
+    return rmas.create_rma_within(**values, override_reason=override)
 
 
 def _rma_note(channel, parsed: ChannelReturn) -> str:
