@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 
 from erp import events
 from erp.roles import system_actor
-from orders.services.flow import ORDER_CANCELLED
+from orders.services.cancellation import ORDER_CANCELLED
 from orders.subscribers import BACKORDERS_WAITING
 
 

@@ -55,7 +55,7 @@ from inventory.models import LotBalance, Reservation, StockBalance, StockLedgerE
 from inventory.services.movements import receive_stock
 from inventory.services.verification import find_balance_differences
 from orders.models import Allocation, Order, OrderLine, ShippingZone
-from orders.services.flow import evaluate_order
+from orders.services.evaluation import evaluate_order
 from orders.services.routing import destination_zone
 
 ORDERS = 2000

@@ -27,7 +27,7 @@ from inventory.models import LotBalance, Reservation, SerialNumber, StockBalance
 from inventory.services.movements import receive_stock
 from inventory.services.verification import find_balance_differences
 from orders.models import Allocation, DropshipSource, LineState, OrderState
-from orders.services.flow import cancel_order
+from orders.services.cancellation import cancel_order
 from tests.factories import ChannelFactory, LocationFactory, LotFactory, SkuFactory
 from tests.factories.fulfillment import (
     BoxFactory,

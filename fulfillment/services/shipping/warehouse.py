@@ -16,24 +16,28 @@ from fulfillment.models import (
 )
 from fulfillment.services.shipping.core import Parcel, Portion, check_shippable, ship_many
 from orders.models import Allocation, Order, OrderLine, OrderState
-from orders.services.flow import lock_orders
+from orders.services.locking import lock_orders
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def confirm_shipment(*, shipment_id: int, actor) -> Shipment:
     """Confirm that a labelled package left: only a `label_created` shipment of a packed
     package, once. Stock leaves by the lots actually picked, with their serials."""
-    [shipment] = confirm_shipments(shipment_ids=[shipment_id], actor=actor)
+    [shipment] = _confirm(shipment_ids=[shipment_id], actor=actor)
     return shipment
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def confirm_shipments(*, shipment_ids: list[int], actor) -> list[Shipment]:
     """Confirm several labelled packages at once — the truck is loaded, the carrier's
     manifest closes — in a fixed number of statements however many parcels. All or
     nothing: a parcel that cannot ship (cancelled order, already shipped, not packed,
     packed beyond its picks) refuses the whole manifest, naming it. Returns the shipments
     in the order asked."""
+    return _confirm(shipment_ids=shipment_ids, actor=actor)
+
+
+def _confirm(*, shipment_ids: list[int], actor) -> list[Shipment]:
     require_permission(actor, "fulfillment.confirm_shipment", action="confirm shipments")
     wanted = list(dict.fromkeys(int(pk) for pk in shipment_ids))
     if not wanted:
