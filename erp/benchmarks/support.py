@@ -107,10 +107,10 @@ def gunicorn_server(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while True:
             try:
-                httpx.get(f"{url}/api/schema/", timeout=2)
+                httpx.get(f"{url}/login/", timeout=10)
                 break
             except httpx.HTTPError:
                 if process.poll() is not None or time.monotonic() > deadline:

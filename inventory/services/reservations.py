@@ -354,7 +354,7 @@ class Consumption:
     reference: str = ""  # the shipment, when several post together
 
 
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def consume_reservations(
     *, consumptions: list[Consumption], actor, reference: str, reason: str = "shipped"
 ) -> list[Reservation]:
