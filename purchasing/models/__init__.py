@@ -1,0 +1,27 @@
+"""Purchasing models, one module per area (suppliers, orders, receiving, landed cost)."""
+
+from purchasing.models.landed import LandedCharge, LandedChargeAllocation
+from purchasing.models.orders import (
+    PurchaseOrder,
+    PurchaseOrderEvent,
+    PurchaseOrderLine,
+    PurchaseOrderState,
+)
+from purchasing.models.receiving import OverReceipt, Receipt, ReceiptLine
+from purchasing.models.suppliers import PaymentTerms, Supplier, SupplierContact, SupplierItem
+
+__all__ = [
+    "LandedCharge",
+    "LandedChargeAllocation",
+    "OverReceipt",
+    "PaymentTerms",
+    "PurchaseOrder",
+    "PurchaseOrderEvent",
+    "PurchaseOrderLine",
+    "PurchaseOrderState",
+    "Receipt",
+    "ReceiptLine",
+    "Supplier",
+    "SupplierContact",
+    "SupplierItem",
+]
