@@ -248,6 +248,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "orders-escalate-past-sla": {"task": "orders.tasks.escalate_orders", "schedule": 300.0},
+    "purchasing-escalate-overdue": {
+        "task": "purchasing.tasks.escalate_overdue_purchase_orders",
+        "schedule": crontab(minute=10),
+    },
     "outbox-purge-delivered": {
         "task": "erp.tasks.purge_delivered_outbox_messages",
         "schedule": crontab(hour=3, minute=15),
@@ -280,3 +284,7 @@ LOGGING = {
         "celery.app.trace": {"level": "WARNING"},
     },
 }
+
+# Purchasing: the mail relay endpoint (an erp Endpoint code) purchase orders are e-mailed
+# through for suppliers without their own order webhook.
+PURCHASING_MAIL_ENDPOINT = os.environ.get("PURCHASING_MAIL_ENDPOINT", "supplier-mail")

@@ -1,0 +1,148 @@
+"""Demo purchasing: three suppliers with price lists, POs in every open state, one overdue.
+
+Runs after inventory (stock exists) so the partial receipt books through the services.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from erp import roles
+from erp.models import Endpoint, Location, Sku
+from purchasing.models import PaymentTerms, PurchaseOrder, Supplier, SupplierContact
+from purchasing.services import escalation, purchase_orders, receiving, suppliers
+
+SUPPLIERS = [
+    dict(
+        code="SUP-NORTHWIND",
+        name="Northwind Traders",
+        currency="USD",
+        payment_terms=PaymentTerms.NET_30,
+        order_email="orders@northwind.example.com",
+        over_receipt_tolerance_percent=Decimal("5"),
+    ),
+    dict(
+        code="SUP-RHEIN",
+        name="Rhein Industriebedarf GmbH",
+        currency="EUR",
+        payment_terms=PaymentTerms.NET_45,
+        order_email="bestellung@rhein.example.de",
+        qa_hold=True,
+    ),
+    dict(
+        code="SUP-PACIFIC",
+        name="Pacific Components",
+        currency="USD",
+        payment_terms=PaymentTerms.NET_60,
+    ),
+]
+CONTACTS = {
+    "SUP-NORTHWIND": ("Dana Whitfield", "Sales", "dana@northwind.example.com", "+1 555 0101"),
+    "SUP-RHEIN": ("Jonas Keller", "Vertrieb", "j.keller@rhein.example.de", "+49 30 555 0102"),
+    "SUP-PACIFIC": ("Mei Tanaka", "Accounts", "mei@pacific.example.com", "+1 555 0103"),
+}
+
+
+def _plain_skus(count: int, offset: int) -> list[Sku]:
+    return list(
+        Sku.objects.filter(active=True, lot_tracked=False, serial_tracked=False).order_by("code")[
+            offset : offset + count
+        ]
+    )
+
+
+def seed_purchasing(users) -> str:
+    if Supplier.objects.exists():
+        return "already seeded"
+    buyer, manager, warehouse = users[roles.BUYER], users[roles.MANAGER], users[roles.WAREHOUSE]
+    Endpoint.objects.get_or_create(
+        code="supplier-mail",
+        defaults={
+            "name": "Purchase orders e-mailed to suppliers",
+            "url": "https://mailer.example.com/hooks/purchase-orders",
+        },
+    )
+    made = {}
+    for spec in SUPPLIERS:
+        supplier = suppliers.save_supplier(actor=buyer, **spec)
+        name, role, email, phone = CONTACTS[supplier.code]
+        SupplierContact.objects.create(
+            supplier=supplier, name=name, role=role, email=email, phone=phone
+        )
+        made[supplier.code] = supplier
+    dropship = Location.objects.filter(kind=Location.Kind.DROPSHIP).order_by("code").first()
+    if dropship:
+        made["SUP-ACME"] = suppliers.save_supplier(
+            actor=buyer,
+            code="SUP-ACME",
+            name="Acme Drop-ship",
+            currency="USD",
+            order_email="dropship@acme.example.com",
+            dropship_location=dropship,
+        )
+    catalogue = {
+        "SUP-NORTHWIND": _plain_skus(40, 0),
+        "SUP-RHEIN": _plain_skus(20, 30),
+        "SUP-PACIFIC": _plain_skus(30, 60),
+    }
+    for code, skus in catalogue.items():
+        for index, sku in enumerate(skus):
+            suppliers.save_supplier_item(
+                actor=buyer,
+                supplier=made[code],
+                sku=sku,
+                supplier_sku=f"{code[4:7]}-{sku.code[-5:]}",
+                unit_cost=(sku.unit_cost * Decimal("0.6")).quantize(Decimal("0.01"))
+                or Decimal("1.00"),
+                lead_time_days=7 + (index % 3) * 7,
+                moq=[1, 6, 12][index % 3],
+                pack_multiple=[1, 6, 12][index % 3],
+                preferred=code != "SUP-RHEIN",
+            )
+    east = Location.objects.get(code="WH-EAST")
+    west = Location.objects.get(code="WH-WEST")
+
+    def order(code, skus, destination, rate=None, multiplier=1):
+        items = {item.sku_id: item for item in made[code].items.all()}
+        return purchase_orders.create_purchase_order(
+            supplier=made[code],
+            destination=destination,
+            exchange_rate=rate,
+            actor=buyer,
+            lines=[
+                {
+                    "sku": sku,
+                    "quantity": max(items[sku.pk].moq, items[sku.pk].pack_multiple) * multiplier,
+                }
+                for sku in skus
+            ],
+        )
+
+    north, pacific = catalogue["SUP-NORTHWIND"], catalogue["SUP-PACIFIC"]
+    order("SUP-NORTHWIND", north[:4], east)  # a draft the buyer is still working on
+    large = order("SUP-PACIFIC", pacific[:6], west, multiplier=60)
+    purchase_orders.submit_purchase_order(purchase_order=large, actor=buyer)  # waits for a manager
+    sent = order("SUP-NORTHWIND", north[4:10], east)
+    purchase_orders.submit_purchase_order(purchase_order=sent, actor=buyer)
+    partial = order("SUP-NORTHWIND", north[10:14], west, multiplier=2)
+    purchase_orders.submit_purchase_order(purchase_order=partial, actor=buyer)
+    first = partial.lines.order_by("line_number").first()
+    receiving.receive_goods(
+        purchase_order=partial,
+        actor=warehouse,
+        lines=[{"line_id": first.pk, "quantity": first.quantity_ordered // 2 or 1}],
+    )
+    rhein = order("SUP-RHEIN", catalogue["SUP-RHEIN"][:3], east, rate=Decimal("1.08"))
+    purchase_orders.submit_purchase_order(purchase_order=rhein, actor=buyer)
+    late = order("SUP-PACIFIC", pacific[6:9], east)
+    purchase_orders.submit_purchase_order(purchase_order=late, actor=manager)
+    overdue = timezone.localdate() - timedelta(days=4)
+    PurchaseOrder.objects.filter(pk=late.pk).update(expected_date=overdue)
+    late.lines.update(expected_date=overdue)
+    escalated = escalation.escalate_overdue_purchase_orders()
+    cancelled = order("SUP-PACIFIC", pacific[9:11], west)
+    purchase_orders.cancel_purchase_order(
+        purchase_order=cancelled, actor=buyer, reason="Duplicate of a PO raised by phone."
+    )
+    return f"{len(made)} suppliers, {PurchaseOrder.objects.count()} POs, {escalated} overdue"

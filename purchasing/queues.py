@@ -1,0 +1,20 @@
+"""The exception queue purchasing registers: inbound delayed."""
+
+from erp import roles
+from erp.queues import ExceptionQueue, register_queue
+from purchasing import selectors
+
+register_queue(
+    ExceptionQueue(
+        key="inbound-delayed",
+        name="Inbound delayed",
+        owner_role=roles.BUYER,
+        sla_hours=24,
+        selector=selectors.inbound_delayed,
+        age_field="escalated_at",
+        row_template="purchasing/partials/queue_rows/inbound_delayed.html",
+        columns=("PO", "Supplier", "Ship to", "State", "Expected", "Received", ""),
+        search_fields=("number", "supplier__code", "supplier__name", "destination__code"),
+        description="Purchase orders past their expected date: chase the supplier or re-plan.",
+    )
+)

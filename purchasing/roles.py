@@ -1,0 +1,35 @@
+"""What each role may do in purchasing (checked in the services).
+
+Buyers keep suppliers and prices and raise POs; managers do that too and approve large
+POs and over-receipts (never their own); warehouse staff receive at the dock; finance
+sees everything and records landed charges.
+"""
+
+from erp import roles
+
+_MODELS = (
+    "supplier",
+    "suppliercontact",
+    "supplieritem",
+    "purchaseorder",
+    "purchaseorderline",
+    "receipt",
+    "overreceipt",
+    "landedcharge",
+)
+_VIEW = {f"purchasing.view_{model}" for model in _MODELS}
+_BUY = {
+    f"purchasing.{action}_{model}"
+    for model in ("supplier", "suppliercontact", "supplieritem", "purchaseorder")
+    for action in ("add", "change")
+}
+_RECEIVE = {"purchasing.receive_purchaseorder", "inventory.add_stockledgerentry"}
+_APPROVE = {"purchasing.approve_purchaseorder"}
+_CHARGES = {"purchasing.add_landedcharge"}
+
+roles.register_role_permissions(roles.BUYER, _VIEW | _BUY | _CHARGES)
+roles.register_role_permissions(roles.MANAGER, _VIEW | _BUY | _CHARGES | _APPROVE | _RECEIVE)
+roles.register_role_permissions(roles.WAREHOUSE, _VIEW | _RECEIVE)
+roles.register_role_permissions(roles.FINANCE, _VIEW | _CHARGES)
+# Suppliers' and 3PLs' systems: keep price lists, raise POs, and book receipts.
+roles.register_role_permissions(roles.INTEGRATION, _VIEW | _BUY | _RECEIVE)
