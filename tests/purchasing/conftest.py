@@ -31,12 +31,12 @@ def supplier(mail_relay):
 
 @pytest.fixture
 def tee(db):
-    return SkuFactory(code="TEE", unit_cost="10.00", weight_grams=200)
+    return SkuFactory(code="TEE", unit_cost=Decimal("10.00"), weight_grams=200)
 
 
 @pytest.fixture
 def mug(db):
-    return SkuFactory(code="MUG", unit_cost="6.00", weight_grams=600)
+    return SkuFactory(code="MUG", unit_cost=Decimal("6.00"), weight_grams=600)
 
 
 @pytest.fixture
