@@ -225,6 +225,9 @@ SPECTACULAR_SETTINGS = {
         "RmaStateEnum": "returns.models.RmaState",
         "RefundStateEnum": "returns.models.RefundState",
         "OrderStateEnum": "orders.models.OrderState",
+        "PurchaseOrderStateEnum": "purchasing.models.PurchaseOrderState",
+        "PurchaseOrderKindEnum": "purchasing.models.PurchaseOrder.Kind",
+        "LandedChargeKindEnum": "purchasing.models.LandedCharge.Kind",
     },
 }
 

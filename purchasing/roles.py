@@ -23,7 +23,12 @@ _BUY = {
     for model in ("supplier", "suppliercontact", "supplieritem", "purchaseorder")
     for action in ("add", "change")
 }
-_RECEIVE = {"purchasing.receive_purchaseorder", "inventory.add_stockledgerentry"}
+_RECEIVE = {
+    "purchasing.receive_purchaseorder",
+    "purchasing.add_receipt",
+    "purchasing.add_overreceipt",
+    "inventory.add_stockledgerentry",
+}
 _APPROVE = {"purchasing.approve_purchaseorder"}
 _CHARGES = {"purchasing.add_landedcharge"}
 

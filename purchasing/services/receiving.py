@@ -10,7 +10,7 @@ publishes `purchasing.goods_received` — all in one transaction.
 
 import math
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
@@ -49,8 +49,8 @@ CENTS = Decimal("0.01")
 class ScannedLine:
     """What the receiver entered for one PO line."""
 
-    line_id: int
     quantity: int
+    line_id: int | None = None  # None: the line the scanned code names
     lot_code: str = ""
     expires_on: date | None = None
     serials: list[str] = field(default_factory=list)
@@ -122,6 +122,44 @@ def _check_tracking(line, scan: ScannedLine, where: str) -> list[FieldError]:
     return errors
 
 
+def _matches(line: PurchaseOrderLine, code: str) -> bool:
+    code = code.strip().lower()
+    supplier_sku = line.supplier_item.supplier_sku.lower() if line.supplier_item else ""
+    return code in {line.sku.code.lower(), line.sku.barcode.lower()} or (
+        bool(supplier_sku) and code == supplier_sku
+    )
+
+
+def line_for_scan(purchase_order, lines_by_id: dict, code: str) -> PurchaseOrderLine | None:
+    """The PO line a scanned SKU code, barcode or supplier SKU names (the first with
+    units still to come when the SKU is on several lines)."""
+    named = [line for line in lines_by_id.values() if code.strip() and _matches(line, code)]
+    named.sort(key=lambda line: line.line_number)
+    open_lines = [line for line in named if room(purchase_order, line) > 0]
+    return (open_lines or named or [None])[0]
+
+
+def _resolve(purchase_order, lines_by_id, scans) -> list[ScannedLine]:
+    resolved, errors = [], []
+    for index, scan in enumerate(scans):
+        if scan.line_id is None:
+            line = line_for_scan(purchase_order, lines_by_id, scan.scanned_code)
+            if line is None:
+                errors.append(
+                    FieldError(
+                        f"lines[{index}].sku",
+                        "not_on_order",
+                        f"{scan.scanned_code or 'Nothing'} scanned: not on {purchase_order.number}.",
+                    )
+                )
+                continue
+            scan = replace(scan, line_id=line.pk)
+        resolved.append(scan)
+    if errors:
+        raise ValidationFailed.from_errors(errors)
+    return resolved
+
+
 def _check_scans(purchase_order, lines_by_id, scans) -> None:
     errors, wanted = [], {}
     for index, scan in enumerate(scans):
@@ -185,6 +223,7 @@ def receive_goods(*, purchase_order: PurchaseOrder, lines: list, actor, note: st
         raise NotFound("No such purchase order.")
     _check_receivable(purchase_order)
     lines_by_id = lock_purchase_order_lines(purchase_order.pk)
+    scans = _resolve(purchase_order, lines_by_id, scans)
     _check_scans(purchase_order, lines_by_id, scans)
     now = timezone.now()
     receipt = Receipt(
