@@ -255,6 +255,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "purchasing.tasks.escalate_overdue_purchase_orders",
         "schedule": crontab(minute=10),
     },
+    "purchasing-replenishment-nightly": {
+        "task": "purchasing.tasks.run_nightly_replenishment",
+        "schedule": crontab(hour=2, minute=0),
+    },
     "outbox-purge-delivered": {
         "task": "erp.tasks.purge_delivered_outbox_messages",
         "schedule": crontab(hour=3, minute=15),

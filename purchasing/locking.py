@@ -23,3 +23,23 @@ def lock_purchase_order_lines(purchase_order_id: int) -> dict[int, PurchaseOrder
         .order_by("pk")
     )
     return {line.pk: line for line in lines}
+
+
+def lock_replenishment_settings():
+    """The planning parameters' row: held for a whole replenishment run, so two runs (the
+    nightly one and a planner's "run now") queue instead of superseding each other."""
+    from purchasing.models import ReplenishmentSettings
+
+    ReplenishmentSettings.objects.get_or_create(pk=1)
+    return ReplenishmentSettings.objects.select_for_update().get(pk=1)
+
+
+def lock_proposal(proposal_id: int):
+    from purchasing.models import Proposal
+
+    return (
+        Proposal.objects.select_for_update(of=("self",))
+        .select_related("supplier", "destination")
+        .filter(pk=proposal_id)
+        .first()
+    )

@@ -16,6 +16,10 @@ _MODELS = (
     "receipt",
     "overreceipt",
     "landedcharge",
+    "replenishmentrun",
+    "replenishmentsettings",
+    "proposal",
+    "proposalline",
 )
 _VIEW = {f"purchasing.view_{model}" for model in _MODELS}
 _BUY = {
@@ -31,10 +35,16 @@ _RECEIVE = {
 }
 _APPROVE = {"purchasing.approve_purchaseorder"}
 _CHARGES = {"purchasing.add_landedcharge"}
+# Planners (buyers and managers) run replenishment and turn proposals into draft POs;
+# only managers tune its parameters.
+_PLAN = {"purchasing.run_replenishment", "purchasing.accept_proposal"}
+_TUNE = {"purchasing.change_replenishmentsettings"}
 
-roles.register_role_permissions(roles.BUYER, _VIEW | _BUY | _CHARGES)
-roles.register_role_permissions(roles.MANAGER, _VIEW | _BUY | _CHARGES | _APPROVE | _RECEIVE)
+roles.register_role_permissions(roles.BUYER, _VIEW | _BUY | _CHARGES | _PLAN)
+roles.register_role_permissions(
+    roles.MANAGER, _VIEW | _BUY | _CHARGES | _APPROVE | _RECEIVE | _PLAN | _TUNE
+)
 roles.register_role_permissions(roles.WAREHOUSE, _VIEW | _RECEIVE)
 roles.register_role_permissions(roles.FINANCE, _VIEW | _CHARGES)
 # Suppliers' and 3PLs' systems: keep price lists, raise POs, and book receipts.
-roles.register_role_permissions(roles.INTEGRATION, _VIEW | _BUY | _RECEIVE)
+roles.register_role_permissions(roles.INTEGRATION, _VIEW | _BUY | _RECEIVE | _PLAN)

@@ -1,8 +1,15 @@
 from celery import shared_task
 
-from purchasing.services import escalation
+from purchasing.services import escalation, replenishment
 
 
 @shared_task(ignore_result=True)
 def escalate_overdue_purchase_orders() -> int:
     return escalation.escalate_overdue_purchase_orders()
+
+
+@shared_task(ignore_result=True)
+def run_nightly_replenishment() -> int:
+    """Beat, nightly: recompute every proposal; returns the number of lines proposed."""
+    run = replenishment.run_replenishment(trigger="nightly")
+    return run.lines_proposed

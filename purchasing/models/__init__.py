@@ -8,6 +8,12 @@ from purchasing.models.orders import (
     PurchaseOrderState,
 )
 from purchasing.models.receiving import OverReceipt, Receipt, ReceiptLine
+from purchasing.models.replenishment import (
+    Proposal,
+    ProposalLine,
+    ReplenishmentRun,
+    ReplenishmentSettings,
+)
 from purchasing.models.suppliers import PaymentTerms, Supplier, SupplierContact, SupplierItem
 
 __all__ = [
@@ -15,12 +21,16 @@ __all__ = [
     "LandedChargeAllocation",
     "OverReceipt",
     "PaymentTerms",
+    "Proposal",
+    "ProposalLine",
     "PurchaseOrder",
     "PurchaseOrderEvent",
     "PurchaseOrderLine",
     "PurchaseOrderState",
     "Receipt",
     "ReceiptLine",
+    "ReplenishmentRun",
+    "ReplenishmentSettings",
     "Supplier",
     "SupplierContact",
     "SupplierItem",
