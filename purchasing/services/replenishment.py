@@ -27,10 +27,11 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import F, Q, Sum, Value
-from django.db.models.functions import Greatest
+from django.db.models import ExpressionWrapper, F, FloatField, Q, Sum, Value
+from django.db.models.functions import Cast, Greatest, Sqrt
 from django.utils import timezone
 
+from erp import fastsql
 from erp.errors import Conflict, NotFound, ValidationFailed
 from erp.models import Location
 from erp.roles import require_permission
@@ -117,45 +118,62 @@ def _buckets(params: Parameters) -> int:
     return max(1, round(params.window_days / 7))
 
 
-def shipped_by_bucket(*, as_of: datetime, params: Parameters) -> dict[tuple[int, int], list[int]]:
-    """Units shipped per (sku, node) in each bucket of the window, oldest first (one query)."""
+def _weights(count: int, params: Parameters) -> list[float]:
+    """Linear weights, oldest bucket 1, newest `recent_weight`."""
+    if count == 1:
+        return [1.0]
+    step = (params.recent_weight - 1) / (count - 1)
+    return [1 + step * index for index in range(count)]
+
+
+def demand(*, as_of: datetime, params: Parameters) -> list[tuple[int, int, float, float]]:
+    """(sku, node, velocity, σ) for every SKU × node that shipped in the window, in one
+    aggregate query: the window's shipments summed into buckets (FILTER), then the
+    weighted velocity and the daily σ of the bucket totals computed over those sums.
+
+    velocity = Σ wᵢ·bᵢ ÷ Σ wᵢ ÷ bucket days; σ = √(Σ (bᵢ − mean)² ÷ (n − 1)) ÷ √bucket days.
+    """
     count = _buckets(params)
-    span = timedelta(days=params.window_days / count)
+    days = params.window_days / count
+    span = timedelta(days=days)
     start = as_of - span * count
     edges = [start + span * index for index in range(count + 1)]
+    # Shipments leave stock: their quantities are negative.
     sums = {
-        f"b{index}": Sum(
-            "quantity",
-            filter=Q(occurred_at__gte=edges[index], occurred_at__lt=edges[index + 1]),
-            default=0,
+        f"b{index}": Cast(
+            -Sum(
+                "quantity",
+                filter=Q(occurred_at__gte=edges[index], occurred_at__lt=edges[index + 1]),
+                default=0,
+            ),
+            FloatField(),
         )
         for index in range(count)
     }
-    rows = (
+    weights = _weights(count, params)
+    weighted = sum(
+        (Value(weight) * F(name) for weight, name in zip(weights, sums, strict=True)), Value(0.0)
+    )
+    velocity = ExpressionWrapper(weighted / Value(sum(weights) * days), output_field=FloatField())
+    if count == 1:
+        sigma = Value(0.0, output_field=FloatField())
+    else:
+        mean = sum((F(name) for name in sums), Value(0.0)) / Value(float(count))
+        squares = sum(((F(name) - mean) * (F(name) - mean) for name in sums), Value(0.0))
+        sigma = ExpressionWrapper(
+            Sqrt(Greatest(squares / Value(float(count - 1)), Value(0.0))) / Value(math.sqrt(days)),
+            output_field=FloatField(),
+        )
+    return list(
         StockLedgerEntry.objects.filter(
             kind=MovementKind.SHIPMENT, occurred_at__gte=start, occurred_at__lt=as_of
         )
         .values("sku_id", "location_id")
         .annotate(**sums)
-        .values_list("sku_id", "location_id", *sums)
+        .annotate(velocity=velocity, sigma=sigma)
+        .values_list("sku_id", "location_id", "velocity", "sigma")
         .order_by()
     )
-    # Shipments leave stock: their quantities are negative.
-    return {(row[0], row[1]): [-value for value in row[2:]] for row in rows}
-
-
-def demand_from_buckets(totals: list[int], *, params: Parameters) -> Demand:
-    """Weighted velocity and daily σ from the bucket totals (oldest first)."""
-    count = len(totals)
-    days = params.window_days / count
-    if count == 1:
-        return Demand(velocity=totals[0] / days, sigma=0.0)
-    step = (params.recent_weight - 1) / (count - 1)
-    weights = [1 + step * index for index in range(count)]
-    velocity = sum(w * t for w, t in zip(weights, totals, strict=True)) / sum(weights) / days
-    mean = sum(totals) / count
-    variance = sum((t - mean) ** 2 for t in totals) / (count - 1)
-    return Demand(velocity=velocity, sigma=math.sqrt(variance) / math.sqrt(days))
 
 
 def stock_positions(location_ids) -> tuple[dict, dict]:
@@ -214,6 +232,42 @@ def stocking_node_ids() -> list[int]:
 # --- arithmetic ------------------------------------------------------------------------------
 
 
+def reorder_figures(
+    velocity: float,
+    sigma: float,
+    lead_time_days: int,
+    moq: int,
+    pack_multiple: int,
+    position: int,
+    z: float,
+    review_period_days: int,
+) -> tuple[int, int, int, int, int]:
+    """(safety stock, reorder point, order-up-to, raw quantity, quantity to order) for one
+    SKU × node: the rule, as plain arithmetic (it runs for every row of a run)."""
+    safety = math.ceil(z * sigma * math.sqrt(lead_time_days) - 1e-9)
+    reorder_point = math.ceil(velocity * lead_time_days + safety - 1e-9)
+    order_up_to = math.ceil(velocity * (lead_time_days + review_period_days) + safety - 1e-9)
+    raw = order_up_to - position
+    if velocity <= 0 or position > reorder_point or raw <= 0:
+        return safety, reorder_point, order_up_to, raw, 0
+    quantity = raw if raw > moq else moq
+    return safety, reorder_point, order_up_to, raw, -(-quantity // pack_multiple) * pack_multiple
+
+
+def _reason(plan: "Plan", moq: int, pack_multiple: int) -> str:
+    reason = (
+        f"Position {plan.position} ≤ reorder point {plan.reorder_point} "
+        f"({plan.velocity:.2f}/day × {plan.lead_time_days} days + safety {plan.safety_stock}): "
+        f"order up to {plan.order_up_to} ({plan.lead_time_days}+{plan.review_period_days} "
+        f"days) → {plan.raw_quantity}"
+    )
+    if plan.raw_quantity < moq:
+        reason += f", raised to the MOQ {moq}"
+    if plan.quantity != max(plan.raw_quantity, moq):
+        reason += f", rounded up to packs of {pack_multiple}"
+    return reason + f" = {plan.quantity}."
+
+
 def plan_quantity(
     *,
     demand: Demand,
@@ -227,35 +281,24 @@ def plan_quantity(
     sku_id: int = 0,
     location_id: int = 0,
 ) -> Plan:
-    """The reorder figures for one SKU × node (pure arithmetic; quantity 0: no order)."""
-    v, sigma, lead = demand.velocity, demand.sigma, lead_time_days
-    review = params.review_period_days
-    safety = math.ceil(params.service_level_z * sigma * math.sqrt(lead) - 1e-9)
-    reorder_point = math.ceil(v * lead + safety - 1e-9)
-    order_up_to = math.ceil(v * (lead + review) + safety - 1e-9)
-    position = on_hand + on_order + in_transit
-    raw = order_up_to - position
-    quantity, reason = 0, ""
-    if v > 0 and position <= reorder_point and raw > 0:
-        quantity = max(raw, moq)
-        quantity = -(-quantity // pack_multiple) * pack_multiple
-        reason = (
-            f"Position {position} ≤ reorder point {reorder_point} "
-            f"({v:.2f}/day × {lead} days + safety {safety}): order up to {order_up_to} "
-            f"({lead}+{review} days) → {raw}"
-        )
-        if raw < moq:
-            reason += f", raised to the MOQ {moq}"
-        if quantity != max(raw, moq):
-            reason += f", rounded up to packs of {pack_multiple}"
-        reason += f" = {quantity}."
-    return Plan(
+    """The reorder figures for one SKU × node, explained (quantity 0: no order)."""
+    safety, reorder_point, order_up_to, raw, quantity = reorder_figures(
+        demand.velocity,
+        demand.sigma,
+        lead_time_days,
+        moq,
+        pack_multiple,
+        on_hand + on_order + in_transit,
+        params.service_level_z,
+        params.review_period_days,
+    )
+    plan = Plan(
         sku_id=sku_id,
         location_id=location_id,
-        velocity=v,
-        sigma=sigma,
-        lead_time_days=lead,
-        review_period_days=review,
+        velocity=demand.velocity,
+        sigma=demand.sigma,
+        lead_time_days=lead_time_days,
+        review_period_days=params.review_period_days,
         on_hand=on_hand,
         on_order=on_order,
         in_transit=in_transit,
@@ -264,8 +307,11 @@ def plan_quantity(
         order_up_to=order_up_to,
         raw_quantity=raw,
         quantity=quantity,
-        reason=reason,
+        reason="",
     )
+    if quantity:
+        object.__setattr__(plan, "reason", _reason(plan, moq, pack_multiple))
+    return plan
 
 
 @dataclass
@@ -278,43 +324,72 @@ class Computation:
 
 def compute(*, as_of: datetime, params: Parameters) -> Computation:
     """Every SKU × node that shipped in the window, planned; only those that should order
-    are returned in `plans`."""
+    are returned in `plans` (the loop is plain arithmetic over the rows read)."""
     nodes = set(stocking_node_ids())
-    shipped = shipped_by_bucket(as_of=as_of, params=params)
+    rows = demand(as_of=as_of, params=params)
     free, transit = stock_positions(nodes)
     on_order = open_po_units()
     terms = supplier_terms()
+    z, review = params.service_level_z, params.review_period_days
+    free_get, transit_get, order_get, terms_get = free.get, transit.get, on_order.get, terms.get
     plans, pairs, without_supplier = [], 0, 0
-    for (sku_id, location_id), totals in shipped.items():
+    for sku_id, location_id, velocity, sigma in rows:
         if location_id not in nodes:
             continue
         pairs += 1
-        demand = demand_from_buckets(totals, params=params)
-        if demand.velocity <= 0:
+        if velocity <= 0:
             continue
         key = (sku_id, location_id)
-        term = terms.get(sku_id)
+        on_hand, ordered, moving = free_get(key, 0), order_get(key, 0), transit_get(key, 0)
+        term = terms_get(sku_id)
         if term is None:
-            position = free.get(key, 0) + on_order.get(key, 0) + transit.get(key, 0)
-            if position <= math.ceil(demand.velocity * 7):
+            # Would it order (with a week's lead time)? Then the planner must find a supplier.
+            if reorder_figures(velocity, sigma, 7, 1, 1, on_hand + ordered + moving, z, review)[4]:
                 without_supplier += 1
             continue
-        _item_id, _supplier_id, lead, moq, pack = term
-        plan = plan_quantity(
-            demand=demand,
-            lead_time_days=lead,
-            moq=moq,
-            pack_multiple=pack,
-            on_hand=free.get(key, 0),
-            on_order=on_order.get(key, 0),
-            in_transit=transit.get(key, 0),
-            params=params,
-            sku_id=sku_id,
-            location_id=location_id,
+        safety, reorder_point, order_up_to, raw, quantity = reorder_figures(
+            velocity, sigma, term[2], term[3], term[4], on_hand + ordered + moving, z, review
         )
-        if plan.quantity:
-            plans.append(plan)
+        if quantity:
+            plans.append(
+                plan_quantity(
+                    demand=Demand(velocity, sigma),
+                    lead_time_days=term[2],
+                    moq=term[3],
+                    pack_multiple=term[4],
+                    on_hand=on_hand,
+                    on_order=ordered,
+                    in_transit=moving,
+                    params=params,
+                    sku_id=sku_id,
+                    location_id=location_id,
+                )
+            )
     return Computation(plans=plans, pairs=pairs, without_supplier=without_supplier, terms=terms)
+
+
+LINE_FIELDS = (
+    "proposal_id",
+    "sku_id",
+    "supplier_item_id",
+    "state",
+    "velocity",
+    "sigma",
+    "lead_time_days",
+    "review_period_days",
+    "on_hand",
+    "on_order",
+    "in_transit",
+    "position",
+    "safety_stock",
+    "reorder_point",
+    "order_up_to",
+    "cover_days",
+    "raw_quantity",
+    "suggested_quantity",
+    "quantity",
+    "reason",
+)
 
 
 def _dec(value: float, places: str) -> Decimal:
@@ -346,9 +421,7 @@ def run_replenishment(
         recent_weight=settings_row.recent_weight,
     )
     result = compute(as_of=as_of, params=params)
-    ProposalLine.objects.filter(
-        proposal__state=Proposal.State.OPEN, state=ProposalLine.State.OPEN
-    ).update(state=ProposalLine.State.DROPPED)
+    # A superseded proposal's lines keep their state: the proposal says it is over.
     Proposal.objects.filter(state=Proposal.State.OPEN).update(
         state=Proposal.State.SUPERSEDED, decided_at=now
     )
@@ -362,35 +435,35 @@ def run_replenishment(
         ],
         batch_size=2000,
     )
-    lines = []
-    for proposal, plans in zip(proposals, groups.values(), strict=True):
-        for plan in plans:
-            lines.append(
-                ProposalLine(
-                    proposal_id=proposal.pk,
-                    sku_id=plan.sku_id,
-                    supplier_item_id=result.terms[plan.sku_id][0],
-                    velocity=_dec(plan.velocity, "0.001"),
-                    sigma=_dec(plan.sigma, "0.001"),
-                    lead_time_days=plan.lead_time_days,
-                    review_period_days=plan.review_period_days,
-                    on_hand=plan.on_hand,
-                    on_order=plan.on_order,
-                    in_transit=plan.in_transit,
-                    position=plan.position,
-                    safety_stock=plan.safety_stock,
-                    reorder_point=plan.reorder_point,
-                    order_up_to=plan.order_up_to,
-                    cover_days=_dec(min(plan.cover_days, 999_999.0), "0.1"),
-                    raw_quantity=plan.raw_quantity,
-                    suggested_quantity=plan.quantity,
-                    quantity=plan.quantity,
-                    reason=plan.reason[:300],
-                )
-            )
-    ProposalLine.objects.bulk_create(lines, batch_size=5000)
+    rows = (
+        (
+            proposal.pk,
+            plan.sku_id,
+            result.terms[plan.sku_id][0],
+            ProposalLine.State.OPEN.value,
+            _dec(plan.velocity, "0.001"),
+            _dec(plan.sigma, "0.001"),
+            plan.lead_time_days,
+            plan.review_period_days,
+            plan.on_hand,
+            plan.on_order,
+            plan.in_transit,
+            plan.position,
+            plan.safety_stock,
+            plan.reorder_point,
+            plan.order_up_to,
+            _dec(min(plan.cover_days, 999_999.0), "0.1"),
+            plan.raw_quantity,
+            plan.quantity,
+            plan.quantity,
+            plan.reason[:300],
+        )
+        for proposal, plans in zip(proposals, groups.values(), strict=True)
+        for plan in plans
+    )
+    lines = fastsql.copy_rows(ProposalLine, LINE_FIELDS, rows)
     run.pairs_evaluated = result.pairs
-    run.lines_proposed = len(lines)
+    run.lines_proposed = lines
     run.without_supplier = result.without_supplier
     run.finished_at = timezone.now()
     run.save(update_fields=["pairs_evaluated", "lines_proposed", "without_supplier", "finished_at"])

@@ -78,19 +78,26 @@ def run(actor):
 # --- the arithmetic ------------------------------------------------------------------------
 
 
-def test_velocity_weights_recent_weeks_and_sigma_comes_from_the_weekly_totals():
-    params = replenishment.Parameters(
-        window_days=28, service_level_z=1.65, review_period_days=7, recent_weight=2.0
-    )
-    demand = replenishment.demand_from_buckets([7, 14, 21, 28], params=params)
+def test_velocity_weights_recent_weeks_and_sigma_comes_from_the_weekly_totals(
+    planner, node, vendor
+):
+    tee, mug = SkuFactory(code="TEE-V"), SkuFactory(code="MUG-V")
+    ship_weekly(tee, node, [7, 14, 21, 28], planner)
+    ship_weekly(mug, node, [14, 14, 14, 14], planner)
+    weighted = replenishment.Parameters(28, 1.65, 7, 2.0)
+    figures = {
+        sku: (velocity, sigma)
+        for sku, _node, velocity, sigma in replenishment.demand(as_of=NOW, params=weighted)
+    }
+    velocity, sigma = figures[tee.pk]
     # weights 1, 4/3, 5/3, 2 (sum 6): (7 + 56/3 + 35 + 56) / 6 = 19.444… per week
-    assert demand.velocity == pytest.approx((7 + 56 / 3 + 35 + 56) / 6 / 7)
+    assert velocity == pytest.approx((7 + 56 / 3 + 35 + 56) / 6 / 7)
     # weekly sample σ of 7,14,21,28 = √(245/3) = 9.04; daily σ = that / √7
-    assert demand.sigma == pytest.approx(math.sqrt(245 / 3) / math.sqrt(7))
+    assert sigma == pytest.approx(math.sqrt(245 / 3) / math.sqrt(7))
+    assert figures[mug.pk] == (pytest.approx(2.0), pytest.approx(0.0))
     flat = replenishment.Parameters(28, 1.65, 7, 1.0)
-    assert replenishment.demand_from_buckets([14, 14, 14, 14], params=flat) == (
-        replenishment.Demand(velocity=2.0, sigma=0.0)
-    )
+    figures = {row[0]: row[2] for row in replenishment.demand(as_of=NOW, params=flat)}
+    assert figures[tee.pk] == pytest.approx(70 / 28)
 
 
 def test_reorder_point_safety_stock_order_up_to_and_pack_rounding():

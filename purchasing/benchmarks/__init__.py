@@ -1,0 +1,1 @@
+from purchasing.benchmarks import replenish  # noqa: F401  registers it
