@@ -18,6 +18,7 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("fulfillment/", include("fulfillment.urls")),
     path("returns/", include("returns.urls")),
+    path("purchasing/", include("purchasing.urls")),
     path("", include("erp.backoffice_urls")),
 ]
 handler404 = "erp.api.errors.not_found"

@@ -1,0 +1,40 @@
+"""Purchasing back-office routes, included under /purchasing/ (namespace `purchasing`).
+
+PO and over-receipt pages are named `<model>-detail`: the approvals inbox links a request
+to its subject by that name.
+"""
+
+from django.urls import path
+
+from purchasing.views import purchase_orders, receiving, suppliers
+
+app_name = "purchasing"
+urlpatterns = [
+    path("", purchase_orders.purchase_order_list, name="po-list"),
+    path("orders/new/", purchase_orders.purchase_order_edit, name="po-create"),
+    path("orders/<int:pk>/", purchase_orders.purchase_order_detail, name="purchaseorder-detail"),
+    path("orders/<int:pk>/edit/", purchase_orders.purchase_order_edit, name="po-edit"),
+    path("orders/<int:pk>/submit/", purchase_orders.purchase_order_submit, name="po-submit"),
+    path("orders/<int:pk>/decide/", purchase_orders.purchase_order_decide, name="po-decide"),
+    path("orders/<int:pk>/cancel/", purchase_orders.purchase_order_cancel, name="po-cancel"),
+    path("orders/<int:pk>/close/", purchase_orders.purchase_order_close, name="po-close"),
+    path(
+        "orders/<int:pk>/mark-sent/", purchase_orders.purchase_order_mark_sent, name="po-mark-sent"
+    ),
+    path("orders/<int:pk>/charges/", purchase_orders.purchase_order_charge, name="po-charge"),
+    path("orders/<int:pk>/file.<str:kind>", purchase_orders.purchase_order_file, name="po-file"),
+    path("over-receipts/<int:pk>/", purchase_orders.over_receipt_detail, name="overreceipt-detail"),
+    path("receive/", receiving.receive_screen, name="receive"),
+    path("receive/<int:pk>/", receiving.receive_line, name="receive-line"),
+    path(
+        "receive/<int:pk>/lines/<int:line_id>/over-receipt/",
+        receiving.request_over_receipt,
+        name="over-receipt-request",
+    ),
+    path("suppliers/", suppliers.supplier_list, name="supplier-list"),
+    path("suppliers/new/", suppliers.supplier_edit, name="supplier-create"),
+    path("suppliers/<int:pk>/", suppliers.supplier_detail, name="supplier-detail"),
+    path("suppliers/<int:pk>/edit/", suppliers.supplier_edit, name="supplier-edit"),
+    path("suppliers/<int:pk>/prices/", suppliers.supplier_item_save, name="supplier-item-save"),
+    path("suppliers/<int:pk>/price-list/", suppliers.price_list_import, name="price-list-import"),
+]
