@@ -227,6 +227,9 @@ SPECTACULAR_SETTINGS = {
         "OrderStateEnum": "orders.models.OrderState",
         "PurchaseOrderStateEnum": "purchasing.models.PurchaseOrderState",
         "PurchaseOrderKindEnum": "purchasing.models.PurchaseOrder.Kind",
+        "ProposalStateEnum": "purchasing.models.Proposal.State",
+        "ProposalLineStateEnum": "purchasing.models.ProposalLine.State",
+        "ReplenishmentTriggerEnum": "purchasing.models.ReplenishmentRun.Trigger",
         "LandedChargeKindEnum": "purchasing.models.LandedCharge.Kind",
     },
 }
@@ -254,6 +257,10 @@ CELERY_BEAT_SCHEDULE = {
     "purchasing-escalate-overdue": {
         "task": "purchasing.tasks.escalate_overdue_purchase_orders",
         "schedule": crontab(minute=10),
+    },
+    "purchasing-send-drop-ship": {
+        "task": "purchasing.tasks.send_drop_ship_orders",
+        "schedule": 300.0,
     },
     "purchasing-replenishment-nightly": {
         "task": "purchasing.tasks.run_nightly_replenishment",

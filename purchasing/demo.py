@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from erp import roles
 from erp.models import Endpoint, Location, Sku
+from purchasing.demo_planning import seed_replenishment
 from purchasing.models import PaymentTerms, PurchaseOrder, Supplier, SupplierContact
 from purchasing.services import escalation, purchase_orders, receiving, suppliers
 
@@ -145,4 +146,8 @@ def seed_purchasing(users) -> str:
     purchase_orders.cancel_purchase_order(
         purchase_order=cancelled, actor=buyer, reason="Duplicate of a PO raised by phone."
     )
-    return f"{len(made)} suppliers, {PurchaseOrder.objects.count()} POs, {escalated} overdue"
+    planned = seed_replenishment(users)  # after the POs: open POs count against proposals
+    return (
+        f"{len(made)} suppliers, {PurchaseOrder.objects.count()} POs, {escalated} overdue; "
+        f"{planned}"
+    )

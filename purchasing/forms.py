@@ -176,3 +176,20 @@ class ReceiveLineForm(Form):
             for serial in self.cleaned_data.get("serials", "").splitlines()
             if serial.strip()
         ]
+
+
+class ProposalLineForm(Form):
+    quantity = forms.IntegerField(min_value=1, max_value=10_000_000)
+
+
+class ReplenishmentSettingsForm(Form):
+    window_days = forms.IntegerField(
+        label="Window (days)", min_value=7, max_value=364, help_text="Shipments read."
+    )
+    service_level_z = forms.DecimalField(
+        label="Service level z", min_value=0, max_value=4, decimal_places=2, max_digits=4
+    )
+    review_period_days = forms.IntegerField(label="Review period (days)", min_value=1, max_value=90)
+    recent_weight = forms.DecimalField(
+        label="Recent-week weight", min_value=1, max_value=10, decimal_places=2, max_digits=4
+    )

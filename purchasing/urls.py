@@ -6,7 +6,7 @@ to its subject by that name.
 
 from django.urls import path
 
-from purchasing.views import purchase_orders, receiving, suppliers
+from purchasing.views import purchase_orders, receiving, replenishment, suppliers
 
 app_name = "purchasing"
 urlpatterns = [
@@ -31,6 +31,17 @@ urlpatterns = [
         receiving.request_over_receipt,
         name="over-receipt-request",
     ),
+    path("proposals/", replenishment.proposal_queue, name="proposal-queue"),
+    path("proposals/run/", replenishment.run_now, name="replenishment-run"),
+    path("proposals/settings/", replenishment.settings_edit, name="replenishment-settings"),
+    path("proposals/<int:pk>/accept/", replenishment.proposal_accept, name="proposal-accept"),
+    path("proposals/<int:pk>/drop/", replenishment.proposal_drop, name="proposal-drop"),
+    path(
+        "proposals/lines/<int:pk>/quantity/",
+        replenishment.line_quantity,
+        name="proposal-line-quantity",
+    ),
+    path("proposals/lines/<int:pk>/drop/", replenishment.line_drop, name="proposal-line-drop"),
     path("suppliers/", suppliers.supplier_list, name="supplier-list"),
     path("suppliers/new/", suppliers.supplier_edit, name="supplier-create"),
     path("suppliers/<int:pk>/", suppliers.supplier_detail, name="supplier-detail"),

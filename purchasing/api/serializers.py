@@ -8,11 +8,14 @@ from purchasing.models import (
     LandedCharge,
     LandedChargeAllocation,
     OverReceipt,
+    Proposal,
+    ProposalLine,
     PurchaseOrder,
     PurchaseOrderEvent,
     PurchaseOrderLine,
     Receipt,
     ReceiptLine,
+    ReplenishmentRun,
     Supplier,
     SupplierContact,
     SupplierItem,
@@ -388,3 +391,106 @@ class LandedChargeCreateSerializer(StrictFieldsMixin, serializers.Serializer):
     )
     currency = serializers.RegexField(r"^[A-Z]{3}$", required=False)
     exchange_rate = serializers.DecimalField(max_digits=12, decimal_places=6, required=False)
+
+
+# --- replenishment proposals -----------------------------------------------------------------
+
+
+class ProposalLineSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="sku.code")
+    supplier_sku = serializers.CharField(source="supplier_item.supplier_sku")
+    moq = serializers.IntegerField(source="supplier_item.moq")
+    pack_multiple = serializers.IntegerField(source="supplier_item.pack_multiple")
+    purchase_order_line = serializers.IntegerField(source="purchase_order_line_id", allow_null=True)
+
+    class Meta:
+        model = ProposalLine
+        fields = [
+            "id",
+            "sku",
+            "supplier_sku",
+            "state",
+            "velocity",
+            "sigma",
+            "lead_time_days",
+            "review_period_days",
+            "on_hand",
+            "on_order",
+            "in_transit",
+            "position",
+            "safety_stock",
+            "reorder_point",
+            "order_up_to",
+            "cover_days",
+            "raw_quantity",
+            "suggested_quantity",
+            "quantity",
+            "moq",
+            "pack_multiple",
+            "reason",
+            "purchase_order_line",
+        ]
+        read_only_fields = fields
+
+
+class ProposalSerializer(serializers.ModelSerializer):
+    supplier = serializers.CharField(source="supplier.code")
+    destination = serializers.CharField(source="destination.code")
+    run = serializers.IntegerField(source="run_id")
+    purchase_order = serializers.CharField(
+        source="purchase_order.number", allow_null=True, default=None
+    )
+    lines = ProposalLineSerializer(many=True)
+
+    class Meta:
+        model = Proposal
+        fields = [
+            "id",
+            "run",
+            "supplier",
+            "destination",
+            "state",
+            "purchase_order",
+            "decided_at",
+            "created_at",
+            "lines",
+        ]
+        read_only_fields = fields
+
+
+class ProposalAcceptSerializer(StrictFieldsMixin, serializers.Serializer):
+    exchange_rate = serializers.DecimalField(
+        max_digits=12, decimal_places=6, required=False, allow_null=True
+    )
+
+
+class ProposalLineChangeSerializer(StrictFieldsMixin, serializers.Serializer):
+    line = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    quantity = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**31 - 1, help_text="Order this many."
+    )
+    drop = serializers.BooleanField(required=False, default=False, help_text="Leave it out.")
+
+    def validate(self, attrs):
+        if attrs.get("quantity") is None and not attrs.get("drop"):
+            raise serializers.ValidationError({"quantity": "Give a quantity, or drop the line."})
+        return attrs
+
+
+class ReplenishmentRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReplenishmentRun
+        fields = [
+            "id",
+            "trigger",
+            "started_at",
+            "finished_at",
+            "window_days",
+            "service_level_z",
+            "review_period_days",
+            "recent_weight",
+            "pairs_evaluated",
+            "lines_proposed",
+            "without_supplier",
+        ]
+        read_only_fields = fields

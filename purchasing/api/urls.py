@@ -9,4 +9,6 @@ router.register("purchasing/receipts", views.ReceiptViewSet, basename="purchase-
 router.register("purchasing/over-receipts", views.OverReceiptViewSet, basename="over-receipt")
 router.register("purchasing/landed-charges", views.LandedChargeViewSet, basename="landed-charge")
 
+router.register("purchasing/proposals", views.ProposalViewSet, basename="proposal")
+
 urlpatterns = router.urls

@@ -1,6 +1,7 @@
 """Purchasing API: thin views that parse input, call a service and serialize the result."""
 
 import django_filters
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -12,19 +13,22 @@ from rest_framework.response import Response
 from erp.api import filters
 from erp.api.base import ServiceViewSet
 from erp.api.idempotency import IdempotentPostMixin
+from erp.api.permissions import RoleModelPermissions
 from erp.errors import ValidationFailed
 from purchasing import documents, selectors
 from purchasing.api import serializers as s
 from purchasing.models import (
     LandedCharge,
     OverReceipt,
+    Proposal,
+    ProposalLine,
     PurchaseOrder,
     PurchaseOrderState,
     Receipt,
     Supplier,
     SupplierItem,
 )
-from purchasing.services import landed_cost, purchase_orders, receiving, suppliers
+from purchasing.services import landed_cost, purchase_orders, receiving, replenishment, suppliers
 
 # --- suppliers and price lists -------------------------------------------------------------
 
@@ -376,3 +380,101 @@ class LandedChargeViewSet(
         serializer.is_valid(raise_exception=True)
         charge = landed_cost.add_landed_charge(actor=request.user, **serializer.validated_data)
         return Response(self.get_serializer(self.get_queryset().get(pk=charge.pk)).data, status=201)
+
+
+# --- replenishment proposals -----------------------------------------------------------------
+
+
+class ProposalPermissions(RoleModelPermissions):
+    """Reading needs view_proposal; accepting, editing and running need the planner's
+    permission (the services check it again, with run_replenishment for a run)."""
+
+    perms_map = {**RoleModelPermissions.perms_map, "POST": ["purchasing.accept_proposal"]}
+
+
+class ProposalFilter(filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=Proposal.State.choices)
+    supplier = django_filters.CharFilter(field_name="supplier__code")
+    destination = django_filters.CharFilter(field_name="destination__code")
+    run = django_filters.NumberFilter(field_name="run_id")
+
+    class Meta:
+        model = Proposal
+        fields = ["state", "supplier", "destination", "run"]
+
+
+class ProposalViewSet(
+    IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Reorder proposals: one per supplier and node, each line with the figures that
+    explain it. Edit or drop lines, accept (→ a draft PO) or drop a proposal, run now."""
+
+    serializer_class = s.ProposalSerializer
+    filterset_class = ProposalFilter
+    permission_classes = [ProposalPermissions]
+    queryset = Proposal.objects.select_related(
+        "supplier", "destination", "purchase_order"
+    ).prefetch_related(
+        Prefetch(
+            "lines",
+            queryset=ProposalLine.objects.select_related("sku", "supplier_item").order_by(
+                "sku__code"
+            ),
+        )
+    )
+
+    def _detail(self, proposal):
+        return Response(s.ProposalSerializer(self.get_queryset().get(pk=proposal.pk)).data)
+
+    @extend_schema(request=s.ProposalAcceptSerializer, responses=s.PurchaseOrderDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """The open lines become one draft PO (validated like any PO: MOQ, pack, active
+        SKUs); answers the draft PO."""
+        serializer = s.ProposalAcceptSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        purchase_order = replenishment.accept_proposal(
+            proposal=self.get_object(),
+            actor=request.user,
+            exchange_rate=serializer.validated_data.get("exchange_rate"),
+        )
+        detail = (
+            selectors.purchase_orders()
+            .prefetch_related("lines__sku", "lines__supplier_item", "events__actor")
+            .get(pk=purchase_order.pk)
+        )
+        return Response(s.PurchaseOrderDetailSerializer(detail).data)
+
+    @extend_schema(request=None, responses=s.ProposalSerializer)
+    @action(detail=True, methods=["post"])
+    def drop(self, request, pk=None):
+        """Drop the whole proposal."""
+        return self._detail(
+            replenishment.drop_proposal(proposal=self.get_object(), actor=request.user)
+        )
+
+    @extend_schema(request=s.ProposalLineChangeSerializer, responses=s.ProposalSerializer)
+    @action(detail=True, methods=["post"], url_path="lines")
+    def change_line(self, request, pk=None):
+        """Set a line's quantity (MOQ and pack apply) or drop it."""
+        proposal = self.get_object()
+        serializer = s.ProposalLineChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        line = ProposalLine.objects.filter(proposal=proposal, pk=data["line"]).first()
+        if line is None:
+            raise ValidationFailed("No such line on this proposal.", field="line", code="invalid")
+        if data["drop"]:
+            replenishment.drop_line(line=line, actor=request.user)
+        else:
+            replenishment.set_line_quantity(
+                line=line, quantity=data["quantity"], actor=request.user
+            )
+        return self._detail(proposal)
+
+    @extend_schema(request=None, responses={201: s.ReplenishmentRunSerializer})
+    @action(detail=False, methods=["post"])
+    def run(self, request):
+        """Compute every proposal now (the open ones are superseded)."""
+        result = replenishment.run_replenishment(actor=request.user)
+        return Response(s.ReplenishmentRunSerializer(result).data, status=status.HTTP_201_CREATED)

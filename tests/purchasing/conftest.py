@@ -90,3 +90,21 @@ def balances_always_match_the_ledger(request):
         request.getfixturevalue("db")
     yield
     assert find_balance_differences() == []
+
+
+# --- replenishment (planner) ---
+
+
+@pytest.fixture
+def planner(role_groups):
+    return UserFactory(username="planner", roles=[roles.BUYER])
+
+
+@pytest.fixture
+def node(db):
+    return LocationFactory(code="WH-PLAN")
+
+
+@pytest.fixture
+def vendor(db):
+    return SupplierFactory(code="VEND", name="Vendor")

@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from erp import roles
 from erp.errors import Conflict, NotPermitted, ValidationFailed
@@ -23,57 +22,7 @@ from purchasing.models import (
 from purchasing.services import purchase_orders, replenishment
 from tests.factories import LocationFactory, SkuFactory, UserFactory
 from tests.factories.purchasing import SupplierFactory, SupplierItemFactory
-
-NOW = timezone.now().replace(microsecond=0)
-
-
-def stock(sku, node, quantity, actor, *, status=StockStatus.SELLABLE):
-    post_movements(
-        movements=[Movement(sku.pk, node.pk, status, quantity)],
-        kind=MovementKind.RECEIPT,
-        actor=actor,
-        occurred_at=NOW - timedelta(days=60),
-    )
-
-
-def ship_weekly(sku, node, weekly: list[int], actor):
-    """Ship `weekly[i]` units in week i of the last len(weekly) weeks (oldest first), each
-    in the middle of its week; stock is received first so balances stay true."""
-    stock(sku, node, sum(weekly), actor)
-    weeks = len(weekly)
-    for index, units in enumerate(weekly):
-        if units:
-            post_movements(
-                movements=[Movement(sku.pk, node.pk, StockStatus.SELLABLE, -units)],
-                kind=MovementKind.SHIPMENT,
-                actor=actor,
-                occurred_at=NOW - timedelta(days=7 * (weeks - index) - 3.5),
-            )
-
-
-@pytest.fixture
-def planner(role_groups):
-    return UserFactory(username="planner", roles=[roles.BUYER])
-
-
-@pytest.fixture
-def manager(role_groups):
-    return UserFactory(username="plan-manager", roles=[roles.MANAGER])
-
-
-@pytest.fixture
-def node(db):
-    return LocationFactory(code="WH-PLAN")
-
-
-@pytest.fixture
-def vendor(db):
-    return SupplierFactory(code="VEND", name="Vendor")
-
-
-def run(actor):
-    return replenishment.run_replenishment(actor=actor, as_of=NOW)
-
+from tests.purchasing.planning import NOW, run, ship_weekly, stock
 
 # --- the arithmetic ------------------------------------------------------------------------
 
