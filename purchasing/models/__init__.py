@@ -7,6 +7,7 @@ from purchasing.models.orders import (
     PurchaseOrderLine,
     PurchaseOrderState,
 )
+from purchasing.models.performance import SupplierDefect
 from purchasing.models.receiving import OverReceipt, Receipt, ReceiptLine
 from purchasing.models.replenishment import (
     Proposal,
@@ -33,5 +34,6 @@ __all__ = [
     "ReplenishmentSettings",
     "Supplier",
     "SupplierContact",
+    "SupplierDefect",
     "SupplierItem",
 ]

@@ -14,7 +14,8 @@ from inventory.forms import SearchForm
 from inventory.views.outcomes import PAGE_SIZE, after_write
 from purchasing import selectors
 from purchasing.forms import PriceListForm, SupplierForm, SupplierItemForm
-from purchasing.models import Supplier
+from purchasing.models import Supplier, SupplierDefect
+from purchasing.services import performance
 from purchasing.services import suppliers as services
 
 VIEW_SUPPLIERS = "purchasing.view_supplier"
@@ -62,7 +63,12 @@ def _detail_context(request, supplier, *, item_form=None, price_form=None, repor
 def supplier_detail(request, pk: int):
     forbid_unless_permitted(request.user, VIEW_SUPPLIERS)
     supplier = get_object_or_404(selectors.suppliers(), pk=pk)
-    return render(request, "purchasing/supplier_detail.html", _detail_context(request, supplier))
+    context = _detail_context(request, supplier)
+    context["performance"] = performance.for_supplier(supplier)
+    context["defects"] = list(
+        SupplierDefect.objects.filter(supplier=supplier).select_related("sku")[:10]
+    )
+    return render(request, "purchasing/supplier_detail.html", context)
 
 
 def _supplier_values(form) -> dict:
