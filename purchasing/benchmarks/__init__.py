@@ -1,0 +1,1 @@
+from purchasing.benchmarks import receive  # noqa: F401  registers it
