@@ -45,12 +45,11 @@ CONTACTS = {
 }
 
 
-def _plain_skus(count: int, offset: int) -> list[Sku]:
-    return list(
-        Sku.objects.filter(active=True, lot_tracked=False, serial_tracked=False).order_by("code")[
-            offset : offset + count
-        ]
-    )
+def _pick(skus: list[Sku], start: int, count: int) -> list[Sku]:
+    """`count` SKUs from `start`, wrapping round a small catalogue (`seed_demo --skus 20`)."""
+    if not skus:
+        return []
+    return [skus[(start + n) % len(skus)] for n in range(min(count, len(skus)))]
 
 
 def seed_purchasing(users) -> str:
@@ -82,10 +81,18 @@ def seed_purchasing(users) -> str:
             order_email="dropship@acme.example.com",
             dropship_location=dropship,
         )
+    plain = list(
+        Sku.objects.filter(active=True, lot_tracked=False, serial_tracked=False).order_by("code")[
+            :90
+        ]
+    )
+    if len(plain) < 4:
+        return "too few SKUs for purchasing demo data"
+    # Northwind and Pacific are preferred for disjoint SKUs; Rhein quotes some of both.
     catalogue = {
-        "SUP-NORTHWIND": _plain_skus(40, 0),
-        "SUP-RHEIN": _plain_skus(20, 30),
-        "SUP-PACIFIC": _plain_skus(30, 60),
+        "SUP-NORTHWIND": plain[0::2][:40],
+        "SUP-RHEIN": plain[0::3][:20],
+        "SUP-PACIFIC": plain[1::2][:30],
     }
     for code, skus in catalogue.items():
         for index, sku in enumerate(skus):
@@ -120,29 +127,38 @@ def seed_purchasing(users) -> str:
             ],
         )
 
+    def send(purchase_order, submitter=buyer):
+        """Submit; above the threshold the manager approves it (never the submitter)."""
+        purchase_orders.submit_purchase_order(purchase_order=purchase_order, actor=submitter)
+        purchase_order.refresh_from_db()
+        if purchase_order.state == "submitted":
+            purchase_orders.decide_purchase_order(
+                purchase_order=purchase_order, actor=manager, approve=True, note="Demo approval"
+            )
+
     north, pacific = catalogue["SUP-NORTHWIND"], catalogue["SUP-PACIFIC"]
-    order("SUP-NORTHWIND", north[:4], east)  # a draft the buyer is still working on
-    large = order("SUP-PACIFIC", pacific[:6], west, multiplier=60)
+    order("SUP-NORTHWIND", _pick(north, 0, 4), east)  # a draft the buyer is still working on
+    large = order("SUP-PACIFIC", _pick(pacific, 0, 6), west, multiplier=60)
     purchase_orders.submit_purchase_order(purchase_order=large, actor=buyer)  # waits for a manager
-    sent = order("SUP-NORTHWIND", north[4:10], east)
-    purchase_orders.submit_purchase_order(purchase_order=sent, actor=buyer)
-    partial = order("SUP-NORTHWIND", north[10:14], west, multiplier=2)
-    purchase_orders.submit_purchase_order(purchase_order=partial, actor=buyer)
+    sent = order("SUP-NORTHWIND", _pick(north, 4, 6), east)
+    send(sent)
+    partial = order("SUP-NORTHWIND", _pick(north, 10, 4), west, multiplier=2)
+    send(partial)
     first = partial.lines.order_by("line_number").first()
     receiving.receive_goods(
         purchase_order=partial,
         actor=warehouse,
         lines=[{"line_id": first.pk, "quantity": first.quantity_ordered // 2 or 1}],
     )
-    rhein = order("SUP-RHEIN", catalogue["SUP-RHEIN"][:3], east, rate=Decimal("1.08"))
-    purchase_orders.submit_purchase_order(purchase_order=rhein, actor=buyer)
-    late = order("SUP-PACIFIC", pacific[6:9], east)
-    purchase_orders.submit_purchase_order(purchase_order=late, actor=manager)
+    rhein = order("SUP-RHEIN", _pick(catalogue["SUP-RHEIN"], 0, 3), east, rate=Decimal("1.08"))
+    send(rhein)
+    late = order("SUP-PACIFIC", _pick(pacific, 6, 3), east)
+    send(late)
     overdue = timezone.localdate() - timedelta(days=4)
     PurchaseOrder.objects.filter(pk=late.pk).update(expected_date=overdue)
     late.lines.update(expected_date=overdue)
     escalated = escalation.escalate_overdue_purchase_orders()
-    cancelled = order("SUP-PACIFIC", pacific[9:11], west)
+    cancelled = order("SUP-PACIFIC", _pick(pacific, 9, 2), west)
     purchase_orders.cancel_purchase_order(
         purchase_order=cancelled, actor=buyer, reason="Duplicate of a PO raised by phone."
     )

@@ -66,12 +66,13 @@ class SupplierViewSet(ServiceViewSet):
             "multipart/form-data": s.PriceListInputSerializer,
             "application/json": s.PriceListInputSerializer,
         },
-        responses={200: s.PriceListReportSerializer, 400: s.PriceListReportSerializer},
+        responses={200: s.PriceListReportSerializer},
     )
     @action(detail=True, methods=["post"], url_path="price-list")
     def price_list(self, request, pk=None):
-        """Import the supplier's price list (CSV), all rows or none: a refused row is
-        reported with its line number and nothing is written."""
+        """Import the supplier's price list (CSV), all rows or none. When any row is refused
+        nothing is written and the 400 lists every refused row as `rows[<line>].<column>`
+        (the line number in the file, the header being line 1)."""
         supplier = self.get_object()
         serializer = s.PriceListInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -84,12 +85,7 @@ class SupplierViewSet(ServiceViewSet):
                 raise ValidationFailed(
                     "The file is not UTF-8 text.", field="file", code="encoding"
                 ) from None
-        try:
-            report = suppliers.import_price_list(
-                supplier=supplier, content=content, actor=request.user
-            )
-        except suppliers.PriceListRefused as refused:
-            return Response(refused.report.as_dict(), status=status.HTTP_400_BAD_REQUEST)
+        report = suppliers.import_price_list(supplier=supplier, content=content, actor=request.user)
         return Response(report.as_dict())
 
 

@@ -1,1 +1,1 @@
-from purchasing.benchmarks import replenish  # noqa: F401  registers it
+from purchasing.benchmarks import receive, replenish  # noqa: F401  registers them

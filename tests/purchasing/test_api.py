@@ -215,12 +215,11 @@ def test_a_price_list_with_bad_rows_imports_nothing_and_reports_each(
         f"/api/v1/suppliers/{supplier.pk}/price-list/", {"content": content}, format="json"
     )
     assert response.status_code == 400
-    refused = response.json()["refused"]
-    assert [(row["row"], row["field"]) for row in refused] == [
-        (3, "sku"),
-        (4, "sku"),
-        (5, "unit_cost"),
-        (6, "sku"),
+    assert [error["field"] for error in response.json()["errors"]] == [
+        "rows[3].sku",
+        "rows[4].sku",
+        "rows[5].unit_cost",
+        "rows[6].sku",
     ]
     tee_item.refresh_from_db()
     assert tee_item.unit_cost == Decimal("4.00")
