@@ -18,3 +18,29 @@ register_queue(
         description="Purchase orders past their expected date: chase the supplier or re-plan.",
     )
 )
+
+
+def _rtvs_unanswered():
+    from purchasing.models import ReturnToVendor
+
+    return (
+        ReturnToVendor.objects.filter(state=ReturnToVendor.State.REQUESTED)
+        .select_related("supplier")
+        .order_by("created_at", "pk")
+    )
+
+
+register_queue(
+    ExceptionQueue(
+        key="rtv-unanswered",
+        name="Returns to vendor without an answer",
+        owner_role=roles.BUYER,
+        sla_hours=72,
+        selector=_rtvs_unanswered,
+        age_field="created_at",
+        row_template="purchasing/partials/queue_rows/rtv_unanswered.html",
+        columns=("RTV", "Supplier", "Opened", ""),
+        search_fields=("number", "supplier__code", "supplier__name"),
+        description="Defective units waiting for the supplier's return authorization: chase it.",
+    )
+)

@@ -20,6 +20,8 @@ _MODELS = (
     "replenishmentsettings",
     "proposal",
     "proposalline",
+    "supplierdefect",
+    "returntovendor",
 )
 _VIEW = {f"purchasing.view_{model}" for model in _MODELS}
 _BUY = {
@@ -39,12 +41,17 @@ _CHARGES = {"purchasing.add_landedcharge"}
 # only managers tune its parameters.
 _PLAN = {"purchasing.run_replenishment", "purchasing.accept_proposal"}
 _TUNE = {"purchasing.change_replenishmentsettings"}
+# Returns to vendor: buyers and managers open them and record answers and credits;
+# the warehouse ships them back.
+_RTV = {"purchasing.add_returntovendor", "purchasing.change_returntovendor"}
 
-roles.register_role_permissions(roles.BUYER, _VIEW | _BUY | _CHARGES | _PLAN)
+roles.register_role_permissions(roles.BUYER, _VIEW | _BUY | _CHARGES | _PLAN | _RTV)
 roles.register_role_permissions(
-    roles.MANAGER, _VIEW | _BUY | _CHARGES | _APPROVE | _RECEIVE | _PLAN | _TUNE
+    roles.MANAGER, _VIEW | _BUY | _CHARGES | _APPROVE | _RECEIVE | _PLAN | _TUNE | _RTV
 )
-roles.register_role_permissions(roles.WAREHOUSE, _VIEW | _RECEIVE)
+roles.register_role_permissions(
+    roles.WAREHOUSE, _VIEW | _RECEIVE | {"purchasing.change_returntovendor"}
+)
 roles.register_role_permissions(roles.FINANCE, _VIEW | _CHARGES)
 # Suppliers' and 3PLs' systems: keep price lists, raise POs, and book receipts.
 roles.register_role_permissions(roles.INTEGRATION, _VIEW | _BUY | _RECEIVE | _PLAN)

@@ -6,7 +6,7 @@ to its subject by that name.
 
 from django.urls import path
 
-from purchasing.views import purchase_orders, receiving, replenishment, suppliers
+from purchasing.views import purchase_orders, receiving, replenishment, rtv, suppliers
 
 app_name = "purchasing"
 urlpatterns = [
@@ -42,6 +42,8 @@ urlpatterns = [
         name="proposal-line-quantity",
     ),
     path("proposals/lines/<int:pk>/drop/", replenishment.line_drop, name="proposal-line-drop"),
+    path("suppliers/<int:pk>/rtv/", rtv.rtv_open, name="rtv-open"),
+    path("rtv/<int:pk>/<slug:action>/", rtv.rtv_action, name="rtv-action"),
     path("suppliers/", suppliers.supplier_list, name="supplier-list"),
     path("suppliers/new/", suppliers.supplier_edit, name="supplier-create"),
     path("suppliers/<int:pk>/", suppliers.supplier_detail, name="supplier-detail"),

@@ -15,6 +15,7 @@ from purchasing.models.replenishment import (
     ReplenishmentRun,
     ReplenishmentSettings,
 )
+from purchasing.models.rtv import ReturnToVendor, ReturnToVendorLine
 from purchasing.models.suppliers import PaymentTerms, Supplier, SupplierContact, SupplierItem
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "Receipt",
     "ReceiptLine",
     "ReplenishmentRun",
+    "ReturnToVendor",
+    "ReturnToVendorLine",
     "ReplenishmentSettings",
     "Supplier",
     "SupplierContact",

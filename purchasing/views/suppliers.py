@@ -14,8 +14,9 @@ from inventory.forms import SearchForm
 from inventory.views.outcomes import PAGE_SIZE, after_write
 from purchasing import selectors
 from purchasing.forms import PriceListForm, SupplierForm, SupplierItemForm
-from purchasing.models import Supplier, SupplierDefect
+from purchasing.models import ReturnToVendor, Supplier, SupplierDefect
 from purchasing.services import performance
+from purchasing.services import rtv as rtv_services
 from purchasing.services import suppliers as services
 
 VIEW_SUPPLIERS = "purchasing.view_supplier"
@@ -67,6 +68,10 @@ def supplier_detail(request, pk: int):
     context["performance"] = performance.for_supplier(supplier)
     context["defects"] = list(
         SupplierDefect.objects.filter(supplier=supplier).select_related("sku")[:10]
+    )
+    context["awaiting_rtv"] = list(rtv_services.awaiting_rtv(supplier))
+    context["rtvs"] = list(
+        ReturnToVendor.objects.filter(supplier=supplier).prefetch_related("lines__sku")[:20]
     )
     return render(request, "purchasing/supplier_detail.html", context)
 
