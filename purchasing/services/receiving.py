@@ -192,6 +192,13 @@ def _check_scans(purchase_order, lines_by_id, scans) -> None:
 
 
 def _check_receivable(purchase_order: PurchaseOrder) -> None:
+    if purchase_order.kind == PurchaseOrder.Kind.DROP_SHIP:
+        raise Conflict(
+            f"{purchase_order.number} is a drop-ship PO: the supplier ships to the customer, "
+            "nothing arrives at our dock.",
+            field="purchase_order",
+            code="drop_ship",
+        )
     if purchase_order.state not in timeline.RECEIVABLE:
         raise Conflict(
             f"{purchase_order.number} is {purchase_order.get_state_display().lower()}: goods "

@@ -268,3 +268,24 @@ def test_buyers_do_not_receive(sent_po, tee, buyer):
             actor=buyer,
             lines=[{"line_id": line_of(sent_po, tee).pk, "quantity": 1}],
         )
+
+
+def test_a_drop_ship_po_is_never_received_at_the_dock(supplier, tee_item, buyer, receive):
+    from erp.models import Location
+    from tests.factories import LocationFactory
+
+    node = LocationFactory(code="DS-ACME", kind=Location.Kind.DROPSHIP)
+    supplier.dropship_location = node
+    supplier.save()
+    po = purchase_orders.create_purchase_order(
+        supplier=supplier,
+        destination=node,
+        kind="drop_ship",
+        actor=buyer,
+        lines=[{"sku": tee_item.sku, "quantity": 1}],
+    )
+    purchase_orders.submit_purchase_order(purchase_order=po, actor=buyer)
+    with pytest.raises(Conflict) as refused:
+        receive(po, tee_item.sku, 1)
+    assert refused.value.errors[0].code == "drop_ship"
+    assert not StockLedgerEntry.objects.exists()
