@@ -100,7 +100,8 @@ def add_routed_line(payload: dict) -> PurchaseOrder | None:
         log.warning("Drop-ship line %s not ordered from %s: %s", reference, supplier.code, error)
         return None
     draft_id = draft.pk
-    transaction.on_commit(lambda: send_drop_ship_order(draft_id))
+    # robust: a failed send is logged, never the request's error; the sweep retries it.
+    transaction.on_commit(lambda: send_drop_ship_order(draft_id), robust=True)
     return draft
 
 
