@@ -32,7 +32,12 @@ _RECEIVE = {
 _APPROVE = {"purchasing.approve_purchaseorder"}
 _CHARGES = {"purchasing.add_landedcharge"}
 
-roles.register_role_permissions(roles.BUYER, _VIEW | _BUY | _CHARGES)
+# Buyers read what customer service reads (orders, backorders, stock, returns: the demand
+# they buy for, and every queue's records), registered by the apps loaded before this one.
+_READ_ALONG = {perm for perm in roles.ROLE_PERMISSIONS[roles.CUSTOMER_SERVICE] if ".view_" in perm}
+roles.register_role_permissions(roles.BUYER, _VIEW | _BUY | _CHARGES | _READ_ALONG)
+# Customer service answers "when is it back in stock?": it reads POs and suppliers.
+roles.register_role_permissions(roles.CUSTOMER_SERVICE, _VIEW)
 roles.register_role_permissions(roles.MANAGER, _VIEW | _BUY | _CHARGES | _APPROVE | _RECEIVE)
 roles.register_role_permissions(roles.WAREHOUSE, _VIEW | _RECEIVE)
 roles.register_role_permissions(roles.FINANCE, _VIEW | _CHARGES)
