@@ -45,7 +45,12 @@ _TUNE = {"purchasing.change_replenishmentsettings"}
 # the warehouse ships them back.
 _RTV = {"purchasing.add_returntovendor", "purchasing.change_returntovendor"}
 
-roles.register_role_permissions(roles.BUYER, _VIEW | _BUY | _CHARGES | _PLAN | _RTV)
+# Buyers read what customer service reads (orders, backorders, stock, returns: the demand
+# they buy for, and every queue's records), registered by the apps loaded before this one.
+_READ_ALONG = {perm for perm in roles.ROLE_PERMISSIONS[roles.CUSTOMER_SERVICE] if ".view_" in perm}
+roles.register_role_permissions(roles.BUYER, _VIEW | _BUY | _CHARGES | _READ_ALONG | _PLAN | _RTV)
+# Customer service answers "when is it back in stock?": it reads POs and suppliers.
+roles.register_role_permissions(roles.CUSTOMER_SERVICE, _VIEW)
 roles.register_role_permissions(
     roles.MANAGER, _VIEW | _BUY | _CHARGES | _APPROVE | _RECEIVE | _PLAN | _TUNE | _RTV
 )
