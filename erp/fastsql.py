@@ -302,3 +302,28 @@ def pipeline():
 def in_list(values) -> str:
     """`%s, %s, …` for an IN (…) of `values` (callers refuse empty lists first)."""
     return ", ".join(["%s"] * len(values))
+
+
+def copy_rows(model, fields: tuple[str, ...], rows) -> int:
+    """Bulk-load `rows` (tuples of `fields`' attnames, values the database takes as they
+    are: ints, str, Decimal, datetimes, None) with COPY on PostgreSQL, `bulk_create`
+    elsewhere. For large set-based writes (a replenishment run's proposal lines) where
+    the ORM's per-value preparation costs more than the database does. No signals."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql":
+        model.objects.bulk_create(
+            [model(**dict(zip(fields, row, strict=True))) for row in rows], batch_size=1000
+        )
+        return len(rows)
+    meta = model._meta
+    quote = db.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
+    db.ensure_connection()
+    sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
+    with db.wrap_database_errors, db.connection.cursor() as raw, raw.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+    return len(rows)

@@ -12,7 +12,8 @@ CUSTOMER_SERVICE = "customer_service"
 MANAGER = "manager"
 FINANCE = "finance"
 INTEGRATION = "integration"
-ALL_ROLES = [WAREHOUSE, CUSTOMER_SERVICE, MANAGER, FINANCE, INTEGRATION]
+BUYER = "buyer"
+ALL_ROLES = [WAREHOUSE, CUSTOMER_SERVICE, MANAGER, FINANCE, INTEGRATION, BUYER]
 
 _MASTER_DATA = ["sku", "location", "channel", "channellisting"]
 _VIEW_MASTER_DATA = [f"erp.view_{model}" for model in _MASTER_DATA]
@@ -32,6 +33,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     },
     FINANCE: {*_VIEW_MASTER_DATA, "erp.view_outboxmessage"},
     INTEGRATION: {*_VIEW_MASTER_DATA, *_EDIT_MASTER_DATA},
+    BUYER: {*_VIEW_MASTER_DATA},
 }
 
 

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "orders.apps.OrdersConfig",
     "fulfillment.apps.FulfillmentConfig",
     "returns.apps.ReturnsConfig",
+    "purchasing.apps.PurchasingConfig",
 ]
 
 MIDDLEWARE = [
@@ -224,6 +225,12 @@ SPECTACULAR_SETTINGS = {
         "RmaStateEnum": "returns.models.RmaState",
         "RefundStateEnum": "returns.models.RefundState",
         "OrderStateEnum": "orders.models.OrderState",
+        "PurchaseOrderStateEnum": "purchasing.models.PurchaseOrderState",
+        "PurchaseOrderKindEnum": "purchasing.models.PurchaseOrder.Kind",
+        "ProposalStateEnum": "purchasing.models.Proposal.State",
+        "ProposalLineStateEnum": "purchasing.models.ProposalLine.State",
+        "ReplenishmentTriggerEnum": "purchasing.models.ReplenishmentRun.Trigger",
+        "LandedChargeKindEnum": "purchasing.models.LandedCharge.Kind",
     },
 }
 
@@ -247,6 +254,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "orders-escalate-past-sla": {"task": "orders.tasks.escalate_orders", "schedule": 300.0},
+    "purchasing-escalate-overdue": {
+        "task": "purchasing.tasks.escalate_overdue_purchase_orders",
+        "schedule": crontab(minute=10),
+    },
+    "purchasing-send-drop-ship": {
+        "task": "purchasing.tasks.send_drop_ship_orders",
+        "schedule": 300.0,
+    },
+    "purchasing-replenishment-nightly": {
+        "task": "purchasing.tasks.run_nightly_replenishment",
+        "schedule": crontab(hour=2, minute=0),
+    },
     "outbox-purge-delivered": {
         "task": "erp.tasks.purge_delivered_outbox_messages",
         "schedule": crontab(hour=3, minute=15),
@@ -279,3 +298,7 @@ LOGGING = {
         "celery.app.trace": {"level": "WARNING"},
     },
 }
+
+# Purchasing: the mail relay endpoint (an erp Endpoint code) purchase orders are e-mailed
+# through for suppliers without their own order webhook.
+PURCHASING_MAIL_ENDPOINT = os.environ.get("PURCHASING_MAIL_ENDPOINT", "supplier-mail")

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 
-from erp import fastsql
+from erp import events, fastsql
 from erp.models import Location, Sku
 from erp.services import approvals
 from inventory.services.reservations import (
@@ -39,6 +39,9 @@ from orders.services.channel_config import config_for
 from orders.services.validation import policy_for
 
 SPLIT_APPROVAL_KIND = "order_split"
+# Published in the routing transaction for each line allocated to a drop-ship node
+# (purchasing subscribes and orders the units from that node's supplier).
+DROP_SHIP_LINE_ROUTED = "orders.drop_ship_line_routed"
 MAX_TRANSIT_DAYS = {"same_day": 0, "next_day": 1, "expedited": 2, "standard": 5, "economy": 8}
 FALLBACK_RATE = (Decimal("12.00"), 6)  # no rate row: priced high so modelled lanes win
 
@@ -462,3 +465,20 @@ def _apply(order, plan: Plan, stock, actor) -> None:
             for line, node, qty, dropship in plan.picks
         ],
     )
+    for line, node, qty, dropship in plan.picks:
+        if dropship:
+            events.publish(
+                events.DomainEvent(
+                    DROP_SHIP_LINE_ROUTED,
+                    {
+                        "order_id": order.pk,
+                        "order_line_id": line.pk,
+                        "sku_id": line.sku_id,
+                        "location_id": node,
+                        "quantity": qty,
+                        "channel_id": order.channel_id,
+                        "order_number": order.external_id,
+                    },
+                    actor_id=getattr(actor, "pk", None),
+                )
+            )

@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from erp import events
 from erp.errors import Conflict, NotFound, ValidationFailed
 from erp.roles import require_permission
 from inventory.models import AdjustmentReason, InventoryAdjustment, SerialNumber, StockStatus
@@ -263,7 +264,7 @@ def _carry_out(plan: _Plan, *, rma, actor) -> Inspection:
         )
     elif plan.disposition == Disposition.RETURN_TO_VENDOR:
         unit_cost = item.sku.unit_cost
-        SupplierClaim.objects.create(
+        claim = SupplierClaim.objects.create(
             inspection=inspection,
             rma=rma,
             sku=item.sku,
@@ -277,7 +278,33 @@ def _carry_out(plan: _Plan, *, rma, actor) -> Inspection:
             created_by=actor,
             created_at=inspection.inspected_at,
         )
+        _announce_claim(claim)
     return inspection
+
+
+SUPPLIER_CLAIM_OPENED = "returns.supplier_claim_opened"
+
+
+def _announce_claim(claim: SupplierClaim) -> None:
+    """Purchasing hears of units going back to a supplier (defect rate, RTV) by name."""
+    events.publish(
+        events.DomainEvent(
+            SUPPLIER_CLAIM_OPENED,
+            {
+                "claim_id": claim.pk,
+                "rma_id": claim.rma_id,
+                "sku_id": claim.sku_id,
+                "location_id": claim.location_id,
+                "supplier": claim.supplier,
+                "quantity": claim.quantity,
+                "unit_cost": str(claim.unit_cost),
+                "amount": str(claim.amount),
+                "reason": claim.reason.code if claim.reason else "",
+                "occurred_at": claim.created_at.isoformat(),
+            },
+            actor_id=claim.created_by_id,
+        )
+    )
 
 
 def _move(item, quantity, from_status, to_status, *, actor, reason, reference) -> None:

@@ -30,7 +30,7 @@ from tests.production import shared_database_url  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
-ROLES = ["warehouse", "customer_service", "manager", "finance"]
+ROLES = ["warehouse", "customer_service", "manager", "finance", "buyer"]
 # The demo with fewer SKUs: every kind of row is there, and seeding takes seconds.
 DEMO_SKUS = 100
 # Lists and queues link to the records behind their rows; the first few of each are enough

@@ -12,7 +12,7 @@ from inventory.services.adjustments import decide_adjustment
 from inventory.services.ledger import SELLABLE_STOCK_ARRIVED
 from returns.models import Inspection, RepairOrder, SupplierClaim
 from returns.selectors import items_awaiting_inspection, open_repairs, units_awaiting_inspection
-from returns.services.inspection import complete_repair, inspect_return
+from returns.services.inspection import SUPPLIER_CLAIM_OPENED, complete_repair, inspect_return
 from returns.services.receiving import receive_return
 from tests.factories import SkuFactory
 from tests.factories.returns import ReturnPolicyFactory, ShippedLine, shipped_order
@@ -306,19 +306,38 @@ def test_return_to_vendor_quarantines_the_units_and_records_a_claim(
         )
     assert refused.value.errors[0].field == "results[0].supplier"
 
-    inspect(
-        received_tees,
-        warehouse_user,
-        by_line(
+    heard = []
+    subscribe(SUPPLIER_CLAIM_OPENED)(heard.append)
+    try:
+        inspect(
             received_tees,
-            quantity=2,
-            grade="defective",
-            disposition="return_to_vendor",
-            supplier="Acme Textiles",
-        ),
-    )
+            warehouse_user,
+            by_line(
+                received_tees,
+                quantity=2,
+                grade="defective",
+                disposition="return_to_vendor",
+                supplier="Acme Textiles",
+            ),
+        )
+    finally:
+        unsubscribe(SUPPLIER_CLAIM_OPENED, heard.append)
 
     claim = SupplierClaim.objects.get()
+    assert [event.payload for event in heard] == [
+        {
+            "claim_id": claim.pk,
+            "rma_id": claim.rma_id,
+            "sku_id": tee.pk,
+            "location_id": node.pk,
+            "supplier": "Acme Textiles",
+            "quantity": 2,
+            "unit_cost": str(claim.unit_cost),
+            "amount": "16.00",
+            "reason": "changed_mind",
+            "occurred_at": claim.created_at.isoformat(),
+        }
+    ]
     assert (claim.supplier, claim.sku, claim.quantity, claim.amount, claim.reason.code) == (
         "Acme Textiles",
         tee,
