@@ -113,7 +113,7 @@ def _seed(stamp: str, buyer):
 def _seed_backorders(stamp: str, node, skus, actor) -> list[int]:
     """200 one-line orders of the first SKUs, routed with no stock: backordered."""
     from orders.models import ChannelOrderPolicy, ShippingRate, ShippingZone
-    from orders.services.flow import evaluate_order
+    from orders.services.evaluation import evaluate_order
     from tests.factories import OrderFactory, OrderLineFactory
 
     channel = Channel.objects.create(code=f"RB-{stamp}", name="receive bench shop", kind="shopify")

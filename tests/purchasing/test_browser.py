@@ -14,7 +14,7 @@ from playwright.sync_api import expect  # noqa: E402
 
 from erp.models import OutboxMessage  # noqa: E402
 from orders.models import ChannelOrderPolicy, ShippingRate, ShippingZone  # noqa: E402
-from orders.services.flow import evaluate_order  # noqa: E402
+from orders.services.evaluation import evaluate_order  # noqa: E402
 from purchasing.models import PurchaseOrder  # noqa: E402
 from tests.browser import sign_in  # noqa: E402
 from tests.factories import (  # noqa: E402
