@@ -335,18 +335,19 @@ def _on_rejected(*, request, actor) -> None:
 def decide_purchase_order(
     *, purchase_order: PurchaseOrder, actor, approve: bool, note: str = ""
 ) -> PurchaseOrder:
-    """Approve or reject a submitted PO through its pending approval request."""
-    with transaction.atomic():
-        purchase_order = _locked(purchase_order.pk)
-        request = purchase_order.approval
-        if purchase_order.state != S.SUBMITTED or request is None:
-            raise Conflict(
-                f"{purchase_order.number} is {purchase_order.get_state_display().lower()}: "
-                "nothing waits for approval.",
-                field="state",
-                code="not_submitted",
-            )
-        approvals.decide_approval(request_id=request.pk, actor=actor, approve=approve, note=note)
+    """Approve or reject a submitted PO through its pending approval request: the shared
+    decision (its own transaction, the request locked first, then the PO by the callback,
+    as the approvals inbox does)."""
+    purchase_order.refresh_from_db()
+    request = purchase_order.approval
+    if purchase_order.state != S.SUBMITTED or request is None:
+        raise Conflict(
+            f"{purchase_order.number} is {purchase_order.get_state_display().lower()}: "
+            "nothing waits for approval.",
+            field="state",
+            code="not_submitted",
+        )
+    approvals.decide_approval(request_id=request.pk, actor=actor, approve=approve, note=note)
     purchase_order.refresh_from_db()
     return purchase_order
 
