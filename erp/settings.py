@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "orders.apps.OrdersConfig",
     "fulfillment.apps.FulfillmentConfig",
     "returns.apps.ReturnsConfig",
+    "finance.apps.FinanceConfig",
 ]
 
 MIDDLEWARE = [
