@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -261,6 +262,10 @@ OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "120"))
 OUTBOX_HTTP_TIMEOUT_SECONDS = float(os.environ.get("OUTBOX_HTTP_TIMEOUT_SECONDS", "10"))
 
 BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "USD")
+# Moving-average cost kept per SKU company-wide ("company") or per SKU and node ("node").
+INVENTORY_COST_SCOPE = os.environ.get("INVENTORY_COST_SCOPE", "company")
+if INVENTORY_COST_SCOPE not in ("company", "node"):
+    raise ImproperlyConfigured("INVENTORY_COST_SCOPE must be 'company' or 'node'.")
 
 LOGGING = {
     "version": 1,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
@@ -30,6 +30,7 @@ from inventory.models import (
     MovementKind,
     Reservation,
     SafetyStock,
+    SkuCost,
     StockBalance,
     StockLedgerEntry,
     StockStatus,
@@ -350,9 +351,12 @@ _COSTED_ARRIVALS = (MovementKind.RECEIPT,)
 def valuation_unit_cost(*, sku: Sku) -> Decimal:
     """What one unit of `sku` is worth when deciding whether a write-off or adjustment needs
     a manager: the higher of the SKU's unit cost now and the unit cost in effect when its
-    stock last arrived by receipt (read from the SKU's history). Lowering the cost field
-    just before a write-off therefore never shrinks the value the approval rule sees.
-    Two queries."""
+    stock last arrived by receipt (read from the SKU's history), and never below its
+    moving-average cost (`services.costing`), which only receipts and landed cost move.
+    Lowering the cost field just before a write-off therefore never shrinks the value the
+    approval rule sees. Three queries."""
+    averages = SkuCost.objects.filter(sku=sku).aggregate(top=Max("average_cost"))["top"]
+    standard = max(sku.unit_cost, averages) if averages is not None else sku.unit_cost
     last_receipt = (
         StockLedgerEntry.objects.filter(sku=sku, kind__in=_COSTED_ARRIVALS)
         .order_by("-id")
@@ -360,14 +364,14 @@ def valuation_unit_cost(*, sku: Sku) -> Decimal:
         .first()
     )
     if last_receipt is None:
-        return sku.unit_cost
+        return standard
     cost_then = (
         Sku.history.filter(id=sku.pk, history_date__lte=last_receipt)
         .order_by("-history_date", "-history_id")
         .values_list("unit_cost", flat=True)
         .first()
     )
-    return max(sku.unit_cost, cost_then if cost_then is not None else sku.unit_cost)
+    return max(standard, cost_then if cost_then is not None else standard)
 
 
 def ledger_entries() -> QuerySet[StockLedgerEntry]:

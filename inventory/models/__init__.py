@@ -4,6 +4,7 @@ from inventory.models.availability import (
     ChannelAvailability,
     SafetyStock,
 )
+from inventory.models.costing import SkuCost
 from inventory.models.documents import (
     WRITE_OFF_REASONS,
     AdjustmentReason,
@@ -38,6 +39,7 @@ __all__ = [
     "MovementKind",
     "Reservation",
     "SafetyStock",
+    "SkuCost",
     "SerialNumber",
     "StockBalance",
     "StockLedgerEntry",
