@@ -13,5 +13,8 @@ class FinanceConfig(AppConfig):
     verbose_name = "Finance"
 
     def ready(self):
-        # A fresh database posts correctly: the accounts the rules need exist after migrate.
+        from finance import posting_rules, roles  # noqa: F401  subscribe to events, register roles
+
+        # A fresh database posts correctly: the accounts the rules need exist after migrate
+        # (and a channel created later gets its accounts on its first posting).
         post_migrate.connect(_ensure_chart, sender=self, dispatch_uid="finance-chart")

@@ -44,7 +44,6 @@ DEFAULT_CHART = [
     AccountSpec("restocking_fees", "4300", "Restocking fees", T.REVENUE),
     AccountSpec("inventory_gain", "4900", "Inventory count gains", T.REVENUE),
     AccountSpec("cogs", "5000", "Cost of goods sold", T.EXPENSE),
-    AccountSpec("landed_cost", "5050", "Landed cost (expensed)", T.EXPENSE),
     AccountSpec("marketplace_fees", "5100", "Marketplace fees", T.EXPENSE),
     AccountSpec("shipping_expense", "5200", "Shipping expense", T.EXPENSE),
     AccountSpec("shrink", "5300", "Shrink and write-offs", T.EXPENSE),
