@@ -29,7 +29,7 @@ from inventory.services import costing
 from inventory.services.adjustments import ADJUSTMENT_POSTED
 from inventory.services.movements import STOCK_RECEIVED
 from orders.models import Order, OrderLine
-from returns.models import RefundLine
+from returns.models import RefundLine, Rma
 from returns.services.refunds import REFUND_POSTED
 
 # Purchasing's events (CONTRACTS.md): subscribed by name, finance never imports purchasing.
@@ -107,7 +107,8 @@ def post_shipment(event: events.DomainEvent) -> None:
         )
     }
     costs = _costs({(line["sku_id"], p["location_id"]) for line in p["lines"]})
-    lines, receivable, fee_base = [], ZERO, ZERO
+    # The expected fee per SKU (and on shipping) so margin by SKU carries its own fee.
+    lines, receivable, fee_bases = [], ZERO, []
     for line in p["lines"]:
         sku_id, quantity = line["sku_id"], line["quantity"]
         ordered_line = ordered.get(line["line_id"], {})
@@ -121,7 +122,7 @@ def post_shipment(event: events.DomainEvent) -> None:
             lines.append(credit(acc["revenue"], revenue, sku_id=sku_id, **sale))
             lines.append(credit(acc["sales_tax"], tax, sku_id=sku_id, **sale))
             receivable += revenue + tax
-            fee_base += revenue
+            fee_bases.append((sku_id, revenue))
         cost = _value(quantity, costs[(sku_id, p["location_id"])])
         dims = {"sku_id": sku_id, "location_id": p["location_id"], **base}
         lines.append(debit(acc["cogs"], cost, **dims))
@@ -131,13 +132,15 @@ def post_shipment(event: events.DomainEvent) -> None:
     if shipping and not _shipping_already_posted(acc["shipping_income"], order_id):
         lines.append(credit(acc["shipping_income"], shipping, **sale))
         receivable += shipping
-        fee_base += shipping
+        fee_bases.append((None, shipping))
     lines.append(debit(acc["receivable"], receivable, **sale))
-    fee = money(fee_base * order.channel.fee_rate)
-    lines += [
-        debit(acc["marketplace_fees"], fee, memo="expected marketplace fee", **sale),
-        credit(acc["receivable"], fee, memo="expected marketplace fee", **sale),
-    ]
+    for sku_id, fee_base in fee_bases:
+        fee = money(fee_base * order.channel.fee_rate)
+        fee_dims = {"sku_id": sku_id, "memo": "expected marketplace fee", **sale}
+        lines += [
+            debit(acc["marketplace_fees"], fee, **fee_dims),
+            credit(acc["receivable"], fee, **fee_dims),
+        ]
     if p.get("cost"):
         lines += [
             debit(acc["shipping_expense"], p["cost"], memo=p.get("carrier", ""), **base),
@@ -215,6 +218,9 @@ def post_stock_receipt(event: events.DomainEvent) -> None:
     unit_cost = costing.unit_costs([sku_id], location_id=location_id)[sku_id]
     value = _value(p["quantity"], unit_cost)
     dims = {"sku_id": sku_id, "location_id": location_id, "currency": settings.BASE_CURRENCY}
+    if returned:  # the cost comes back to the order and channel that sold the goods
+        rma = Rma.objects.filter(number=p.get("reference", "")).values("order_id", "channel_id")
+        dims.update(rma.first() or {})
     other = acc["cogs"] if returned else acc["receipt_clearing"]
     post_entry(
         lines=[debit(acc["inventory"], value, **dims), credit(other, value, **dims)],

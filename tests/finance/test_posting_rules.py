@@ -98,14 +98,16 @@ def test_a_shipment_posts_revenue_tax_shipping_fee_cogs_and_label_cost(amazon, n
     events.publish(shipment_event(order))
 
     entry = posted("shipment", Shipment.objects.get(order=order).pk)
-    # 2 × 20.00 − 2.00 discount = 38.00; fee 15 % of (38.00 + 5.00 shipping) = 6.45;
+    # 2 × 20.00 − 2.00 discount = 38.00; fee 15 % of 38.00 = 5.70 and of 5.00 shipping 0.75;
     # COGS 2 × 4.00; the label 6.50.
     assert lines_by_role(entry) == [
         ("carrier_accrual", "", "Cr", d("6.50"), ""),
         ("cogs", "", "Dr", d("8.00"), "MUG"),
         ("inventory", "", "Cr", d("8.00"), "MUG"),
-        ("marketplace_fees", "", "Dr", d("6.45"), ""),
-        ("receivable", "AMZ", "Cr", d("6.45"), ""),
+        ("marketplace_fees", "", "Dr", d("0.75"), ""),
+        ("marketplace_fees", "", "Dr", d("5.70"), "MUG"),
+        ("receivable", "AMZ", "Cr", d("0.75"), ""),
+        ("receivable", "AMZ", "Cr", d("5.70"), "MUG"),
         ("receivable", "AMZ", "Dr", d("46.00"), ""),
         ("revenue", "AMZ", "Cr", d("38.00"), "MUG"),
         ("sales_tax", "", "Cr", d("3.00"), "MUG"),
