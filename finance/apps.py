@@ -13,7 +13,12 @@ class FinanceConfig(AppConfig):
     verbose_name = "Finance"
 
     def ready(self):
+        from erp.demo import register_demo_seeder
         from finance import posting_rules, roles  # noqa: F401  subscribe to events, register roles
+        from finance.demo import seed_finance
+
+        # Registered last (INSTALLED_APPS order): it posts what the other apps' demo did.
+        register_demo_seeder("finance", seed_finance)
 
         # A fresh database posts correctly: the accounts the rules need exist after migrate
         # (and a channel created later gets its accounts on its first posting).
