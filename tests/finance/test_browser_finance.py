@@ -51,7 +51,7 @@ def test_finance_follows_a_shipment_to_its_postings_and_reads_the_margin(
     expect(page.get_by_role("heading", name="Margin by channel")).to_be_visible()
     expect(page.locator("#margin-chart rect")).to_have_count(2)
     expect(page.locator("#margin-table tbody")).to_contain_text("23.00")
-    page.get_by_label("By", exact=True).select_option("sku")
+    page.locator("select[name=by]").select_option("sku")
     page.get_by_role("button", name="Apply").click()
     expect(page.get_by_role("heading", name="Margin by sku")).to_be_visible()
     with page.expect_download() as download:
