@@ -159,6 +159,35 @@ def insert(objs: list, *, on_conflict_do_nothing: bool = False, returning: bool 
     return objs
 
 
+def insert_new(objs: list, *, key: str) -> list:
+    """INSERT … ON CONFLICT DO NOTHING of `objs` (one model, `key` a unique field): one
+    statement for all of them. The objects written get their primary key and are
+    returned; those whose key was already taken keep `pk = None`."""
+    if not objs:
+        return []
+    model = type(objs[0])
+    meta = model._meta
+    steps, columns = _insert_plan(model)
+    db = connections[DEFAULT_DB_ALIAS]
+    quote = db.ops.quote_name
+    field = meta.get_field(key)
+    params = []
+    for obj in objs:
+        params.extend(_row(obj, steps, db))
+    suffix = f" ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}, {quote(field.column)}"
+    with cursor() as cur:
+        cur.execute(_insert_sql(meta.db_table, columns, len(objs), suffix), params)
+        written = dict((value, pk) for pk, value in cur.fetchall())
+    created = []
+    for obj in objs:
+        pk = written.pop(getattr(obj, field.attname), None)
+        if pk is not None:
+            setattr(obj, meta.pk.attname, pk)
+            obj._state.adding, obj._state.db = False, db.alias
+            created.append(obj)
+    return created
+
+
 def update(obj, fields: list[str]) -> None:
     """UPDATE one row's `fields` from the instance (no signals, no history row)."""
     meta = type(obj)._meta

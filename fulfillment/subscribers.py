@@ -1,14 +1,11 @@
 """Fulfillment reacts to orders and inventory events."""
 
-from functools import partial
-
 from django.contrib.auth import get_user_model
-from django.db import transaction
 
 from erp import events
 from erp.roles import system_actor
-from inventory.services.ledger import SELLABLE_STOCK_ARRIVED
-from orders.services.flow import ORDER_CANCELLED
+from orders.services.cancellation import ORDER_CANCELLED
+from orders.subscribers import BACKORDERS_WAITING
 
 
 @events.subscribe(ORDER_CANCELLED)
@@ -25,10 +22,10 @@ def cancel_pick_tasks_of_cancelled_order(event: events.DomainEvent) -> None:
     void_labels_of_cancelled_order(order=order, actor=actor)
 
 
-@events.subscribe(SELLABLE_STOCK_ARRIVED)
+@events.subscribe(BACKORDERS_WAITING)
 def allocate_backorders_in_fulfillment(event: events.DomainEvent) -> None:
     from fulfillment.tasks import route_backorders_in_fulfillment
 
-    # After commit, in its own transactions: lines backordered after a short pick, of
-    # orders the orders app no longer routes (they are being picked or partly shipped).
-    transaction.on_commit(partial(route_backorders_in_fulfillment.delay, event.payload["sku_ids"]))
+    # Already after commit, in its own transactions: lines backordered after a short pick,
+    # of orders the orders app no longer routes (they are being picked or partly shipped).
+    route_backorders_in_fulfillment.delay(event.payload["sku_ids"])

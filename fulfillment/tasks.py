@@ -2,7 +2,7 @@ from celery import shared_task
 
 from erp.roles import system_actor
 from fulfillment.services import sla
-from orders.services import flow
+from orders.services import in_fulfillment
 
 ESCALATE_EVERY_SECONDS = 300.0
 
@@ -14,4 +14,4 @@ def escalate_unconfirmed() -> int:
 
 @shared_task(ignore_result=True)
 def route_backorders_in_fulfillment(sku_ids: list[int]) -> int:
-    return flow.route_backorders_in_fulfillment(sku_ids=sku_ids, actor=system_actor())
+    return in_fulfillment.route_backorders_in_fulfillment(sku_ids=sku_ids, actor=system_actor())

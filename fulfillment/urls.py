@@ -53,6 +53,7 @@ urlpatterns = [
         name="packing-slip",
     ),
     path("shipments/", shipments.shipment_list, name="shipment-list"),
+    path("shipments/manifest/", shipments.confirm_manifest, name="shipment-manifest"),
     path("shipments/<int:shipment_id>/", shipments.shipment_detail, name="shipment"),
     path("shipments/<int:shipment_id>/label.pdf", shipments.label_pdf, name="label-pdf"),
     path(

@@ -11,4 +11,4 @@ class OrdersConfig(AppConfig):
         from orders.demo import seed_orders
 
         register_demo_seeder("orders", seed_orders)
-        from orders.services import flow  # noqa: F401  registers the split approval kind
+        from orders.services import evaluation  # noqa: F401  registers the split approval kind

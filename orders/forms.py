@@ -1,7 +1,7 @@
 """Order back-office forms: they parse what a person typed, and nothing more.
 
 Whether a note is needed, how many units a line may lose or whether an order may still
-change are the services' rules (orders.services.flow); their refusals are put back on
+change are the services' rules (orders.services: holds, cancellation, ship_to); their refusals are put back on
 these forms by `erp.views.forms.add_domain_errors`.
 """
 
@@ -13,7 +13,7 @@ from erp.forms import Form, ParsingModelForm
 from erp.models import Channel
 from orders import selectors
 from orders.models import HoldReason, Order, OrderState
-from orders.services.flow import ADDRESS_FIELDS
+from orders.services.validation import ADDRESS_FIELDS
 
 NOTE_MAX = 500
 

@@ -1,12 +1,12 @@
 from celery import shared_task
 
 from erp.roles import system_actor
-from orders.services import flow, sla
+from orders.services import evaluation, sla
 
 
 @shared_task(ignore_result=True)
 def route_backorders(sku_ids: list[int]) -> int:
-    return flow.route_backorders(sku_ids=sku_ids, actor=system_actor())
+    return evaluation.route_backorders(sku_ids=sku_ids, actor=system_actor())
 
 
 @shared_task(ignore_result=True)

@@ -115,7 +115,7 @@ def can_decide(*, request: ApprovalRequest, actor) -> bool:
 DECISION_NOTE_MAX = change_reason_max_length(ApprovalRequest)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def decide_approval(*, request_id: int, actor, approve: bool, note: str = "") -> ApprovalRequest:
     """Approve or reject a pending request.
 

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from erp import fastsql
 from erp.connectors import DeliveryError, connector_for
 from erp.errors import Conflict, NotFound, ValidationFailed
 from erp.models import Endpoint, OutboxMessage
@@ -62,13 +63,34 @@ def enqueue_message(
 
     The dedupe key is unique: enqueueing the same key twice keeps the first message.
     """
-    message, created = OutboxMessage.objects.get_or_create(
-        dedupe_key=dedupe_key,
-        defaults={"topic": topic, "endpoint": _resolve_endpoint(endpoint), "payload": payload},
+    [message] = enqueue_messages(
+        [{"topic": topic, "endpoint": endpoint, "payload": payload, "dedupe_key": dedupe_key}]
     )
-    if created:
-        transaction.on_commit(partial(_schedule_delivery_after_commit, message.pk))
     return message
+
+
+def enqueue_messages(messages: list[dict]) -> list[OutboxMessage]:
+    """Add several messages (each `topic`, `endpoint`, `payload`, `dedupe_key`) with one
+    INSERT … ON CONFLICT DO NOTHING: no savepoint, no read first. A key already in the
+    outbox keeps its first message (returned in its place); delivery starts after commit."""
+    rows = [
+        OutboxMessage(
+            dedupe_key=message["dedupe_key"],
+            topic=message["topic"],
+            endpoint=_resolve_endpoint(message["endpoint"]),
+            payload=message["payload"],
+        )
+        for message in messages
+    ]
+    if len({row.dedupe_key for row in rows}) != len(rows):
+        raise ValueError("Two messages of one call share a dedupe key.")
+    for row in fastsql.insert_new(rows, key="dedupe_key"):
+        transaction.on_commit(partial(_schedule_delivery_after_commit, row.pk))
+    taken = [row.dedupe_key for row in rows if row.pk is None]
+    if taken:
+        existing = OutboxMessage.objects.in_bulk(taken, field_name="dedupe_key")
+        rows = [existing[row.dedupe_key] if row.pk is None else row for row in rows]
+    return rows
 
 
 @transaction.atomic(savepoint=False)

@@ -376,6 +376,19 @@ class VoidInputSerializer(StrictFieldsMixin, serializers.Serializer):
     reason = serializers.CharField(max_length=500, allow_blank=True, default="")
 
 
+MANIFEST_MAX = 500
+
+
+class ManifestInputSerializer(StrictFieldsMixin, serializers.Serializer):
+    """The labelled shipments loaded on the truck, confirmed together (all or none)."""
+
+    shipment_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        min_length=1,
+        max_length=MANIFEST_MAX,
+    )
+
+
 class ShipmentLineSerializer(serializers.ModelSerializer):
     line = serializers.IntegerField(source="line_id", read_only=True)
     sku = serializers.CharField(source="sku.code", read_only=True)

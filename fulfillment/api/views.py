@@ -348,8 +348,8 @@ class ShipmentViewSet(
     IdempotentPostMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Shipments with tracking: labels bought here and shipments 3PLs reported. POST
-    `confirm/` when the parcel leaves, `void/` to cancel an unshipped label; GET `label/`
-    for the 4×6 PDF."""
+    `confirm/` when the parcel leaves (or `manifest/` with the ids of a truck's parcels),
+    `void/` to cancel an unshipped label; GET `label/` for the 4×6 PDF."""
 
     serializer_class = s.ShipmentSerializer
     filterset_class = ShipmentFilter
@@ -370,6 +370,19 @@ class ShipmentViewSet(
         """Confirm that a labelled package left (fulfillment.confirm_shipment)."""
         shipment = shipping.confirm_shipment(shipment_id=self.get_object().pk, actor=request.user)
         return self._respond(shipment)
+
+    @extend_schema(request=s.ManifestInputSerializer, responses=s.ShipmentSerializer(many=True))
+    @action(detail=False, methods=["post"], permission_classes=[IsAuthenticated])
+    def manifest(self, request):
+        """Confirm several labelled packages at once (the truck is loaded): all ship, or
+        none does and the error names the one that cannot."""
+        serializer = s.ManifestInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        shipped = shipping.confirm_shipments(
+            shipment_ids=serializer.validated_data["shipment_ids"], actor=request.user
+        )
+        by_pk = self.get_queryset().in_bulk([shipment.pk for shipment in shipped])
+        return Response(self.get_serializer([by_pk[x.pk] for x in shipped], many=True).data)
 
     @extend_schema(request=s.VoidInputSerializer, responses=s.ShipmentSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])

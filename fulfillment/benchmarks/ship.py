@@ -3,14 +3,16 @@
 Seeds two warehouses (each stocks its own 100 SKUs, slotted), a carrier with a rate card,
 boxes, a channel with tracking and notification endpoints, and 2,000 orders of 1–3 lines
 routed and released as ingestion does. Then, timed: build waves at each node; 4 pickers
-confirm every pick by scan (whole pick lists each); 4 packers pack each order in the
-suggested box, create its label (rate quote) and confirm its shipment. Outbox deliveries
-and availability publications are queued for a worker (as in production), not run inline.
-Finally the ledger is verified against the balances (verify_inventory)."""
+(4 processes) confirm every pick by scan (whole pick lists each); 4 packers pack each
+order in the suggested box and create its label (rate quote), and load the labelled
+parcels a cage of 25 at a time (`confirm_shipments`: one manifest confirmation per cage).
+Outbox deliveries and availability publications are queued for a worker (as in
+production), not run inline. Finally the ledger is verified against the balances
+(verify_inventory)."""
 
+import multiprocessing
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import time as clock
 from datetime import timedelta
@@ -47,18 +49,19 @@ from fulfillment.models import (
 from fulfillment.services import labels
 from fulfillment.services.packing import pack_order, suggest_box
 from fulfillment.services.picking import confirm_pick
-from fulfillment.services.shipping import confirm_shipment
+from fulfillment.services.shipping import confirm_shipments
 from fulfillment.services.waves import build_waves
 from inventory.models import LotBalance, Reservation, StockBalance, StockLedgerEntry
 from inventory.services.movements import receive_stock
 from inventory.services.verification import find_balance_differences
 from orders.models import Allocation, Order, OrderLine, ShippingZone
-from orders.services.flow import evaluate_order
+from orders.services.evaluation import evaluate_order
 from orders.services.routing import destination_zone
 
 ORDERS = 2000
-WORKERS = 4  # pickers, then packers, working at once (threads, one connection each)
+WORKERS = 4  # pickers, then packers, working at once (processes, one connection each)
 SKUS_PER_NODE = 100
+CAGE = 25  # labelled parcels a packer loads on the truck per manifest confirmation
 STOCK_PER_SKU = 1_000_000
 
 
@@ -289,16 +292,33 @@ def _measure(phase: _Phase):
 
 
 def _in_parallel(chunks, work) -> list:
-    """Run `work(chunk)` for each chunk on its own thread and database connection."""
+    """Run `work(chunk)` for each chunk in its own process, as production's web workers
+    and scanners would, each with its own database connection; returns the results in
+    chunk order."""
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    connections.close_all()  # each forked worker connects on its own
 
-    def run(chunk):
+    def run(index, chunk):
         try:
-            return work(chunk)
+            results.put((index, work(chunk), None))
+        except BaseException as error:  # report, do not hang the parent
+            results.put((index, None, f"{type(error).__name__}: {error}"))
         finally:
             connections.close_all()
 
-    with ThreadPoolExecutor(len(chunks)) as pool:
-        return list(pool.map(run, chunks))
+    processes = [
+        context.Process(target=run, args=(index, chunk)) for index, chunk in enumerate(chunks)
+    ]
+    for process in processes:
+        process.start()
+    collected = sorted((results.get() for _ in processes), key=lambda item: item[0])
+    for process in processes:
+        process.join()
+    failures = [error for _, _, error in collected if error]
+    if failures:
+        raise RuntimeError(f"a worker failed: {failures[0]}")
+    return [result for _, result, _ in collected]
 
 
 def _pick_lists(picker):
@@ -322,10 +342,19 @@ def _pick_lists(picker):
 
 
 def _pack_label_ship(picker):
-    """One packer's share of the orders: box suggested, packed, labelled, shipped."""
+    """One packer's share of the orders: box suggested, packed, labelled; the labelled
+    parcels go on the truck a cage at a time (one manifest confirmation per cage)."""
 
     def work(orders):
         pack, label, ship = _Phase("pack"), _Phase("label"), _Phase("ship")
+        cage = []
+
+        def load_truck():
+            with _measure(ship):
+                confirm_shipments(shipment_ids=cage, actor=picker)
+            ship.operations += len(cage)
+            cage.clear()
+
         for node_id, order_id, units in orders:
             with _measure(pack):
                 suggestion = suggest_box((sku, quantity) for _, sku, quantity in units)
@@ -341,9 +370,11 @@ def _pack_label_ship(picker):
             with _measure(label):
                 shipment = labels.create_label(package_id=package.pk, actor=picker)
             label.operations += 1
-            with _measure(ship):
-                confirm_shipment(shipment_id=shipment.pk, actor=picker)
-            ship.operations += 1
+            cage.append(shipment.pk)
+            if len(cage) == CAGE:
+                load_truck()
+        if cage:
+            load_truck()
         return pack, label, ship
 
     return work

@@ -28,8 +28,8 @@ from fulfillment.models import Carrier, Package, Shipment
 from fulfillment.pdf import render_label_pdf, render_packing_slip_pdf
 from fulfillment.services import rates
 from orders.models import OrderState
-from orders.services import timeline
-from orders.services.flow import lock_order
+from orders.services import in_fulfillment
+from orders.services.locking import lock_order
 
 __all__ = [
     "create_label",
@@ -78,10 +78,10 @@ def create_label(*, package_id: int, actor, service_code: str | None = None) -> 
     option = quote.option(service_code) if service_code else quote.chosen
     _detach_voided_labels(package, earlier_labels, actor=actor)
     shipment = _insert(order, package, quote, option, actor=actor, overridden=bool(service_code))
-    timeline.note(
-        order,
-        "label",
-        f"Label {shipment.tracking_number} ({option.key}, {option.price}) for package "
+    in_fulfillment.note_warehouse_event(
+        order=order,
+        kind="label",
+        message=f"Label {shipment.tracking_number} ({option.key}, {option.price}) for package "
         f"{package.number}" + ("" if option.meets_promise else ": misses the promise"),
         actor=actor,
     )
@@ -112,8 +112,11 @@ def void_label(*, shipment_id: int, actor, reason: str) -> Shipment:
     shipment._history_user = actor
     shipment._change_reason = reason[:100]
     shipment.save(update_fields=["state", "voided_at"])
-    timeline.note(
-        order, "label_voided", f"Label {shipment.tracking_number} voided: {reason}", actor=actor
+    in_fulfillment.note_warehouse_event(
+        order=order,
+        kind="label_voided",
+        message=f"Label {shipment.tracking_number} voided: {reason}",
+        actor=actor,
     )
     return shipment
 
@@ -132,10 +135,10 @@ def void_labels_of_cancelled_order(*, order, actor) -> int:
         shipment._history_user = actor
         shipment._change_reason = "order cancelled"
         shipment.save(update_fields=["state", "voided_at"])
-        timeline.note(
-            order,
-            "label_voided",
-            f"Label {shipment.tracking_number} voided: the order was cancelled",
+        in_fulfillment.note_warehouse_event(
+            order=order,
+            kind="label_voided",
+            message=f"Label {shipment.tracking_number} voided: the order was cancelled",
             actor=actor,
         )
     return len(shipments)

@@ -17,8 +17,8 @@ from erp.models import Location
 from erp.roles import require_permission
 from fulfillment.models import Box, Package, PackageLine, PickTask
 from orders.models import Allocation, OrderState
-from orders.services import timeline
-from orders.services.flow import lock_order
+from orders.services import in_fulfillment
+from orders.services.locking import lock_order
 
 # Items fill at most this share of a box: the rest is void fill and the shape of things.
 FILL_PERCENT = 80
@@ -153,17 +153,15 @@ def pack_order(
     PackageLine.objects.bulk_create(
         [PackageLine(package=package, line_id=pk, quantity=qty) for pk, qty in wanted.items()]
     )
-    timeline.note(
-        order,
-        "packed",
-        f"Package {package.number}: {sum(wanted.values())} units in "
+    in_fulfillment.note_warehouse_event(
+        order=order,
+        kind="packed",
+        message=f"Package {package.number}: {sum(wanted.values())} units in "
         f"{box.code if box else 'own carton'}, {weight_grams} g, at {location.code}.",
         actor=actor,
     )
     if order.state == OrderState.PICKING and _everything_packed(order):
-        timeline.set_state(
-            order, OrderState.PACKED, actor=actor, message="every picked unit packed"
-        )
+        in_fulfillment.mark_packed(order=order, actor=actor, message="every picked unit packed")
     return package
 
 

@@ -25,7 +25,7 @@ from fulfillment.models import CarrierService, PickList, PickTask, Slot, Wave
 from fulfillment.models.carriers import slot_validator
 from fulfillment.services.rates import ship_date
 from orders.models import Allocation, LineState, Order, OrderState
-from orders.services.flow import advance_orders
+from orders.services.in_fulfillment import advance_orders
 
 S = OrderState
 # Orders whose allocations at a node may still need picking there: released ones, and

@@ -17,6 +17,11 @@ def after_write(request, url: str, message: str):
     return trigger_client_event(response, QUEUES_CHANGED)
 
 
+def after_error(request, url: str):
+    """A refused write from a list: back to `url`, where the flashed error shows."""
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
 def signal_write(response, *events: str):
     """A fragment answering a write: tell listening panels what changed."""
     for event in (QUEUES_CHANGED, FLOOR_CHANGED, *events):

@@ -2,6 +2,7 @@
 page (lines with lots and serials, tracking link, the rates considered, the outbox
 messages it sent), its label and packing slip as PDFs, and confirming or voiding it."""
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -17,7 +18,7 @@ from erp.views.rendering import render_page_or_fragment, wants_fragment
 from fulfillment.forms import ShipmentFilterForm, VoidLabelForm
 from fulfillment.models import Package, Shipment
 from fulfillment.services import labels, shipping
-from fulfillment.views.outcomes import after_write, signal_write
+from fulfillment.views.outcomes import after_error, after_write, signal_write
 from fulfillment.views.packing import (
     CONFIRM,
     VOID,
@@ -41,7 +42,14 @@ def shipment_list(request):
     page = Paginator(shipments, PAGE_SIZE).get_page(request.GET.get("page"))
     for shipment in page.object_list:
         shipment.tracking_link = shipment.carrier.tracking_url(shipment.tracking_number)
-    context = {"section": "fulfillment", "filters": filters, "page": page}
+    context = {
+        "section": "fulfillment",
+        "filters": filters,
+        "page": page,
+        # Labelled parcels can be ticked and confirmed together (the truck's manifest).
+        "can_manifest": request.user.has_perm(CONFIRM)
+        and any(s.state == Shipment.State.LABEL_CREATED for s in page.object_list),
+    }
     return render_page_or_fragment(
         request,
         page="fulfillment/shipment_list.html",
@@ -185,6 +193,32 @@ def confirm_shipment(request, shipment_id: int):
         "the channel gets the tracking number."
     )
     return _written(request, shipment, done)
+
+
+@require_POST
+@backoffice_view
+def confirm_manifest(request):
+    """The truck is loaded: the ticked labelled parcels ship together, or none does and
+    the page says which one cannot."""
+    forbid_unless_permitted(request.user, CONFIRM)
+    back = reverse("fulfillment:shipment-list") + "?state=label_created"
+    ids = [value for value in request.POST.getlist("shipment") if value.isdigit()]
+    if not ids:
+        messages.error(request, "Tick the parcels that are on the truck.")
+        return after_error(request, back)
+    try:
+        shipped = shipping.confirm_shipments(
+            shipment_ids=[int(pk) for pk in ids], actor=request.user
+        )
+    except NotFound as error:
+        raise Http404(error.message) from error
+    except DomainError as error:
+        raise_if_not_permitted(error)
+        messages.error(request, f"Nothing shipped: {error.message}")
+        return after_error(request, back)
+    return after_write(
+        request, back, f"{len(shipped)} parcels shipped: the channels get their tracking numbers."
+    )
 
 
 @require_POST

@@ -132,7 +132,7 @@ def create_count(
     return count
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def record_count(*, count_id: int, sku_code_or_barcode: str, counted: int, actor) -> CycleCountLine:
     """A counter scans a SKU (code or barcode) and enters the quantity on the shelf; the
     line's expected figure is what should be on the shelf at this instant."""

@@ -26,7 +26,12 @@ from inventory.models import (
     StockLedgerEntry,
     StockStatus,
 )
-from inventory.services.locking import lock_balances, lock_lot_balances
+from inventory.services.locking import (
+    apply_balance_changes,
+    create_balances,
+    lock_lot_balances,
+    read_balances,
+)
 
 ON_HAND_MAX = min(
     integer_range(StockBalance._meta.get_field("on_hand"))[1],
@@ -41,6 +46,7 @@ class Movement:
     status: str
     quantity: int
     lot_id: int | None = None
+    reference: str = ""  # the document this movement belongs to, when not the call's
 
 
 def post_movements(
@@ -57,37 +63,37 @@ def post_movements(
 
     `reserved_changes` maps (sku_id, location_id) to a change of sellable `reserved`
     applied under the same lock (shipping consumes a reservation as stock leaves).
+    `reference` names the document; a movement's own `reference` overrides it (a truck's
+    parcels post together, each entry naming its shipment).
     """
     if kind not in MovementKind.values:
         raise ValidationFailed(f"Unknown movement kind {kind!r}.", field="kind")
     movements = [move for move in movements if move.quantity != 0]
     reserved_changes = reserved_changes or {}
-    with transaction.atomic(savepoint=False):
-        keys = {(m.sku_id, m.location_id, m.status) for m in movements}
-        keys |= {(sku, loc, StockStatus.SELLABLE) for sku, loc in reserved_changes}
-        balances = lock_balances(keys)
-        _apply_to_balances(balances, movements, reserved_changes)
+    # Pipelined: BEGIN (when this opens the transaction) travels with the balance update,
+    # and the dirty marks with the ledger insert: two round trips for the whole posting.
+    with transaction.atomic(savepoint=False), fastsql.pipeline():
+        changes = _balance_changes(movements, reserved_changes)
+        _apply_to_balances(changes)
         _apply_to_lot_balances([m for m in movements if m.lot_id])
         now = timezone.now()
-        entries = StockLedgerEntry.objects.bulk_create(
-            [
-                StockLedgerEntry(
-                    sku_id=m.sku_id,
-                    location_id=m.location_id,
-                    status=m.status,
-                    lot_id=m.lot_id,
-                    quantity=m.quantity,
-                    kind=kind,
-                    reference=reference[:128],
-                    reason=reason[:255],
-                    actor=actor,
-                    occurred_at=occurred_at or now,
-                )
-                for m in movements
-            ]
-        )
-        sellable_skus = {key[0] for key in keys if key[2] == StockStatus.SELLABLE}
-        mark_availability_dirty(sellable_skus)
+        entries = [
+            StockLedgerEntry(
+                sku_id=m.sku_id,
+                location_id=m.location_id,
+                status=m.status,
+                lot_id=m.lot_id,
+                quantity=m.quantity,
+                kind=kind,
+                reference=(m.reference or reference)[:128],
+                reason=reason[:255],
+                actor=actor,
+                occurred_at=occurred_at or now,
+            )
+            for m in movements
+        ]
+        mark_availability_dirty({key[0] for key in changes if key[2] == StockStatus.SELLABLE})
+        fastsql.insert(entries)
         announce_sellable_stock(
             {m.sku_id for m in movements if m.status == StockStatus.SELLABLE and m.quantity > 0},
             actor=actor,
@@ -110,32 +116,54 @@ def announce_sellable_stock(sku_ids, *, actor) -> None:
         )
 
 
-def _apply_to_balances(balances, movements, reserved_changes) -> None:
-    deltas = defaultdict(int)
+def _balance_changes(movements, reserved_changes) -> dict:
+    """(sku, location, status) → (change of on hand, change of reserved)."""
+    changes = defaultdict(lambda: [0, 0])
     for move in movements:
-        deltas[(move.sku_id, move.location_id, move.status)] += move.quantity
+        changes[(move.sku_id, move.location_id, move.status)][0] += move.quantity
     for (sku_id, location_id), change in reserved_changes.items():
-        balances[(sku_id, location_id, StockStatus.SELLABLE)].reserved += change
-    for key, delta in deltas.items():
-        balances[key].on_hand += delta
-    # The rows are locked, so values read under the lock are current: plain assignment
-    # is as safe here as F() and lets one UPDATE write every row.
-    for key, balance in balances.items():
-        _refuse_beyond_column(balance.on_hand)
-        if balance.on_hand < 0:
-            raise InsufficientStock(
-                f"Only {balance.on_hand - deltas[key]} on hand in {balance.status} at this location; "
-                f"{-deltas[key]} requested.",
-                field="quantity",
-            )
-        if balance.reserved < 0 or balance.reserved > balance.on_hand:
-            raise InsufficientStock(
-                f"{balance.reserved} units are reserved for orders; only {balance.on_hand} would remain "
-                "on hand. Release or ship the reservations first.",
-                field="quantity",
-                code="reserved_stock",
-            )
-    _write_rows(StockBalance, balances.values(), ("on_hand", "reserved", "updated_at"))
+        changes[(sku_id, location_id, StockStatus.SELLABLE)][1] += change
+    return {key: tuple(change) for key, change in changes.items()}
+
+
+def _apply_to_balances(changes: dict) -> None:
+    """Apply the changes under row locks (one statement for rows that exist and stay
+    valid); create the rows a receipt needs first, and refuse, naming the figures, a
+    change that would take stock below zero or below what is reserved."""
+    refused = apply_balance_changes(changes, limit=ON_HAND_MAX)
+    if not refused:
+        return
+    current = read_balances(refused)
+    missing = [key for key in refused if key not in current]
+    for key in refused:
+        on_hand_change, reserved_change = changes[key]
+        balance = current.get(key) or StockBalance(sku_id=key[0], location_id=key[1], status=key[2])
+        _refuse_invalid(balance, on_hand_change, reserved_change)
+    if len(missing) != len(refused):  # a locked row refused for no reason we know
+        raise RuntimeError(f"Balance change refused without cause: {refused}")
+    # Every refused key was only missing, and its change is valid on an empty row.
+    create_balances(missing)
+    if apply_balance_changes({key: changes[key] for key in missing}, limit=ON_HAND_MAX):
+        raise InsufficientStock("Stock moved meanwhile; try again.", field="quantity")
+
+
+def _refuse_invalid(balance: StockBalance, on_hand_change: int, reserved_change: int) -> None:
+    on_hand = balance.on_hand + on_hand_change
+    reserved = balance.reserved + reserved_change
+    _refuse_beyond_column(on_hand)
+    if on_hand < 0:
+        raise InsufficientStock(
+            f"Only {balance.on_hand} on hand in {balance.status} at this location; "
+            f"{-on_hand_change} requested.",
+            field="quantity",
+        )
+    if reserved < 0 or reserved > on_hand:
+        raise InsufficientStock(
+            f"{reserved} units are reserved for orders; only {on_hand} would remain "
+            "on hand. Release or ship the reservations first.",
+            field="quantity",
+            code="reserved_stock",
+        )
 
 
 def set_reserved(reserved: dict[int, int]) -> None:

@@ -8,6 +8,7 @@ UPDATE with row-value matching instead of an ORM filter built from OR-ed Q objec
 from dataclasses import dataclass
 
 from django.db import connection
+from django.utils import timezone
 
 from erp import fastsql
 from inventory.models import CycleCount, CycleCountLine, LotBalance, StockBalance, StockStatus
@@ -20,9 +21,64 @@ _BALANCE_FIELDS = ("sku_id", "location_id", "status")
 _LOT_FIELDS = ("sku_id", "location_id", "status", "lot_id")
 
 
-def lock_balances(keys: set[BalanceKey]) -> dict[BalanceKey, StockBalance]:
-    """Lock (creating when missing) the balance row of every key; returns them by key."""
-    return _lock_or_create(StockBalance, _BALANCE_FIELDS, sorted(set(keys)))
+_VALUE_CASTS = ("::bigint", "::bigint", "::varchar", "::bigint", "::bigint")
+
+
+def apply_balance_changes(
+    changes: dict[BalanceKey, tuple[int, int]], *, limit: int
+) -> list[BalanceKey]:
+    """Add (on_hand, reserved) changes to the balance rows of their keys, in one statement:
+    the rows are locked in primary-key order first (a CTE with FOR UPDATE), then updated
+    only where the result stays valid (0 ≤ on_hand ≤ `limit`, 0 ≤ reserved ≤ on_hand).
+
+    Returns the keys NOT applied — no row yet, or the change would break a rule — for the
+    caller to create or refuse; the rows that were found stay locked either way."""
+    if not changes:
+        return []
+    keys = sorted(changes)
+    table = StockBalance._meta.db_table
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    rows = ", ".join(["(%s, %s, %s)"] * len(keys))
+    # Typed VALUES on PostgreSQL: the sums are computed in bigint, so nothing overflows the
+    # column before the bound refuses it.
+    casts = _VALUE_CASTS if connection.vendor == "postgresql" else ("",) * 5
+    value_row = "(" + ", ".join(f"%s{cast}" for cast in casts) + ")"
+    values = ", ".join([value_row] * len(keys))
+    sql = (
+        f"WITH locked AS (SELECT id FROM {table}"
+        f" WHERE (sku_id, location_id, status) IN ({rows}) ORDER BY id{lock}),"
+        f" v (sku_id, location_id, status, d_on_hand, d_reserved) AS (VALUES {values})"
+        f" UPDATE {table} SET on_hand = {table}.on_hand + v.d_on_hand,"
+        f" reserved = {table}.reserved + v.d_reserved, updated_at = %s"
+        f" FROM locked, v"
+        f" WHERE {table}.id = locked.id AND {table}.sku_id = v.sku_id"
+        f" AND {table}.location_id = v.location_id AND {table}.status = v.status"
+        f" AND {table}.on_hand + v.d_on_hand BETWEEN 0 AND %s"
+        f" AND {table}.reserved + v.d_reserved BETWEEN 0 AND {table}.on_hand + v.d_on_hand"
+        f" RETURNING {table}.sku_id, {table}.location_id, {table}.status"
+    )
+    db = connection
+    params = [value for key in keys for value in key]
+    params += [value for key in keys for value in (*key, *changes[key])]
+    params.append(db.ops.adapt_datetimefield_value(timezone.now()))
+    params.append(limit)
+    with fastsql.cursor() as cur:
+        cur.execute(sql, params)
+        applied = {tuple(row) for row in cur.fetchall()}
+    return [key for key in keys if key not in applied]
+
+
+def read_balances(keys) -> dict[BalanceKey, StockBalance]:
+    """The balance rows of these keys as they are now (rows missing are absent)."""
+    return _select(StockBalance, _BALANCE_FIELDS, sorted(set(keys)), lock=False)
+
+
+def create_balances(keys) -> None:
+    """Create zero balance rows for these keys (a concurrent creator may win: no error)."""
+    StockBalance.objects.bulk_create(
+        [StockBalance(sku_id=sku, location_id=loc, status=status) for sku, loc, status in keys],
+        ignore_conflicts=True,
+    )
 
 
 def lock_lot_balances(keys: set[LotKey]) -> dict[LotKey, LotBalance]:
@@ -84,15 +140,30 @@ def _lock_or_create(model, fields, keys) -> dict:
 
 
 def _select_for_update(model, fields, keys) -> dict:
+    return _select(model, fields, keys, lock=True)
+
+
+def _select(model, fields, keys, *, lock: bool) -> dict:
     table = model._meta.db_table
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     sql = (
         f"SELECT * FROM {table} WHERE ({', '.join(fields)}) IN ({', '.join([row] * len(keys))}) "
         "ORDER BY id"
     )
-    if connection.features.has_select_for_update:
+    if lock and connection.features.has_select_for_update:
         sql += " FOR UPDATE"
     params = [value for key in keys for value in key]
-    return {
-        tuple(getattr(obj, name) for name in fields): obj for obj in model.objects.raw(sql, params)
-    }
+    # Rows fetched before the columns are read: inside a pipeline (the ledger's posting)
+    # a statement's description exists only once its result has arrived.
+    with fastsql.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+        columns = [column[0] for column in cur.description]
+    concrete = model._meta.concrete_fields
+    position = {name: index for index, name in enumerate(columns)}
+    order = [position[field.column] for field in concrete]  # the table's column order may differ
+    names = [field.attname for field in concrete]
+    objects = (
+        model.from_db(connection.alias, names, [row[index] for index in order]) for row in rows
+    )
+    return {tuple(getattr(obj, name) for name in fields): obj for obj in objects}

@@ -351,9 +351,10 @@ class Consumption:
     quantity: int
     lot_id: int | None = None
     serials: tuple[str, ...] = ()
+    reference: str = ""  # the shipment, when several post together
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def consume_reservations(
     *, consumptions: list[Consumption], actor, reference: str, reason: str = "shipped"
 ) -> list[Reservation]:
@@ -398,6 +399,7 @@ def consume_reservations(
                 StockStatus.SELLABLE,
                 -c.quantity,
                 c.lot_id,
+                c.reference,
             )
             for c in consumptions
         ],

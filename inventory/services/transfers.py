@@ -6,6 +6,7 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
+from erp import fastsql
 from erp.errors import Conflict, NotFound, ValidationFailed
 from erp.roles import require_permission
 from inventory.models import AdjustmentReason, MovementKind, StockStatus, Transfer, TransferLine
@@ -44,9 +45,12 @@ def create_transfer(
             quantity=line["quantity"],
             receiving=False,
         )
-    # The number comes from the primary key, which concurrent creators never share.
+    # The number comes from the primary key, which concurrent creators never share: drawn
+    # first where the database can (one write, one history row), else set after the insert.
+    drawn = fastsql.next_id(Transfer)
     transfer = Transfer(
-        number=uuid.uuid4().hex[:32],
+        pk=drawn,
+        number=f"TRF-{drawn:06d}" if drawn else uuid.uuid4().hex[:32],
         from_location=from_location,
         to_location=to_location,
         reference=reference,
@@ -54,9 +58,10 @@ def create_transfer(
         shipped_at=timezone.now(),
     )
     transfer._history_user = actor
-    transfer.save()
-    transfer.number = f"TRF-{transfer.pk:06d}"
-    transfer.save(update_fields=["number"])
+    transfer.save(force_insert=True)
+    if not drawn:
+        transfer.number = f"TRF-{transfer.pk:06d}"
+        transfer.save(update_fields=["number"])
     TransferLine.objects.bulk_create(
         [
             TransferLine(
@@ -92,7 +97,12 @@ def create_transfer(
 
 
 def _locked_open_transfer(transfer_id: int) -> Transfer:
-    transfer = Transfer.objects.select_for_update().filter(pk=transfer_id).first()
+    transfer = (
+        Transfer.objects.select_for_update(of=("self",))
+        .select_related("from_location", "to_location")
+        .filter(pk=transfer_id)
+        .first()
+    )
     if transfer is None:
         raise NotFound("No such transfer.")
     if transfer.state not in (Transfer.State.IN_TRANSIT, Transfer.State.PARTIALLY_RECEIVED):
@@ -108,7 +118,7 @@ def receive_transfer(*, transfer_id: int, received: dict[int, int], actor) -> Tr
     require_permission(actor, "inventory.change_transfer", action="receive transfers")
     transfer = _locked_open_transfer(transfer_id)
     lines = {line.pk: line for line in transfer.lines.select_for_update().order_by("pk")}
-    movements = []
+    movements, changed = [], []
     for line_id, quantity in received.items():
         line = lines.get(int(line_id))
         if line is None:
@@ -125,7 +135,7 @@ def receive_transfer(*, transfer_id: int, received: dict[int, int], actor) -> Tr
                 code="max_value",
             )
         line.quantity_received += quantity
-        line.save(update_fields=["quantity_received"])
+        changed.append(line)
         movements.append(
             Movement(
                 line.sku_id, transfer.to_location_id, StockStatus.IN_TRANSIT, -quantity, line.lot_id
@@ -140,6 +150,7 @@ def receive_transfer(*, transfer_id: int, received: dict[int, int], actor) -> Tr
         raise ValidationFailed(
             "Enter a quantity received for at least one line.", field="lines", code="required"
         )
+    TransferLine.objects.bulk_update(changed, ["quantity_received"])
     post_movements(
         movements=movements,
         kind=MovementKind.TRANSFER_IN,

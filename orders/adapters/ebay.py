@@ -21,6 +21,13 @@ Fields used, from eBay's Order, LineItem, PricingSummary and CancelStatus types 
   `appliedPromotions[].discountAmount` (positive) → line discount; `taxes[].amount` (else
   `ebayCollectAndRemitTaxes[].amount`) → line tax;
   `lineItemFulfillmentInstructions.shipByDate` → ship_by (the earliest over lines).
+- `lineItems[].refunds[].amount` → removed_quantity while the line is not yet FULFILLED:
+  eBay cannot cancel one line of a multi-line order, it drops it by refunding it
+  (`issueRefund` with `refundItems`). A `LineItemRefund` carries no quantity, only an
+  amount, which is the seller's net (without eBay-collected tax): the units removed are
+  the whole units that amount covers at the line's net unit price (cost − promotions) /
+  quantity, so a partial refund (a price adjustment) removes none. Once the line is
+  FULFILLED its refunds are returns, not removals.
 """
 
 from decimal import Decimal
@@ -139,6 +146,7 @@ def _lines(raw_lines: list, money, currency: str):
         if remainder:
             rounding.append(rounding_note(line_id, cost, count, unit, remainder))
         taxes_key = "taxes" if line.get("taxes") else "ebayCollectAndRemitTaxes"
+        discount = _sum(money, line, "appliedPromotions", "discountAmount", where)
         lines.append(
             NormalizedLine(
                 external_line_id=line_id,
@@ -146,7 +154,8 @@ def _lines(raw_lines: list, money, currency: str):
                 quantity=count,
                 unit_price=unit,
                 tax=_sum(money, line, taxes_key, "amount", where),
-                discount=_sum(money, line, "appliedPromotions", "discountAmount", where),
+                discount=discount,
+                removed_quantity=_refunded_units(money, line, where, count, cost - discount),
                 title=text(line.get("title")),
                 external_item_id=_item_id(line),
             )
@@ -165,6 +174,14 @@ def _sum(money, line: dict, list_key: str, key: str, where: str) -> Decimal:
         ),
         ZERO,
     )
+
+
+def _refunded_units(money, line: dict, where: str, count: int, net: Decimal) -> int:
+    """Whole units of the line its refunds pay back (eBay's way to drop a line)."""
+    if text(line.get("lineItemFulfillmentStatus")).upper() == "FULFILLED" or net <= 0:
+        return 0
+    refunded = _sum(money, line, "refunds", "amount", where)
+    return min(int(refunded * count // net), count)
 
 
 def _item_id(line: dict) -> str:

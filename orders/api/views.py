@@ -27,7 +27,7 @@ from erp.errors import DomainError, FieldError, PayloadTooLarge, ValidationFaile
 from erp.input_bounds import NUL_MESSAGE
 from orders.api import serializers as s
 from orders.models import Allocation, HoldReason, Order, OrderHold, OrderLine, OrderState
-from orders.services import flow
+from orders.services import cancellation
 from orders.services.ingestion import get_channel, ingest_order, record_ingestion_error
 
 MAX_BATCH = 500
@@ -184,7 +184,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         serializer = s.CancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         order = self.get_object()
-        flow.cancel_order(
+        cancellation.cancel_order(
             order_id=order.pk, actor=request.user, reason=serializer.validated_data["reason"]
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)

@@ -210,6 +210,12 @@ class OrderLine(models.Model):
                 name="line_cancel_within_quantity",
             ),
         ]
+        indexes = [
+            # Arriving stock asks which SKUs have lines waiting (orders.selectors).
+            models.Index(
+                fields=["sku"], condition=Q(state="backordered"), name="line_backordered_by_sku"
+            )
+        ]
 
     def __str__(self):
         return f"{self.order_id}#{self.line_number}"

@@ -1,7 +1,7 @@
 """A later version of an order from its channel, line by line.
 
 Units the buyer cancelled or the channel removed (Shopify `current_quantity`, Walmart
-cancelled line statuses) are cancelled on our line and their reservations released;
+cancelled line statuses, eBay line refunds) are cancelled on our line and their reservations released;
 lines the channel added join the order and are validated and routed like the first ones;
 prices the channel withheld at first (Amazon Pending) are filled in. Runs inside
 ingestion's transaction with the order row locked: edits are the slow path.
@@ -15,17 +15,16 @@ queue with the reason.
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from django.db.models import Sum
-
 from erp.errors import ValidationFailed
 from orders.adapters.base import NormalizedLine, NormalizedOrder
 from orders.models import LineState, Order, OrderLine, OrderState
-from orders.services import flow, timeline
+from orders.services import cancellation, evaluation, in_fulfillment, timeline
+from orders.services.validation import AddressCheck
 
 S = OrderState
 # Orders whose lines a channel edit may still change; a shipped, closed or cancelled
 # order's later refunds are returns, not cancellations.
-EDITABLE = (timeline.CANCELLABLE | flow.IN_FULFILLMENT) - {S.CANCELLED}
+EDITABLE = (timeline.CANCELLABLE | in_fulfillment.IN_FULFILLMENT) - {S.CANCELLED}
 MONEY_FIELDS = (
     "unit_price",
     "tax",
@@ -56,7 +55,7 @@ def plan_line_edits(order: Order, normalized: NormalizedOrder) -> LineEdits:
     if order.state not in EDITABLE:
         return edits
     existing = {line.external_line_id: line for line in order.lines.all()}
-    committed = _committed_units(order, list(existing.values()))
+    committed = cancellation.committed_units(order, list(existing.values()))
     for incoming in normalized.lines:
         line = existing.get(incoming.external_line_id)
         if line is None:
@@ -72,17 +71,11 @@ def plan_line_edits(order: Order, normalized: NormalizedOrder) -> LineEdits:
         more = removed - line.quantity_cancelled
         if more <= 0:
             continue  # already cancelled here (CS or an earlier delivery)
-        keep = line.quantity - removed
-        if keep < committed.get(line.pk, 0):
-            raise ValidationFailed(
-                f"Line {line.line_number} ({line.channel_sku or line.external_line_id}): the "
-                f"channel lowers it to {keep}, but {committed[line.pk]} are already picked, "
-                "packed, shipped or on a pick list. Settle it in the warehouse or as a return.",
-                field="lines",
-                code="below_fulfilled",
-            )
+        cancellation.check_not_below_committed(
+            order, line, line.quantity - removed, field="lines", committed=committed
+        )
         edits.removals.append((line, more))
-    if edits.added and order.state in flow.IN_FULFILLMENT:
+    if edits.added and order.state in in_fulfillment.IN_FULFILLMENT:
         raise ValidationFailed(
             f"The channel added line(s) {', '.join(n.external_line_id for n in edits.added)} "
             f"to an order already {order.get_state_display().lower()}; ship them as a new "
@@ -93,25 +86,14 @@ def plan_line_edits(order: Order, normalized: NormalizedOrder) -> LineEdits:
     return edits
 
 
-def _committed_units(order: Order, lines: list[OrderLine]) -> dict[int, int]:
-    """Units of each line the warehouse holds: shipped, and, once the order is in
-    fulfillment, allocated (an allocation holds what is still to ship; its units are on
-    a pick list, picked or packed)."""
-    committed = {line.pk: line.quantity_shipped for line in lines}
-    if order.state in flow.IN_FULFILLMENT:
-        allocated = (
-            order.lines.filter(allocations__active=True)
-            .values("pk")
-            .annotate(units=Sum("allocations__quantity"))
-            .values_list("pk", "units")
-        )
-        for line_id, units in allocated:
-            committed[line_id] += units
-    return committed
-
-
 def apply_line_edits(
-    order: Order, edits: LineEdits, *, add_lines: AddLines, actor, cancelled_at=None
+    order: Order,
+    edits: LineEdits,
+    *,
+    add_lines: AddLines,
+    actor,
+    cancelled_at=None,
+    address_check: AddressCheck | None = None,
 ) -> None:
     """Apply a planned edit; `add_lines` writes new lines as the first ingestion does."""
     for line, incoming in edits.repriced:
@@ -119,7 +101,7 @@ def apply_line_edits(
             setattr(line, name, getattr(incoming, name))
         line.save(update_fields=list(MONEY_FIELDS))
     for line, units in edits.removals:
-        flow.cancel_line_units(
+        cancellation.cancel_line_units(
             order=order, line=line, quantity=units, actor=actor, reason="removed on the channel"
         )
     if edits.added:
@@ -134,21 +116,21 @@ def apply_line_edits(
             ),
             actor=actor,
         )
-    _settle(order, actor=actor, cancelled_at=cancelled_at)
+    _settle(order, actor=actor, cancelled_at=cancelled_at, address_check=address_check)
 
 
-def _settle(order: Order, *, actor, cancelled_at) -> None:
+def _settle(order: Order, *, actor, cancelled_at, address_check) -> None:
     open_lines = order.lines.exclude(state__in=[LineState.CANCELLED, LineState.SHIPPED])
     if not open_lines.exists():
         if not order.lines.filter(quantity_shipped__gt=0).exists():
-            flow._cancel_locked(
+            cancellation.cancel_locked(
                 order,
                 actor=actor,
                 reason="every line removed on the channel",
                 cancelled_at=cancelled_at,
             )
         return
-    if order.state in flow.ROUTABLE | {S.RECEIVED, S.ON_HOLD}:
+    if order.state in evaluation.ROUTABLE | {S.RECEIVED, S.ON_HOLD}:
         # Validated and routed again as on ingestion: added lines are mapped or held,
         # what is still wanted routes; reservations already right stay as they are.
-        flow.evaluate_order(order=order, actor=actor)
+        evaluation.evaluate_order(order=order, actor=actor, address_check=address_check)

@@ -21,7 +21,14 @@ from orders.adapters import AdapterError, parse_order
 from orders.adapters.base import ChannelStatus, NormalizedOrder
 from orders.models import IngestionError, LineState, Order, OrderLine, OrderState
 from orders.models.orders import PayloadEncoder
-from orders.services import channel_config, channel_edits, flow, timeline
+from orders.services import (
+    cancellation,
+    channel_config,
+    channel_edits,
+    evaluation,
+    timeline,
+    validation,
+)
 from orders.services.sku_mapping import map_channel_skus
 
 RAW_BODY_LIMIT = 64 * 1024
@@ -81,14 +88,16 @@ def ingest_order(*, channel: Channel, payload: dict, actor) -> IngestResult:
     require_permission(actor, "orders.add_order", action="ingest orders")
     normalized = _normalize(channel, payload)
     payload_hash = _hash(payload)
-    with transaction.atomic():
+    # The address validator may call out: it runs before the transaction, never inside it.
+    check = validation.check_address(Order(channel=channel, **_order_fields(normalized)))
+    with transaction.atomic(durable=True):
         # INSERT … ON CONFLICT DO NOTHING: a concurrent delivery of the same order waits
         # for the first one's commit and then finds the row, so it takes the update path.
         # Pipelined: BEGIN travels with the INSERT, and the writes whose answer nothing
         # waits for (allocations, the routing decision, line and order states, the
         # timeline) are answered together before COMMIT.
         with fastsql.pipeline():
-            created = _create(channel, normalized, payload, payload_hash, actor)
+            created = _create(channel, normalized, payload, payload_hash, actor, check)
         if created is not None:
             return IngestResult(created, "created")
         existing = (
@@ -99,7 +108,7 @@ def ingest_order(*, channel: Channel, payload: dict, actor) -> IngestResult:
         if existing is None:  # the other delivery rolled back after all: deliver again
             raise Conflict("The order was being written concurrently; retry.", code="conflict")
         existing.channel = channel
-        return _update(existing, normalized, payload, payload_hash, actor)
+        return _update(existing, normalized, payload, payload_hash, actor, check)
 
 
 def _order_fields(normalized: NormalizedOrder) -> dict:
@@ -151,7 +160,7 @@ def _order_fields(normalized: NormalizedOrder) -> dict:
     return fields
 
 
-def _create(channel, normalized, payload, payload_hash, actor) -> Order | None:
+def _create(channel, normalized, payload, payload_hash, actor, check) -> Order | None:
     order = Order(
         channel=channel,
         external_id=normalized.external_id,
@@ -166,12 +175,12 @@ def _create(channel, normalized, payload, payload_hash, actor) -> Order | None:
     order.skip_history_when_saving = True
     try:
         with timeline.batched_events(order):
-            return _route_new(order, channel, normalized, actor)
+            return _route_new(order, channel, normalized, actor, check)
     finally:
         del order.skip_history_when_saving
 
 
-def _route_new(order, channel, normalized, actor) -> Order:
+def _route_new(order, channel, normalized, actor, check) -> Order:
     """Write the new order's lines (mapped to our SKUs), then validate, route, reserve."""
     lines, substitutes = _write_lines(order, channel, normalized.lines, first_number=1)
     timeline.note(order, "received", f"Received from {channel.code}", actor=actor)
@@ -186,7 +195,14 @@ def _route_new(order, channel, normalized, actor) -> Order:
             cancelled_at=normalized.cancelled_at,
         )
         return order
-    flow.evaluate_order(order=order, actor=actor, new=True, lines=lines, substitutes=substitutes)
+    evaluation.evaluate_order(
+        order=order,
+        actor=actor,
+        new=True,
+        lines=lines,
+        substitutes=substitutes,
+        address_check=check,
+    )
     return order
 
 
@@ -232,7 +248,7 @@ def _add_lines(order: Order, incoming: list) -> list[OrderLine]:
     return _write_lines(order, order.channel, incoming, first_number=last + 1)[0]
 
 
-def _update(order: Order, normalized, payload, payload_hash, actor) -> IngestResult:
+def _update(order: Order, normalized, payload, payload_hash, actor, check) -> IngestResult:
     if order.payload_hash == payload_hash:
         return IngestResult(order, "unchanged")
     if (
@@ -261,7 +277,7 @@ def _update(order: Order, normalized, payload, payload_hash, actor) -> IngestRes
             order, "channel_update", f"Updated on the channel: {', '.join(changed)}", actor=actor
         )
     if normalized.channel_status == ChannelStatus.CANCELLED and order.state != OrderState.CANCELLED:
-        flow._cancel_locked(
+        cancellation.cancel_locked(
             order,
             actor=actor,
             reason="cancelled on the channel",
@@ -269,8 +285,13 @@ def _update(order: Order, normalized, payload, payload_hash, actor) -> IngestRes
         )
     elif edits:
         channel_edits.apply_line_edits(
-            order, edits, add_lines=_add_lines, actor=actor, cancelled_at=normalized.cancelled_at
+            order,
+            edits,
+            add_lines=_add_lines,
+            actor=actor,
+            cancelled_at=normalized.cancelled_at,
+            address_check=check,
         )
     elif order.state == OrderState.ON_HOLD:
-        flow.evaluate_order(order=order, actor=actor)
+        evaluation.evaluate_order(order=order, actor=actor, address_check=check)
     return IngestResult(order, "updated")

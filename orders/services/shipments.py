@@ -5,6 +5,7 @@ Fulfillment decides what left and calls these in its own transaction."""
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 from erp import fastsql
 from inventory.services.reservations import release_reservation
@@ -35,6 +36,17 @@ def completes_order(lines: list[OrderLine], shipped: list[ShippedUnits]) -> bool
     )
 
 
+@dataclass(frozen=True)
+class OrderParcel:
+    """A parcel as the order sees it: its (locked) order and lines, the units that left."""
+
+    order: Order
+    lines: list[OrderLine]
+    shipped: list[ShippedUnits]
+    shipped_at: datetime
+    message: str
+
+
 def record_shipment(
     *,
     order: Order,
@@ -44,51 +56,74 @@ def record_shipment(
     message: str,
     actor,
 ) -> bool:
-    """Apply a parcel to the order (locked by the caller, with its `lines`): allocations
-    shrink (an allocation holds what is still to ship at its node), lines count what
-    shipped, and the order becomes shipped or partially shipped with the parcel on its
-    timeline. Returns whether the order is now complete."""
-    completes = completes_order(lines, shipped)
-    _shrink_allocations(shipped)
-    _count_shipped(lines, shipped)
-    to_state = S.SHIPPED if completes else S.PARTIALLY_SHIPPED
-    order.shipped_at = shipped_at  # set first: the state change's history row carries it
-    if order.state == to_state:  # a further parcel of a partially shipped order
-        timeline.note(order, "shipped", message, actor=actor)
-    else:
-        timeline.set_state(order, to_state, actor=actor, message=message)
-    fastsql.update(order, ["shipped_at"])
+    """Apply one parcel to the order (see `record_shipments`). Returns whether the order is
+    now complete."""
+    [completes] = record_shipments(
+        [OrderParcel(order, lines, shipped, shipped_at, message)], actor=actor
+    )
     return completes
 
 
-def _shrink_allocations(shipped: list[ShippedUnits]) -> None:
+def record_shipments(parcels: list[OrderParcel], *, actor) -> list[bool]:
+    """Apply parcels to their orders (locked by the caller, with their lines): allocations
+    shrink (an allocation holds what is still to ship at its node), lines count what
+    shipped, and each order becomes shipped or partially shipped with its parcels on its
+    timeline. Parcels of one order apply in turn (pass the same line objects for them).
+    A fixed number of statements however many parcels. Returns, per parcel, whether it
+    completed its order."""
+    completed, lines, allocations = [], {}, {}
+    timeline_entries: dict[int, list] = {}
+    orders: dict[int, Order] = {}
+    state_after: dict[int, str] = {}
+    for parcel in parcels:
+        order = parcel.order
+        completes = completes_order(parcel.lines, parcel.shipped)
+        _shrink_allocations(parcel.shipped, allocations)
+        _count_shipped(parcel.lines, parcel.shipped, lines)
+        to_state = S.SHIPPED if completes else S.PARTIALLY_SHIPPED
+        entries = timeline_entries.setdefault(order.pk, [])
+        if state_after.get(order.pk, order.state) == to_state:  # a further parcel
+            entries.append(("shipped", None, parcel.message))
+        else:
+            entries.append(("state", to_state, parcel.message))
+        state_after[order.pk] = to_state
+        order.shipped_at = parcel.shipped_at  # written with the state, in its history row
+        orders[order.pk] = order
+        completed.append(completes)
+    fastsql.update_rows(Allocation, list(allocations.values()), ["quantity", "active"])
+    fastsql.update_rows(OrderLine, list(lines.values()), ["quantity_shipped", "state"])
+    timeline.advance_each(
+        [(orders[pk], timeline_entries[pk]) for pk in sorted(orders)],
+        actor=actor,
+        also=("shipped_at",),
+    )
+    return completed
+
+
+def _shrink_allocations(shipped: list[ShippedUnits], changed: dict) -> None:
     units = defaultdict(int)
-    allocations = {}
     for portion in shipped:
         units[portion.allocation.pk] += portion.quantity
-        allocations[portion.allocation.pk] = portion.allocation
+        changed[portion.allocation.pk] = portion.allocation
     for pk, quantity in units.items():
-        allocation = allocations[pk]
+        allocation = changed[pk]
         if quantity >= allocation.quantity:
             allocation.active = False
         else:
             allocation.quantity -= quantity
-    fastsql.update_rows(Allocation, list(allocations.values()), ["quantity", "active"])
 
 
-def _count_shipped(lines: list[OrderLine], shipped: list[ShippedUnits]) -> None:
+def _count_shipped(lines: list[OrderLine], shipped: list[ShippedUnits], changed: dict) -> None:
     per_line = defaultdict(int)
     for portion in shipped:
         per_line[portion.line.pk] += portion.quantity
-    changed = []
     for line in lines:
         if not per_line.get(line.pk):
             continue
         line.quantity_shipped += per_line[line.pk]
         if line.open_quantity <= 0:
             line.state = LineState.SHIPPED
-        changed.append(line)
-    fastsql.update_rows(OrderLine, changed, ["quantity_shipped", "state"])
+        changed[line.pk] = line
 
 
 def take_back_short_units(*, allocation_id: int, missing: int, actor) -> Allocation:

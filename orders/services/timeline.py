@@ -68,6 +68,9 @@ def _enter(order: Order, to_state: str, now, cancelled_at=None) -> set[str]:
     if to_state == S.CANCELLED:
         order.cancelled_at = cancelled_at or now  # the channel's time, when it sent one
         fields.add("cancelled_at")
+    if to_state in (S.SHIPPED, S.PARTIALLY_SHIPPED):
+        order.shipped_at = order.shipped_at or now  # the parcel's time, set by the caller
+        fields.add("shipped_at")
     return fields
 
 
@@ -102,6 +105,49 @@ def advance(order: Order, steps: list[tuple[str, str]], *, actor, cancelled_at=N
         order._history_user = actor
         order.save(update_fields=sorted(fields))
     _write(order, events)
+
+
+def advance_each(
+    changes: list[tuple[Order, list[tuple[str, str | None, str]]]],
+    *,
+    actor,
+    also: tuple[str, ...] = (),
+) -> None:
+    """Several orders (locked by the caller), each with its own timeline entries, in order:
+    `(kind, to_state, message)` — kind "state" moves the order to `to_state`, any other
+    kind is a note that keeps the state. One UPDATE with history rows for all the orders
+    and one insert of timeline rows, through the same transition table and timestamps as
+    `advance` (a truck's parcels). `also`: fields the caller set on the orders to write."""
+    if not changes:
+        return
+    now = timezone.now()
+    events, fields = [], set(also)
+    for order, entries in changes:
+        for kind, to_state, message in entries:
+            from_state = order.state
+            if kind == "state":
+                if from_state == to_state and to_state != S.ON_HOLD:
+                    continue
+                check_transition(order, to_state)
+                fields |= _enter(order, to_state, now)
+            else:
+                to_state = from_state
+            events.append(
+                OrderEvent(
+                    order=order,
+                    kind=kind,
+                    from_state=from_state,
+                    to_state=to_state,
+                    message=message[:500],
+                    actor=actor,
+                )
+            )
+    if fields:
+        bulk_update_with_history(
+            [order for order, _ in changes], Order, sorted(fields), default_user=actor
+        )
+    if events:
+        fastsql.insert(events, returning=False)
 
 
 def advance_many(*, orders: list[Order], to_state: str, actor, message: str) -> None:

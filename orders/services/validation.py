@@ -1,10 +1,14 @@
 """Checks that decide whether an order may route now or waits in a hold queue.
 
 The address check is pluggable: ORDERS_ADDRESS_VALIDATOR names a callable
-`(order) -> str | None` returning a problem, or None when the address is good.
+`(order) -> str | None` returning a problem, or None when the address is good. A real
+validator may call out (an address service): entry points run it with `check_address`
+before they open their transaction and hand the result in, which applies only while the
+order's address is still the one checked.
 """
 
 import re
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -43,6 +47,37 @@ def address_completeness(order: Order) -> str | None:
     return None
 
 
+ADDRESS_FIELDS = (
+    "ship_name",
+    "ship_company",
+    "ship_line1",
+    "ship_line2",
+    "ship_city",
+    "ship_region",
+    "ship_postal_code",
+    "ship_country",
+    "ship_phone",
+)
+
+
+@dataclass(frozen=True)
+class AddressCheck:
+    """The validator's answer for one address, taken outside any transaction."""
+
+    address: tuple
+    problem: str | None
+
+
+def address_of(order: Order) -> tuple:
+    return tuple(getattr(order, name) for name in ADDRESS_FIELDS)
+
+
+def check_address(order: Order) -> AddressCheck:
+    """Run the (possibly slow) address validator on `order`'s ship-to: call it before the
+    transaction and pass the check to `evaluate_order` / `find_problems`."""
+    return AddressCheck(address_of(order), _address_validator()(order))
+
+
 def _address_validator():
     path = getattr(
         settings, "ORDERS_ADDRESS_VALIDATOR", "orders.services.validation.address_completeness"
@@ -63,8 +98,11 @@ AWAITING_PRICES = (
 )
 
 
-def find_problems(order: Order, lines: list[OrderLine]) -> list[tuple[str, str]]:
-    """Every reason this order cannot route now, as (hold reason, detail).
+def find_problems(
+    order: Order, lines: list[OrderLine], *, address_check: AddressCheck | None = None
+) -> list[tuple[str, str]]:
+    """Every reason this order cannot route now, as (hold reason, detail). `address_check`
+    (taken before the transaction) stands for the validator while the address is the same.
 
     An order whose prices the channel withholds is held for that one reason (besides
     unmapped SKUs, which CS can fix meanwhile): its missing address and tax are the
@@ -73,7 +111,10 @@ def find_problems(order: Order, lines: list[OrderLine]) -> list[tuple[str, str]]
         return [(HoldReason.AWAITING_CHANNEL, AWAITING_PRICES), *_unmapped(lines)]
     policy = policy_for(order.channel)
     problems = []
-    address_problem = _address_validator()(order)
+    if address_check is not None and address_check.address == address_of(order):
+        address_problem = address_check.problem
+    else:
+        address_problem = _address_validator()(order)
     if address_problem:
         problems.append((HoldReason.ADDRESS_INVALID, address_problem))
     paid = order.payment_status in CAPTURED or (

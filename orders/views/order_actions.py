@@ -22,7 +22,7 @@ from erp.views.exceptions import QUEUES_CHANGED
 from erp.views.forms import add_domain_errors
 from erp.views.rendering import wants_fragment
 from orders.selectors import OrderDetail
-from orders.services import flow
+from orders.services import cancellation, evaluation, holds, ship_to
 from orders.views.order_page import (
     HEADER,
     LINES,
@@ -108,7 +108,7 @@ def release_order(request, order_id: int):
         detail,
         action="release",
         form=action_form("release", detail, request.POST),
-        run=lambda data: flow.release_order(
+        run=lambda data: holds.release_order(
             order_id=order_id, actor=request.user, note=data["note"]
         ),
         panel=HEADER,
@@ -126,7 +126,7 @@ def hold_order(request, order_id: int):
         detail,
         action="hold",
         form=action_form("hold", detail, request.POST),
-        run=lambda data: flow.hold_order(order_id=order_id, actor=request.user, note=data["note"]),
+        run=lambda data: holds.hold_order(order_id=order_id, actor=request.user, note=data["note"]),
         panel=HEADER,
         done="Hold placed",
     )
@@ -142,7 +142,7 @@ def cancel_order(request, order_id: int):
         detail,
         action="cancel",
         form=action_form("cancel", detail, request.POST),
-        run=lambda data: flow.cancel_order(
+        run=lambda data: cancellation.cancel_order(
             order_id=order_id, actor=request.user, reason=data["reason"]
         ),
         panel=HEADER,
@@ -160,7 +160,7 @@ def reroute_order(request, order_id: int):
         detail,
         action="reroute",
         form=action_form("reroute", detail, request.POST),
-        run=lambda data: flow.reroute_order(order_id=order_id, actor=request.user),
+        run=lambda data: evaluation.reroute_order(order_id=order_id, actor=request.user),
         panel=HEADER,
         done="Re-routed",
     )
@@ -179,7 +179,7 @@ def edit_ship_to(request, order_id: int):
         detail,
         action="ship_to",
         form=form,
-        run=lambda data: flow.edit_ship_to(
+        run=lambda data: ship_to.edit_ship_to(
             order_id=order_id,
             actor=request.user,
             address={name: data[name] for name in form.changed_data},
@@ -203,7 +203,7 @@ def cancel_line(request, order_id: int, line_id: int):
         detail,
         action="cancel_line",
         form=form,
-        run=lambda data: flow.cancel_line(
+        run=lambda data: cancellation.cancel_line(
             line_id=line_id, actor=request.user, quantity=data["quantity"], reason=data["reason"]
         ),
         panel=LINES,

@@ -25,7 +25,7 @@ from orders.forms import (
 )
 from orders.models import Order, OrderLine, OrderState
 from orders.selectors import OrderDetail
-from orders.services.flow import ROUTABLE
+from orders.services.evaluation import ROUTABLE
 from orders.services.timeline import CANCELLABLE
 
 S = OrderState

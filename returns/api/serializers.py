@@ -291,6 +291,9 @@ class RefundLineSerializer(serializers.ModelSerializer):
             "discount_amount",
             "tax_amount",
             "restocking_fee",
+            "presentment_items_amount",
+            "presentment_tax_amount",
+            "presentment_restocking_fee",
         ]
 
 
@@ -318,6 +321,10 @@ class RefundSerializer(serializers.ModelSerializer):
             "computed_amount",
             "amount",
             "capped",
+            "presentment_currency",
+            "presentment_shipping_amount",
+            "presentment_computed_amount",
+            "presentment_amount",
             "note",
             "external_reference",
             "requested_by",

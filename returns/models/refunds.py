@@ -56,6 +56,17 @@ class Refund(models.Model):
     capped = models.BooleanField(
         default=False, help_text="Cut to what the order paid minus earlier refunds."
     )
+    # The same refund in the buyer's money when the order was paid in another currency
+    # (Shopify presentment): what the channel is told and the customer gets back. The
+    # fields above are the shop's money, what settles and posts. Blank / NULL otherwise.
+    presentment_currency = models.CharField(max_length=3, blank=True)
+    presentment_shipping_amount = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    presentment_computed_amount = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    presentment_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     note = models.TextField(blank=True)
     external_reference = models.CharField(
         max_length=128, blank=True, help_text="The channel's refund id, when it refunded itself."
@@ -101,6 +112,16 @@ class RefundLine(models.Model):
     discount_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     tax_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     restocking_fee = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    # In the buyer's money (see Refund.presentment_currency); NULL when the order has none.
+    presentment_items_amount = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    presentment_tax_amount = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    presentment_restocking_fee = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         ordering = ["id"]

@@ -10,6 +10,10 @@ our fault — never more than the shipping not refunded yet.
 Total = items + tax + shipping − fee, capped at the order total minus every live refund.
 Shares are rounded half-up to the cent cumulatively per order line, so the refunds of every
 unit of a line add up to exactly the line's discount and tax.
+
+An order the buyer paid in another currency (Shopify presentment money) is quoted twice, by
+the same rule: in the shop's money (the order's amounts: what settles and posts) and in the
+buyer's (the `presentment_*` amounts: what the channel is told and the customer gets back).
 """
 
 from dataclasses import dataclass
@@ -31,6 +35,13 @@ def money(value) -> Decimal:
 
 
 @dataclass(frozen=True)
+class LineAmounts:
+    items_amount: Decimal
+    tax_amount: Decimal
+    restocking_fee: Decimal
+
+
+@dataclass(frozen=True)
 class LineQuote:
     rma_line: RmaLine
     quantity: int
@@ -38,6 +49,22 @@ class LineQuote:
     discount_amount: Decimal
     tax_amount: Decimal
     restocking_fee: Decimal
+    presentment: LineAmounts | None = None  # in the buyer's money
+
+
+@dataclass(frozen=True)
+class PresentmentQuote:
+    """The quote's total in the buyer's money; its lines are on each LineQuote."""
+
+    currency: str
+    shipping_amount: Decimal
+    computed_amount: Decimal
+    paid: Decimal  # Order.presentment_total
+    refunded: Decimal  # live refunds of the order so far, in the buyer's money
+
+    @property
+    def remaining_paid(self) -> Decimal:
+        return max(self.paid - self.refunded, ZERO)
 
 
 @dataclass(frozen=True)
@@ -51,6 +78,7 @@ class RefundQuote:
     paid: Decimal  # the order's total
     refunded: Decimal  # live refunds of the order so far
     not_due: tuple[str, ...]  # why units are not refundable yet, one note per line
+    presentment: PresentmentQuote | None = None  # the buyer's money, when it differs
 
     @property
     def remaining_paid(self) -> Decimal:
@@ -77,7 +105,7 @@ def quote_refund(rma: Rma, *, whole_rma: bool = False) -> RefundQuote:
     policies = policies_for(rma.channel, {line.sku.product_family for line in lines})
     due = _due_units(rma, lines, policies, whole_rma)
     refunded_units, refunded_per_order_line = _refunded_units(order)
-    quotes, not_due, shipping_base = [], [], ZERO
+    quotes, not_due, shipping_base, seen_base = [], [], ZERO, ZERO
     for line in lines:
         policy = policies[line.sku.product_family or ""]
         units = due[line.pk] - (refunded_units.get(line.pk) or 0)
@@ -86,12 +114,16 @@ def quote_refund(rma: Rma, *, whole_rma: bool = False) -> RefundQuote:
                 not_due.append(_not_due_note(line, policy))
             continue
         before = refunded_per_order_line.get(line.order_line_id, 0)
-        quote = _line_quote(line, units, before, policy, taxes_included=order.taxes_included)
+        quote = _line_quote(line, units, before, policy, order=order)
         quotes.append(quote)
         if policy.seller_pays_shipping or line.reason.our_fault:
             shipping_base += quote.items_amount
+            if quote.presentment:
+                seen_base += quote.presentment.items_amount
     totals = _order_totals(order)
-    shipping = _shipping_share(order, shipping_base, totals)
+    shipping = _shipping_share(
+        order.shipping_total, shipping_base, totals["merchandise"], totals["shipping_refunded"]
+    )
     items = sum((q.items_amount for q in quotes), ZERO)
     tax = sum((q.tax_amount for q in quotes), ZERO)
     fee = sum((q.restocking_fee for q in quotes), ZERO)
@@ -105,6 +137,29 @@ def quote_refund(rma: Rma, *, whole_rma: bool = False) -> RefundQuote:
         paid=order.total,
         refunded=totals["refunded"],
         not_due=tuple(not_due),
+        presentment=_presentment_quote(order, quotes, seen_base, totals),
+    )
+
+
+def _presentment_quote(order, quotes, base: Decimal, totals: dict) -> PresentmentQuote | None:
+    if not order.presentment_currency:
+        return None
+    shipping = _shipping_share(
+        order.presentment_shipping_total,
+        base,
+        totals["presentment_merchandise"],
+        totals["presentment_shipping_refunded"],
+    )
+    seen = [quote.presentment for quote in quotes]
+    items = sum((line.items_amount for line in seen), ZERO)
+    tax = sum((line.tax_amount for line in seen), ZERO)
+    fee = sum((line.restocking_fee for line in seen), ZERO)
+    return PresentmentQuote(
+        currency=order.presentment_currency,
+        shipping_amount=shipping,
+        computed_amount=max(items + tax + shipping - fee, ZERO),
+        paid=order.presentment_total or ZERO,
+        refunded=totals["presentment_refunded"],
     )
 
 
@@ -153,17 +208,30 @@ def _share(total: Decimal, before: int, units: int, quantity: int) -> Decimal:
     return money(total * (before + units) / quantity) - money(total * before / quantity)
 
 
-def _line_quote(
-    line: RmaLine, units: int, before: int, policy: EffectivePolicy, *, taxes_included
-) -> LineQuote:
+def _line_quote(line: RmaLine, units: int, before: int, policy: EffectivePolicy, *, order):
     """`before`: units of the order line earlier refunds already paid back."""
     order_line = line.order_line
-    discount = _share(order_line.discount, before, units, order_line.quantity)
-    items = money(order_line.unit_price * units) - discount
-    tax = ZERO if taxes_included else _share(order_line.tax, before, units, order_line.quantity)
-    fee = ZERO
-    if not line.reason.our_fault and policy.restocking_fee_percent:
-        fee = money(items * policy.restocking_fee_percent / Decimal(100))
+    fee_percent = ZERO if line.reason.our_fault else policy.restocking_fee_percent or ZERO
+
+    def amounts(unit_price, discount_total, tax_total):
+        discount = _share(discount_total or ZERO, before, units, order_line.quantity)
+        items = money(unit_price * units) - discount
+        tax = (
+            ZERO
+            if order.taxes_included
+            else _share(tax_total or ZERO, before, units, order_line.quantity)
+        )
+        return discount, items, tax, money(items * fee_percent / Decimal(100))
+
+    discount, items, tax, fee = amounts(order_line.unit_price, order_line.discount, order_line.tax)
+    seen = None
+    if order.presentment_currency:
+        _, seen_items, seen_tax, seen_fee = amounts(
+            order_line.presentment_unit_price,
+            order_line.presentment_discount,
+            order_line.presentment_tax,
+        )
+        seen = LineAmounts(items_amount=seen_items, tax_amount=seen_tax, restocking_fee=seen_fee)
     return LineQuote(
         rma_line=line,
         quantity=units,
@@ -171,31 +239,43 @@ def _line_quote(
         discount_amount=discount,
         tax_amount=tax,
         restocking_fee=fee,
+        presentment=seen,
+    )
+
+
+def _merchandise(prefix: str) -> ExpressionWrapper:
+    return ExpressionWrapper(
+        F(f"{prefix}unit_price") * F("quantity") - F(f"{prefix}discount"),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
     )
 
 
 def _order_totals(order) -> dict:
-    """Merchandise after line discounts, and what live refunds already took: two sums."""
+    """Merchandise after line discounts, and what live refunds already took, in the shop's
+    and the buyer's money: two queries."""
     merchandise = OrderLine.objects.filter(order=order).aggregate(
-        value=Sum(
-            ExpressionWrapper(
-                F("unit_price") * F("quantity") - F("discount"),
-                output_field=DecimalField(max_digits=14, decimal_places=2),
-            )
-        )
-    )["value"]
+        shop=Sum(_merchandise("")), seen=Sum(_merchandise("presentment_"))
+    )
     refunds = Refund.objects.filter(order=order, state__in=LIVE_REFUND_STATES).aggregate(
-        amount=Sum("amount"), shipping=Sum("shipping_amount")
+        amount=Sum("amount"),
+        shipping=Sum("shipping_amount"),
+        seen_amount=Sum("presentment_amount"),
+        seen_shipping=Sum("presentment_shipping_amount"),
     )
     return {
-        "merchandise": merchandise or ZERO,
+        "merchandise": merchandise["shop"] or ZERO,
         "refunded": refunds["amount"] or ZERO,
         "shipping_refunded": refunds["shipping"] or ZERO,
+        "presentment_merchandise": merchandise["seen"] or ZERO,
+        "presentment_refunded": refunds["seen_amount"] or ZERO,
+        "presentment_shipping_refunded": refunds["seen_shipping"] or ZERO,
     }
 
 
-def _shipping_share(order, base: Decimal, totals: dict) -> Decimal:
-    if not base or not order.shipping_total or totals["merchandise"] <= 0:
+def _shipping_share(
+    order_shipping: Decimal | None, base: Decimal, merchandise: Decimal, refunded: Decimal
+) -> Decimal:
+    if not base or not order_shipping or merchandise <= 0:
         return ZERO
-    share = money(order.shipping_total * base / totals["merchandise"])
-    return max(min(share, order.shipping_total - totals["shipping_refunded"]), ZERO)
+    share = money(order_shipping * base / merchandise)
+    return max(min(share, order_shipping - refunded), ZERO)

@@ -12,9 +12,12 @@ Two choices:
 - A refund whose amount differs from the computed one (agreed, or cut to what the order
   paid) is told as the same lines scaled to that amount, rounding cents onto the largest
   line, so the notice always adds up to what we post.
+- An order the buyer paid in another currency (Shopify presentment money) is refunded to
+  the channel in that currency: the notice carries the refund's `presentment_*` amounts
+  (what the buyer paid and gets back); the shop's amounts stay on the refund for posting.
 """
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from returns.channel_formats import build_refund_request, lookup_before_formatting
@@ -52,15 +55,52 @@ def refund_message(refund, lines) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class _Side:
+    """One currency's figures of a refund: what the notice tells the channel."""
+
+    currency: str
+    amount: Decimal
+    computed_amount: Decimal
+    shipping_amount: Decimal
+    lines: list  # (items, tax, fee) per refund line
+
+
+def _side(refund, lines) -> _Side:
+    if refund.presentment_currency:  # the buyer's money: what they paid and get back
+        return _Side(
+            currency=refund.presentment_currency,
+            amount=refund.presentment_amount,
+            computed_amount=refund.presentment_computed_amount,
+            shipping_amount=refund.presentment_shipping_amount,
+            lines=[
+                (
+                    line.presentment_items_amount,
+                    line.presentment_tax_amount,
+                    line.presentment_restocking_fee,
+                )
+                for line in lines
+            ],
+        )
+    return _Side(
+        currency=refund.currency,
+        amount=refund.amount,
+        computed_amount=refund.computed_amount,
+        shipping_amount=refund.shipping_amount,
+        lines=[(line.items_amount, line.tax_amount, line.restocking_fee) for line in lines],
+    )
+
+
 def build_notice(refund, lines) -> RefundNotice:
     lines = list(lines)
     order, first_reason = refund.order, lines[0].rma_line.reason
-    amounts = _scaled(refund, lines)
+    side = _side(refund, lines)
+    amounts = _scaled(side)
     return RefundNotice(
         channel_kind=refund.channel.kind,
         order_external_id=order.external_id,
         refund_id=refund.pk,
-        currency=refund.currency,
+        currency=side.currency,
         lines=tuple(
             RefundNoticeLine(
                 line_number=line.rma_line.order_line.line_number,
@@ -77,7 +117,7 @@ def build_notice(refund, lines) -> RefundNotice:
             )
             for line, (item, tax, fee) in zip(lines, amounts["lines"], strict=True)
         ),
-        total=refund.amount,
+        total=side.amount,
         created_at=refund.posted_at,
         order_number=order.order_number,
         refund_reference=refund.number,
@@ -94,22 +134,22 @@ def build_notice(refund, lines) -> RefundNotice:
     )
 
 
-def _scaled(refund, lines) -> dict:
-    parts = [(line.items_amount, line.tax_amount, line.restocking_fee) for line in lines]
-    if refund.amount == refund.computed_amount:
-        return {"lines": parts, "shipping": refund.shipping_amount}
+def _scaled(side: _Side) -> dict:
+    parts = side.lines
+    if side.amount == side.computed_amount:
+        return {"lines": parts, "shipping": side.shipping_amount}
     zero = Decimal("0.00")
-    if not refund.computed_amount:  # nothing computed (a 100 % fee): the agreed amount as items
+    if not side.computed_amount:  # nothing computed (a 100 % fee): the agreed amount as items
         rest = [(zero, zero, zero)] * (len(parts) - 1)
-        return {"lines": [(refund.amount, zero, zero), *rest], "shipping": zero}
-    ratio = refund.amount / refund.computed_amount
+        return {"lines": [(side.amount, zero, zero), *rest], "shipping": zero}
+    ratio = side.amount / side.computed_amount
 
     def scale(value):
         return (value * ratio).quantize(CENT, rounding=ROUND_HALF_UP)
 
     scaled = [[scale(item), scale(tax), scale(fee)] for item, tax, fee in parts]
-    shipping = scale(refund.shipping_amount)
+    shipping = scale(side.shipping_amount)
     told = sum(item + tax - fee for item, tax, fee in scaled) + shipping
     largest = max(range(len(scaled)), key=lambda index: scaled[index][0])
-    scaled[largest][0] += refund.amount - told
+    scaled[largest][0] += side.amount - told
     return {"lines": [tuple(part) for part in scaled], "shipping": shipping}

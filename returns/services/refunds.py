@@ -6,9 +6,17 @@ subscribes) and, when the channel-wide return policy names a refund endpoint, wr
 outbox message per refund in the channel's format (services/refund_notice.py). A refund
 the channel made itself is recorded as posted on the channel: the event is published,
 nothing is sent back.
+
+Money: `amount` and its parts are the shop's money (the order's currency), what settles,
+posts and is approved. An order the buyer paid in another currency (Shopify presentment)
+also gets `presentment_*` amounts, quoted from the buyer's prices: the channel is told and
+the customer gets back those. An amount agreed or reported in one currency is carried to the
+other in the proportion of the quote (what is left of the order in one is what is left in
+the other), and never above what the buyer or the shop was paid minus earlier refunds.
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -24,14 +32,14 @@ from erp.services.outbox import enqueue_message
 from returns.models import Refund, RefundLine, RefundState, Rma, RmaState
 from returns.services.locking import lock_order, lock_refund, lock_rma, order_id_of_rma
 from returns.services.policies import refund_endpoint_for
-from returns.services.refund_amounts import RefundQuote, money, quote_refund
+from returns.services.refund_amounts import ZERO, RefundQuote, money, quote_refund
 from returns.services.refund_notice import refund_message
 
 REFUND_KIND = "refund"
 REFUND_POSTED = "returns.refund_posted"
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def request_refund(*, rma_id: int, actor, amount: Decimal | None = None, note: str = "") -> Refund:
     """Refund the units of an RMA that the policy's timing makes due and no earlier refund
     covered. The amount is computed from the order (see refund_amounts) and cut to what
@@ -51,21 +59,13 @@ def request_refund(*, rma_id: int, actor, amount: Decimal | None = None, note: s
             field="rma",
             code="refund_not_due",
         )
-    final, capped = _final_amount(quote, amount, field="amount")
-    refund = _create(
-        rma,
-        quote,
-        state=RefundState.PENDING_APPROVAL,
-        amount=final,
-        capped=capped,
-        note=note,
-        actor=actor,
-    )
-    if approvals.needs_approval(kind=REFUND_KIND, amount=final):
+    final = _final_amount(quote, amount, field="amount", currency=rma.order.currency)
+    refund = _create(rma, quote, final, state=RefundState.PENDING_APPROVAL, note=note, actor=actor)
+    if approvals.needs_approval(kind=REFUND_KIND, amount=final.amount):
         approvals.request_approval(
             kind=REFUND_KIND,
             subject=refund,
-            amount=final,
+            amount=final.amount,
             currency=refund.currency,
             requested_by=actor,
             note=note,
@@ -76,9 +76,20 @@ def request_refund(*, rma_id: int, actor, amount: Decimal | None = None, note: s
     return refund
 
 
-def _final_amount(quote: RefundQuote, amount, *, field: str) -> tuple[Decimal, bool]:
+@dataclass(frozen=True)
+class FinalAmount:
+    amount: Decimal  # the shop's money
+    capped: bool
+    presentment: Decimal | None = None  # the buyer's money, when the order has it
+
+
+def _final_amount(quote: RefundQuote, amount, *, field: str, currency: str) -> FinalAmount:
+    """What the refund pays back, in both currencies: the quote's amount, or `amount`
+    given in `currency` (the shop's, or the buyer's presentment currency). More than was
+    paid minus earlier refunds, in either currency, is refused."""
+    seen = quote.presentment
     remaining = quote.remaining_paid
-    if remaining <= 0:
+    if remaining <= 0 or (seen is not None and seen.remaining_paid <= 0):
         raise ValidationFailed(
             f"The order paid {quote.paid} and {quote.refunded} is already refunded.",
             field=field,
@@ -89,7 +100,8 @@ def _final_amount(quote: RefundQuote, amount, *, field: str) -> tuple[Decimal, b
             raise ValidationFailed(
                 "Nothing is left to refund for these units.", field=field, code="min_value"
             )
-        return quote.amount, quote.capped
+        buyer = None if seen is None else min(seen.computed_amount, seen.remaining_paid)
+        return FinalAmount(quote.amount, quote.capped, buyer)
     try:
         amount = money(amount)
     except (InvalidOperation, TypeError, ValueError):
@@ -98,6 +110,19 @@ def _final_amount(quote: RefundQuote, amount, *, field: str) -> tuple[Decimal, b
         ) from None
     if amount <= 0:
         raise ValidationFailed("A refund is above zero.", field=field, code="min_value")
+    if seen is not None and currency == seen.currency:
+        if amount > seen.remaining_paid:
+            raise ValidationFailed(
+                f"The buyer paid {seen.paid} {seen.currency} and {seen.refunded} "
+                f"{seen.currency} is already refunded: at most {seen.remaining_paid} "
+                f"{seen.currency} can go back.",
+                field=field,
+                code="exceeds_paid",
+            )
+        if amount == seen.remaining_paid:
+            return FinalAmount(remaining, False, amount)
+        shop = _convert(amount, seen.computed_amount, quote.computed_amount, seen.paid, quote.paid)
+        return FinalAmount(min(shop, remaining), False, amount)
     if amount > remaining:
         raise ValidationFailed(
             f"The order paid {quote.paid} and {quote.refunded} is already refunded: at most "
@@ -105,11 +130,25 @@ def _final_amount(quote: RefundQuote, amount, *, field: str) -> tuple[Decimal, b
             field=field,
             code="exceeds_paid",
         )
-    return amount, False
+    if seen is None:
+        return FinalAmount(amount, False)
+    if amount == remaining:
+        return FinalAmount(amount, False, seen.remaining_paid)
+    buyer = _convert(amount, quote.computed_amount, seen.computed_amount, quote.paid, seen.paid)
+    return FinalAmount(amount, False, min(buyer, seen.remaining_paid))
 
 
-def _create(rma, quote: RefundQuote, *, state, amount, capped, note, actor, **extra) -> Refund:
+def _convert(amount, quoted_from, quoted_to, paid_from, paid_to) -> Decimal:
+    """`amount` in the other currency: in the proportion of this refund's own quote, or
+    of the order's totals when nothing was quoted (a 100 % fee)."""
+    if quoted_from > 0:
+        return money(amount * quoted_to / quoted_from)
+    return money(amount * paid_to / paid_from) if paid_from > 0 else ZERO
+
+
+def _create(rma, quote: RefundQuote, final: FinalAmount, *, state, note, actor, **extra) -> Refund:
     now = timezone.now()
+    seen = quote.presentment
     refund = Refund(
         number=uuid.uuid4().hex[:32],
         rma=rma,
@@ -122,8 +161,12 @@ def _create(rma, quote: RefundQuote, *, state, amount, capped, note, actor, **ex
         shipping_amount=quote.shipping_amount,
         restocking_fee=quote.restocking_fee,
         computed_amount=quote.computed_amount,
-        amount=amount,
-        capped=capped,
+        amount=final.amount,
+        capped=final.capped,
+        presentment_currency=seen.currency if seen else "",
+        presentment_shipping_amount=seen.shipping_amount if seen else None,
+        presentment_computed_amount=seen.computed_amount if seen else None,
+        presentment_amount=final.presentment if seen else None,
         note=note,
         requested_by=actor,
         requested_at=now,
@@ -145,6 +188,9 @@ def _create(rma, quote: RefundQuote, *, state, amount, capped, note, actor, **ex
                 discount_amount=line.discount_amount,
                 tax_amount=line.tax_amount,
                 restocking_fee=line.restocking_fee,
+                presentment_items_amount=line.presentment and line.presentment.items_amount,
+                presentment_tax_amount=line.presentment and line.presentment.tax_amount,
+                presentment_restocking_fee=line.presentment and line.presentment.restocking_fee,
             )
             for line in quote.lines
         ]
@@ -197,6 +243,12 @@ def _announce(refund: Refund, *, actor, source: str) -> None:
                 "tax_amount": str(refund.tax_amount),
                 "shipping_amount": str(refund.shipping_amount),
                 "restocking_fee": str(refund.restocking_fee),
+                # What the buyer got back in the currency they paid in (blank / null when
+                # it is the order's currency); the amounts above are what settles.
+                "presentment_currency": refund.presentment_currency,
+                "presentment_amount": None
+                if refund.presentment_amount is None
+                else str(refund.presentment_amount),
                 "posted_at": refund.posted_at.isoformat(),
                 "source": source,  # "erp": we pay it; "channel": the channel already did
             },
@@ -213,11 +265,13 @@ def post_channel_refund(
     reference: str = "",
     refunded_at: datetime | None = None,
     note: str = "",
+    currency: str = "",
     field_prefix: str = "",
 ) -> Refund:
     """Record a refund the channel already made for this (locked) RMA: every authorized
-    unit not refunded yet, for the amount the channel paid (never above what is left of
-    the order's total). Nothing goes back to the channel."""
+    unit not refunded yet, for the amount the channel paid in `currency` (the order's by
+    default, or the buyer's presentment currency; never above what is left of what was
+    paid). Nothing goes back to the channel."""
     reference = str(reference or "").strip()
     if (
         reference
@@ -242,13 +296,25 @@ def post_channel_refund(
         raise ValidationFailed(
             "Give the amount the channel refunded.", field=amount_field, code="required"
         )
-    final, _ = _final_amount(quote, amount, field=amount_field)
+    order = rma.order
+    currency = currency or order.currency
+    if currency not in {order.currency, order.presentment_currency}:
+        raise ValidationFailed(
+            f"The channel refunded in {currency}; the order is in {order.currency}"
+            + (
+                f" (the buyer paid in {order.presentment_currency})."
+                if order.presentment_currency
+                else "."
+            ),
+            field=f"{field_prefix}currency",
+            code="currency_mismatch",
+        )
+    final = _final_amount(quote, amount, field=amount_field, currency=currency)
     refund = _create(
         rma,
         quote,
+        final,
         state=RefundState.POSTED_ON_CHANNEL,
-        amount=final,
-        capped=False,
         note=note or "refunded by the channel",
         actor=actor,
         external_reference=reference,
@@ -258,8 +324,15 @@ def post_channel_refund(
     return refund
 
 
-@transaction.atomic
-def record_channel_refund(
+@transaction.atomic(durable=True)
+def record_channel_refund(**values) -> Refund:
+    """A channel reports a refund it made on an RMA we already know (eBay, Amazon): the
+    API's entry point, its own transaction (see record_channel_refund_within)."""
+    return record_channel_refund_within(**values)
+
+
+@transaction.atomic(savepoint=False)
+def record_channel_refund_within(
     *,
     rma_id: int,
     actor,
@@ -267,15 +340,23 @@ def record_channel_refund(
     reference: str = "",
     refunded_at: datetime | None = None,
     note: str = "",
+    currency: str = "",
 ) -> Refund:
-    """A channel reports a refund it made on an RMA we already know (eBay, Amazon)."""
+    """record_channel_refund inside the caller's transaction (a channel return being
+    applied, which holds the order lock already)."""
     require_permission(actor, "returns.add_rma", action="record channel refunds")
     lock_order(order_id_of_rma(rma_id))
     rma = lock_rma(rma_id)
     if rma.state == RmaState.CANCELLED:
         raise Conflict(f"{rma.number} is cancelled.", field="state", code="cancelled")
     return post_channel_refund(
-        rma=rma, actor=actor, amount=amount, reference=reference, refunded_at=refunded_at, note=note
+        rma=rma,
+        actor=actor,
+        amount=amount,
+        reference=reference,
+        refunded_at=refunded_at,
+        note=note,
+        currency=currency,
     )
 
 
@@ -322,7 +403,7 @@ def decide_refund(*, refund_id: int, actor, approve: bool, note: str = "") -> Re
     return Refund.objects.get(pk=refund_id)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def withdraw_refund(*, refund_id: int, actor, note: str) -> Refund:
     """The requester (or anyone who may request refunds) withdraws a waiting refund."""
     require_permission(actor, "returns.add_refund", action="withdraw refunds")

@@ -41,8 +41,15 @@ class _RequestedLine:
         return f"lines[{self.index}].{name}"
 
 
+@transaction.atomic(durable=True)
+def create_rma(**values) -> Rma:
+    """Authorize a return (back office, API): its own transaction; see create_rma_within."""
+    return create_rma_within(**values)
+
+
+# A savepoint on purpose: a channel return retries after an `outside_window` refusal.
 @transaction.atomic
-def create_rma(
+def create_rma_within(
     *,
     order_id: int,
     lines: list[dict],

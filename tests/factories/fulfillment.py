@@ -15,7 +15,7 @@ from fulfillment.models import (
     Slot,
 )
 from inventory.services.movements import receive_stock
-from orders.services.flow import evaluate_order
+from orders.services.evaluation import evaluate_order
 from tests.factories.erp import ChannelFactory, EndpointFactory, LocationFactory, SkuFactory
 from tests.factories.orders import OrderFactory, OrderLineFactory
 

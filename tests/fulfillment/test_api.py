@@ -268,6 +268,7 @@ def test_the_openapi_schema_describes_the_fulfillment_api(api):
         "/api/v1/packages/{id}/packing-slip/",
         "/api/v1/labels/",
         "/api/v1/shipments/{id}/confirm/",
+        "/api/v1/shipments/manifest/",
         "/api/v1/shipments/{id}/label/",
         "/api/v1/external-shipments/",
     } <= paths
@@ -563,6 +564,31 @@ def test_confirming_a_shipment_twice_is_409_and_nothing_more_leaves(floor_api, f
 
     assert (again.status_code, errors(again)) == (409, [("shipment_id", "already_shipped")])
     assert StockLedgerEntry.objects.filter(kind="shipment").count() == 1
+
+
+def test_a_manifest_confirms_the_trucks_parcels_together_or_not_at_all(floor_api, floor, manager):
+    labelled = []
+    for _ in range(2):
+        _, package = packed(floor, manager, [(floor.tee, 1)])
+        labelled.append(create_label(package_id=package.pk, actor=manager))
+    floor_api.post(f"/api/v1/shipments/{labelled[1].pk}/confirm/")
+    before = StockLedgerEntry.objects.count()
+
+    refused = floor_api.post(
+        "/api/v1/shipments/manifest/", {"shipment_ids": [s.pk for s in labelled]}, format="json"
+    )
+    assert (refused.status_code, errors(refused)) == (409, [("shipment_id", "already_shipped")])
+    assert StockLedgerEntry.objects.count() == before
+
+    shipped = floor_api.post(
+        "/api/v1/shipments/manifest/", {"shipment_ids": [labelled[0].pk]}, format="json"
+    )
+    assert shipped.status_code == 200, shipped.json()
+    assert [(row["number"], row["state"]) for row in shipped.json()] == [
+        (labelled[0].number, "shipped")
+    ]
+    empty = floor_api.post("/api/v1/shipments/manifest/", {"shipment_ids": []}, format="json")
+    assert empty.status_code == 400
 
 
 def test_voiding_a_label_needs_a_reason(floor_api, floor, manager):

@@ -15,7 +15,7 @@ from inventory.services.reservations import (
 )
 from inventory.services.verification import find_balance_differences
 from orders.models import Allocation, LineState, Order, OrderEvent, OrderState
-from orders.services.flow import advance_orders, route_line_in_fulfillment
+from orders.services.in_fulfillment import advance_orders, route_line_in_fulfillment
 from orders.services.shipments import take_back_short_units
 from tests.factories import ChannelFactory, LocationFactory, LotFactory, SkuFactory
 from tests.factories.fulfillment import released_order, stocked_sku

@@ -437,7 +437,7 @@ def test_creating_a_label_takes_the_same_queries_for_one_line_or_many(
 
 
 def test_cancelling_an_order_voids_its_unshipped_labels(node, packer, cs_user):
-    from orders.services.flow import cancel_order
+    from orders.services.cancellation import cancel_order
 
     package = packed_order(node, packer)
     shipment = create_label(package_id=package.pk, actor=packer)

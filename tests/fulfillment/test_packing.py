@@ -8,7 +8,7 @@ from fulfillment.services.packing import pack_order, suggest_box
 from fulfillment.services.picking import confirm_pick
 from fulfillment.services.waves import build_waves
 from orders.models import OrderEvent, OrderState
-from orders.services.flow import cancel_order
+from orders.services.cancellation import cancel_order
 from tests.factories import ChannelFactory, LocationFactory, SkuFactory
 from tests.factories.fulfillment import BoxFactory, released_order, stocked_sku
 

@@ -18,7 +18,7 @@ from fulfillment.services.waves import build_waves
 from inventory.models import CycleCount, Reservation, StockBalance
 from inventory.services.movements import receive_stock
 from orders.models import Allocation, LineState, OrderEvent, OrderState
-from orders.services.flow import cancel_order
+from orders.services.cancellation import cancel_order
 from tests.factories import ChannelFactory, LocationFactory, LotFactory, UserFactory
 from tests.factories.fulfillment import released_order, stocked_sku
 

@@ -21,13 +21,14 @@ from fulfillment.services.shipping import (
     SHIPMENT_CONFIRMED,
     confirm_external_shipment,
     confirm_shipment,
+    confirm_shipments,
 )
 from fulfillment.services.waves import build_waves
 from inventory.models import LotBalance, Reservation, SerialNumber, StockBalance, StockLedgerEntry
 from inventory.services.movements import receive_stock
 from inventory.services.verification import find_balance_differences
 from orders.models import Allocation, DropshipSource, LineState, OrderState
-from orders.services.flow import cancel_order
+from orders.services.cancellation import cancel_order
 from tests.factories import ChannelFactory, LocationFactory, LotFactory, SkuFactory
 from tests.factories.fulfillment import (
     BoxFactory,
@@ -420,6 +421,84 @@ def test_confirmation_queries_do_not_grow_with_the_lines_of_the_parcel(
     assert _confirm_counting_queries(five, warehouse_user) == _confirm_counting_queries(
         one, warehouse_user
     )
+
+
+# --- a manifest: several parcels confirmed at once -----------------------------------------
+
+
+def test_a_manifest_ships_every_parcel_as_confirming_each_would(
+    shop, node, tee, mug, carrier, manager, warehouse_user, published
+):
+    first, one = ready_to_ship(shop, node, [(tee, 2)], carrier, manager, warehouse_user)
+    second, by_sku = picked(shop, node, [(tee, 1), (mug, 2)], manager, warehouse_user)
+    # The second order leaves in two packages, both on this truck.
+    two = labelled(second, node, {by_sku[tee.pk]: 1}, carrier, warehouse_user)
+    three = labelled(second, node, {by_sku[mug.pk]: 2}, carrier, warehouse_user)
+
+    shipped = confirm_shipments(shipment_ids=[one.pk, two.pk, three.pk], actor=warehouse_user)
+
+    assert [s.pk for s in shipped] == [one.pk, two.pk, three.pk]
+    assert set(Shipment.objects.values_list("state", flat=True)) == {"shipped"}
+    references = sorted(
+        StockLedgerEntry.objects.filter(kind="shipment").values_list("reference", "quantity")
+    )
+    assert references == sorted([(one.number, -2), (two.number, -1), (three.number, -2)])
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.state, second.state) == (OrderState.SHIPPED, OrderState.SHIPPED)
+    timeline = list(second.events.order_by("pk").values_list("kind", "from_state", "to_state"))
+    assert timeline[-2:] == [
+        ("state", "packed", "partially_shipped"),
+        ("state", "partially_shipped", "shipped"),
+    ]
+    completes = {
+        m.payload["request"]["body"]["tracking_number"]: m.payload["request"]["body"][
+            "completes_order"
+        ]
+        for m in OutboxMessage.objects.filter(topic="tracking.b2b")
+    }
+    assert completes == {
+        one.tracking_number: True,
+        two.tracking_number: False,
+        three.tracking_number: True,
+    }
+    assert [event.payload["shipment_id"] for event in published] == [one.pk, two.pk, three.pk]
+    assert StockBalance.objects.get(sku=tee, location=node, status="sellable").reserved == 0
+
+
+def test_a_manifest_with_one_parcel_that_cannot_ship_ships_nothing(
+    shop, node, tee, carrier, manager, warehouse_user
+):
+    _, good = ready_to_ship(shop, node, [(tee, 1)], carrier, manager, warehouse_user)
+    cancelled, bad = ready_to_ship(shop, node, [(tee, 1)], carrier, manager, warehouse_user)
+    cancel_order(order_id=cancelled.pk, actor=manager, reason="buyer changed their mind")
+    before = (StockLedgerEntry.objects.count(), OutboxMessage.objects.count())
+
+    with pytest.raises(Conflict) as refused:
+        confirm_shipments(shipment_ids=[good.pk, bad.pk], actor=warehouse_user)
+
+    assert refused.value.errors[0].code == "cancelled"
+    good.refresh_from_db()
+    assert good.state == Shipment.State.LABEL_CREATED
+    assert (StockLedgerEntry.objects.count(), OutboxMessage.objects.count()) == before
+
+
+def test_a_manifest_takes_the_same_statements_for_one_parcel_or_six(
+    shop, node, carrier, manager, warehouse_user
+):
+    skus = [stocked_sku(node, 20, manager, slot=f"C-0{n}-1", code=f"M{n}") for n in range(1, 4)]
+    parcels = [
+        ready_to_ship(
+            shop, node, [(skus[n % 3], 1), (skus[(n + 1) % 3], 2)], carrier, manager, warehouse_user
+        )[1]
+        for n in range(7)
+    ]
+    warehouse_user.has_perm("fulfillment.confirm_shipment")
+    with CaptureQueriesContext(connection) as one:
+        confirm_shipments(shipment_ids=[parcels[0].pk], actor=warehouse_user)
+    with CaptureQueriesContext(connection) as six:
+        confirm_shipments(shipment_ids=[p.pk for p in parcels[1:]], actor=warehouse_user)
+    assert len(six) == len(one)
 
 
 # --- a 3PL or WMS reports back ------------------------------------------------------------

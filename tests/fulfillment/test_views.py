@@ -985,6 +985,52 @@ def test_confirming_the_shipment_at_the_station_ships_the_order_and_queues_the_t
     assert OutboxMessage.objects.filter(endpoint__code="amazon-tracking").count() == 1
 
 
+def test_ticked_labelled_parcels_ship_together_from_the_shipment_list(
+    client, warehouse_user, manager, floor
+):
+    shipments = []
+    for _ in range(2):
+        _, package = packed(floor, manager, [(floor.tee, 1)])
+        shipments.append(create_label(package_id=package.pk, actor=manager))
+    client.force_login(warehouse_user)
+
+    listing = client.get(reverse("fulfillment:shipment-list"), {"state": "label_created"})
+    assert listing.context["can_manifest"]
+    assert f'value="{shipments[0].pk}" form="manifest"' in listing.content.decode()
+
+    response = client.post(
+        reverse("fulfillment:shipment-manifest"),
+        {"shipment": [s.pk for s in shipments]},
+        follow=True,
+    )
+
+    assert "2 parcels shipped" in response.content.decode()
+    assert set(Shipment.objects.values_list("state", flat=True)) == {"shipped"}
+
+
+def test_a_manifest_with_a_shipped_parcel_ships_nothing_and_says_which(
+    client, warehouse_user, manager, floor
+):
+    shipments = []
+    for _ in range(2):
+        _, package = packed(floor, manager, [(floor.tee, 1)])
+        shipments.append(create_label(package_id=package.pk, actor=manager))
+    confirm_shipment(shipment_id=shipments[1].pk, actor=manager)
+    client.force_login(warehouse_user)
+
+    response = client.post(
+        reverse("fulfillment:shipment-manifest"),
+        {"shipment": [s.pk for s in shipments]},
+        follow=True,
+    )
+
+    assert f"Nothing shipped: Shipment {shipments[1].number} is already shipped." in (
+        response.content.decode()
+    )
+    shipments[0].refresh_from_db()
+    assert shipments[0].state == Shipment.State.LABEL_CREATED
+
+
 def test_confirming_a_shipment_twice_is_refused_with_the_reason(
     client, warehouse_user, manager, floor
 ):

@@ -6,7 +6,7 @@ from django.db import transaction
 from erp.services.approvals import policy_for
 from inventory.services.movements import receive_stock
 from orders.models import ChannelOrderPolicy, ShippingRate, ShippingZone
-from orders.services.flow import evaluate_order
+from orders.services.evaluation import evaluate_order
 from tests.factories import (
     ChannelFactory,
     ChannelListingFactory,

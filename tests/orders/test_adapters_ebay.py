@@ -197,3 +197,55 @@ def test_missing_or_invalid_line_fields_are_refused(payload, key, value, field, 
 def test_a_line_in_another_currency_is_refused(payload):
     payload["lineItems"][0]["lineItemCost"] = {"value": "59.98", "currency": "GBP"}
     assert refused(payload).code == "currency_mismatch"
+
+
+def two_units(payload) -> dict:
+    """The sample line as two units at 29.99 each (net of promotions: 29.99)."""
+    line = payload["lineItems"][0]
+    line["quantity"] = 2
+    return line
+
+
+def test_a_line_refunded_in_full_before_shipping_is_removed(payload):
+    line = two_units(payload)
+    line["refunds"] = [{"amount": usd("59.98"), "refundId": "5000012345"}]
+    payload["orderPaymentStatus"] = "FULLY_REFUNDED"
+
+    assert parse_order(payload).lines[0].removed_quantity == 2
+
+
+def test_a_refund_covering_one_unit_removes_one_unit(payload):
+    line = two_units(payload)
+    line["refunds"] = [{"amount": usd("29.99"), "refundId": "5000012345"}]
+
+    assert parse_order(payload).lines[0].removed_quantity == 1
+
+
+def test_refunds_add_up_and_promotions_lower_the_unit_paid_for(payload):
+    line = two_units(payload)
+    line["appliedPromotions"] = [{"discountAmount": usd("9.98"), "promotionId": "P1"}]
+    # Paid 50.00 for two: 25.00 a unit; two refunds of 12.50 are one unit.
+    line["refunds"] = [{"amount": usd("12.5")}, {"amount": usd("12.5")}]
+
+    assert parse_order(payload).lines[0].removed_quantity == 1
+
+
+def test_a_partial_refund_removes_nothing(payload):
+    """The sample issue_refund: 15.00 agreed with the buyer for a rattling ear cup."""
+    payload["lineItems"][0]["refunds"] = [{"amount": usd("15.0"), "refundId": "5000012345"}]
+
+    assert parse_order(payload).lines[0].removed_quantity == 0
+
+
+def test_refunds_of_a_fulfilled_line_are_returns_not_removals(payload):
+    line = payload["lineItems"][0]
+    line["lineItemFulfillmentStatus"] = "FULFILLED"
+    line["refunds"] = [{"amount": usd("59.98"), "refundId": "5000012345"}]
+
+    assert parse_order(payload).lines[0].removed_quantity == 0
+
+
+def test_a_refund_in_another_currency_is_refused(payload):
+    payload["lineItems"][0]["refunds"] = [{"amount": {"value": "59.98", "currency": "EUR"}}]
+
+    assert "refunds" in refused(payload).field

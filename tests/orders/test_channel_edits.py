@@ -11,7 +11,7 @@ from django.db import transaction
 from inventory.models import Reservation, StockBalance
 from inventory.services.verification import find_balance_differences
 from orders.models import ChannelOrderPolicy, IngestionError, Order, OrderState
-from orders.services import flow
+from orders.services import cancellation, holds, in_fulfillment, locking
 from orders.services.ingestion import ingest_order
 from tests.factories import ChannelFactory, ChannelListingFactory, SkuFactory
 from tests.orders.test_ingestion_api import _post, sample
@@ -92,7 +92,7 @@ def test_a_removal_the_order_already_had_is_not_applied_twice(api, shop, cs_user
     payload = sample("shopify_order.json")
     _post(api, payload)
     tee = Order.objects.get().lines.get(channel_sku="TEE-BLK-M")
-    flow.cancel_line(line_id=tee.pk, actor=cs_user, quantity=1, reason="buyer called")
+    cancellation.cancel_line(line_id=tee.pk, actor=cs_user, quantity=1, reason="buyer called")
 
     _post(api, edited(payload, **{"TEE-BLK-M": 1}))
 
@@ -177,8 +177,8 @@ def test_a_new_order_cancelled_on_the_channel_keeps_the_channels_time(api, shop)
 
 def _into_picking(order: Order, actor) -> None:
     with transaction.atomic():
-        flow.advance_orders(
-            orders=[flow.lock_order(order.pk)],
+        in_fulfillment.advance_orders(
+            orders=[locking.lock_order(order.pk)],
             to_state=OrderState.PICKING,
             actor=actor,
             message="wave",
@@ -219,7 +219,7 @@ def test_backordered_units_of_an_order_being_picked_can_still_be_removed(
     payload = sample("shopify_order.json")
     _post(api, payload)  # 2 tees wanted, 1 in stock
     order = Order.objects.get()
-    flow.release_order(order_id=order.pk, actor=cs_user, note="ship what is in stock")
+    holds.release_order(order_id=order.pk, actor=cs_user, note="ship what is in stock")
     _into_picking(order, warehouse_user)
 
     response = _post(api, edited(payload, **{"TEE-BLK-M": 1}))
@@ -322,4 +322,76 @@ def test_our_own_format_lowers_a_line_by_sending_the_new_quantity(
     line = order.lines.get()
     assert (line.quantity, line.quantity_cancelled, line.open_quantity) == (5, 2, 3)
     assert reserved_by_line(order) == {"TEE": 3}
+    assert_stock_consistent(order)
+
+
+def ebay_two_lines() -> dict:
+    """The eBay sample with a second line (a case, 1 × 19.99) beside the headphones."""
+    payload = sample("ebay_order.json")
+    case = copy.deepcopy(payload["lineItems"][0])
+    case.update(
+        lineItemId="10072845510028",
+        legacyItemId="386120456790",
+        sku="EB-CASE-BT200",
+        title="Carry case BT200",
+        lineItemCost={"value": "19.99", "currency": "USD"},
+        taxes=[],
+        ebayCollectAndRemitTaxes=[],
+    )
+    payload["lineItems"].append(case)
+    return payload
+
+
+def refund_case(payload: dict, at: str) -> dict:
+    """eBay drops one line of a multi-line order by refunding it (issueRefund refundItems)."""
+    payload = copy.deepcopy(payload)
+    payload["lastModifiedDate"] = at
+    payload["orderPaymentStatus"] = "PARTIALLY_REFUNDED"
+    payload["lineItems"][1]["refunds"] = [
+        {"amount": {"value": "19.99", "currency": "USD"}, "refundId": "5000012345"}
+    ]
+    return payload
+
+
+@pytest.fixture
+def ebay(east, rates, stock):
+    channel = ChannelFactory(code="EBAY", kind="ebay", currency="USD", eligible_locations=[east])
+    ChannelOrderPolicy.objects.create(channel=channel)
+    for channel_sku, code in (("EB-HDPH-BT200", "OUR-HDPH"), ("EB-CASE-BT200", "OUR-CASE")):
+        sku = SkuFactory(code=code)
+        ChannelListingFactory(channel=channel, sku=sku, channel_sku=channel_sku)
+        stock(sku, east, 5)
+    return channel
+
+
+def test_an_ebay_line_refunded_before_shipping_arrives_cancelled_and_unreserved(
+    ebay, integration_user
+):
+    payload = refund_case(ebay_two_lines(), "2026-11-20T18:30:00.000Z")
+
+    order = ingest_order(channel=ebay, payload=payload, actor=integration_user).order
+
+    order.refresh_from_db()
+    case = order.lines.get(channel_sku="EB-CASE-BT200")
+    assert (case.quantity_cancelled, case.open_quantity, case.state) == (1, 0, "cancelled")
+    assert order.state == OrderState.RELEASED
+    assert reserved_by_line(order) == {"EB-HDPH-BT200": 1, "EB-CASE-BT200": 0}
+    assert_stock_consistent(order)
+
+
+def test_an_ebay_line_refunded_after_ingestion_releases_its_units(ebay, integration_user):
+    first = ebay_two_lines()
+    ingest_order(channel=ebay, payload=first, actor=integration_user)
+
+    order = ingest_order(
+        channel=ebay,
+        payload=refund_case(first, "2026-11-20T19:00:00.000Z"),
+        actor=integration_user,
+    ).order
+
+    order.refresh_from_db()
+    case = order.lines.get(channel_sku="EB-CASE-BT200")
+    assert (case.quantity_cancelled, case.open_quantity) == (1, 0)
+    assert order.state == OrderState.RELEASED
+    assert reserved_by_line(order) == {"EB-HDPH-BT200": 1, "EB-CASE-BT200": 0}
     assert_stock_consistent(order)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from erp.errors import Conflict
 from inventory.models import Reservation, StockBalance
 from orders.models import ChannelOrderPolicy, Order, OrderState
-from orders.services import flow
+from orders.services import holds
 from tests.factories import ChannelFactory, ChannelListingFactory, SkuFactory
 from tests.orders.test_adapters_shopify import buyer_paid_in_euros
 from tests.orders.test_ingestion_api import _post, sample
@@ -147,7 +147,7 @@ def test_customer_service_cannot_release_a_pending_order_before_amazon_prices_it
     order = Order.objects.get()
 
     with pytest.raises(Conflict) as refused:
-        flow.release_order(order_id=order.pk, actor=cs_user, note="looks fine")
+        holds.release_order(order_id=order.pk, actor=cs_user, note="looks fine")
 
     assert refused.value.errors[0].code == "awaiting_channel"
     order.refresh_from_db()

@@ -8,7 +8,7 @@ from erp.errors import Conflict, NotPermitted, ValidationFailed
 from inventory.models import Reservation, StockBalance
 from orders.models import OrderEvent
 from orders.queues import orders_on_hold, orders_past_sla
-from orders.services import flow
+from orders.services import cancellation, evaluation, holds, ship_to
 from orders.services.sla import escalate_orders
 
 pytestmark = pytest.mark.django_db
@@ -64,8 +64,8 @@ def test_releasing_a_risk_hold_needs_a_note_and_then_routes(
     order = place([(tee, 1)], risk_score=Decimal("90"))
 
     with pytest.raises(ValidationFailed):
-        flow.release_order(order_id=order.pk, actor=cs_user)
-    flow.release_order(order_id=order.pk, actor=cs_user, note="called the customer")
+        holds.release_order(order_id=order.pk, actor=cs_user)
+    holds.release_order(order_id=order.pk, actor=cs_user, note="called the customer")
 
     order.refresh_from_db()
     assert order.state == "released"
@@ -79,7 +79,7 @@ def test_releasing_re_validates_so_a_bad_address_stays_held(
     stock(tee, east, 5)
     order = place([(tee, 1)], ship_line1="")
 
-    flow.release_order(order_id=order.pk, actor=cs_user)
+    holds.release_order(order_id=order.pk, actor=cs_user)
 
     order.refresh_from_db()
     assert order.state == "on_hold"
@@ -90,7 +90,7 @@ def test_fixing_the_address_releases_the_order(place, tee, east, stock, rates, c
     stock(tee, east, 5)
     order = place([(tee, 1)], ship_line1="")
 
-    flow.edit_ship_to(order_id=order.pk, actor=cs_user, address={"ship_line1": "42 Elm St"})
+    ship_to.edit_ship_to(order_id=order.pk, actor=cs_user, address={"ship_line1": "42 Elm St"})
 
     order.refresh_from_db()
     assert order.state == "released"
@@ -106,14 +106,16 @@ def test_cancelling_releases_every_reservation(place, tee, east, stock, rates, c
     order = place([(tee, 3)])
     assert StockBalance.objects.get(sku=tee, location=east, status="sellable").reserved == 3
 
-    flow.cancel_order(order_id=order.pk, actor=cs_user, reason="customer changed their mind")
+    cancellation.cancel_order(
+        order_id=order.pk, actor=cs_user, reason="customer changed their mind"
+    )
 
     order.refresh_from_db()
     assert order.state == "cancelled"
     assert StockBalance.objects.get(sku=tee, location=east, status="sellable").reserved == 0
     assert set(Reservation.objects.values_list("state", flat=True)) == {"released"}
     with pytest.raises(Conflict):
-        flow.release_order(order_id=order.pk, actor=cs_user)
+        holds.release_order(order_id=order.pk, actor=cs_user)
 
 
 def test_cancelling_one_line_keeps_the_rest(place, tee, mug, east, stock, rates, cs_user):
@@ -122,31 +124,33 @@ def test_cancelling_one_line_keeps_the_rest(place, tee, mug, east, stock, rates,
     order = place([(tee, 2), (mug, 1)])
     tee_line = order.lines.get(sku=tee)
 
-    flow.cancel_line(line_id=tee_line.pk, actor=cs_user, quantity=2, reason="out of size")
+    cancellation.cancel_line(line_id=tee_line.pk, actor=cs_user, quantity=2, reason="out of size")
 
     order.refresh_from_db()
     assert order.state == "released"
     assert StockBalance.objects.get(sku=tee, location=east, status="sellable").reserved == 0
     assert StockBalance.objects.get(sku=mug, location=east, status="sellable").reserved == 1
     with pytest.raises(ValidationFailed):
-        flow.cancel_line(line_id=tee_line.pk, actor=cs_user, quantity=1, reason="again")
+        cancellation.cancel_line(line_id=tee_line.pk, actor=cs_user, quantity=1, reason="again")
 
 
 def test_a_warehouse_user_cannot_cancel_orders(place, tee, rates, warehouse_user):
     order = place([(tee, 1)])
 
     with pytest.raises(NotPermitted):
-        flow.cancel_order(order_id=order.pk, actor=warehouse_user, reason="no")
+        cancellation.cancel_order(order_id=order.pk, actor=warehouse_user, reason="no")
 
 
 def test_a_manual_hold_keeps_the_order_until_released(place, tee, east, stock, rates, cs_user):
     stock(tee, east, 5)
     order = place([(tee, 1)])
 
-    flow.hold_order(order_id=order.pk, actor=cs_user, note="address looks like a freight forwarder")
+    holds.hold_order(
+        order_id=order.pk, actor=cs_user, note="address looks like a freight forwarder"
+    )
     order.refresh_from_db()
     assert order.state == "on_hold"
-    flow.release_order(order_id=order.pk, actor=cs_user, note="checked")
+    holds.release_order(order_id=order.pk, actor=cs_user, note="checked")
 
     order.refresh_from_db()
     assert order.state == "released"
@@ -174,7 +178,7 @@ def test_rerouting_moves_the_allocation_to_where_stock_is_now(
     order = place([(tee, 1)])
     stock(tee, west, 5)
 
-    flow.reroute_order(order_id=order.pk, actor=cs_user)
+    evaluation.reroute_order(order_id=order.pk, actor=cs_user)
 
     order.refresh_from_db()
     assert order.state == "released"

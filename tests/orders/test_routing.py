@@ -133,6 +133,30 @@ def test_lines_without_stock_backorder_and_route_when_stock_arrives(
     assert _allocations(order) == [("TEE", "EAST", 2, False)]
 
 
+def test_stock_arriving_for_skus_nobody_waits_for_sends_no_routing_task(
+    place, tee, mug, east, stock, rates, monkeypatch, django_capture_on_commit_callbacks
+):
+    from fulfillment.tasks import route_backorders_in_fulfillment
+    from orders.tasks import route_backorders
+
+    sent = []
+    for task in (route_backorders, route_backorders_in_fulfillment):
+        monkeypatch.setattr(
+            task, "delay", lambda sku_ids, task=task: sent.append((task.name, sku_ids))
+        )
+    place([(tee, 2)])  # backordered: nothing on hand
+
+    with django_capture_on_commit_callbacks(execute=True):
+        stock(mug, east, 5)
+    assert sent == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        stock(tee, east, 5)
+    assert sorted(sent) == sorted(
+        [(route_backorders.name, [tee.pk]), (route_backorders_in_fulfillment.name, [tee.pk])]
+    )
+
+
 def test_a_substitute_ships_when_the_family_and_channel_allow_it(
     place, web, tee, east, stock, rates
 ):

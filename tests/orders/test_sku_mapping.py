@@ -4,7 +4,8 @@ channel's active listing to an active SKU, at ingestion and when a held order is
 import pytest
 from django.db import transaction
 
-from orders.services.flow import evaluate_order, release_order
+from orders.services.evaluation import evaluate_order
+from orders.services.holds import release_order
 from orders.services.sku_mapping import map_channel_skus
 from tests.factories import ChannelListingFactory, OrderFactory, OrderLineFactory, SkuFactory
 

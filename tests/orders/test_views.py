@@ -12,7 +12,7 @@ from django.utils import timezone
 from erp.errors import Conflict, ValidationFailed
 from inventory.models import Reservation, StockBalance
 from orders.models import IngestionError, Order, OrderEvent, OrderHold
-from orders.services import flow
+from orders.services import cancellation, evaluation
 from orders.services.ingestion import record_ingestion_error
 from orders.services.ingestion_errors import resolve_ingestion_error
 from tests.factories import ChannelFactory, OrderFactory, OrderLineFactory, SkuFactory, UserFactory
@@ -239,7 +239,7 @@ def test_an_unmapped_line_shows_the_channel_sku_and_title_and_says_it_is_not_map
         order=order, sku=None, channel_sku="SELLER-42", title="Mystery mug", quantity=2
     )
     untitled = OrderLineFactory(order=order, sku=None, channel_sku="SELLER-43", title="")
-    flow.evaluate_order(order=order, actor=cs_user)
+    evaluation.evaluate_order(order=order, actor=cs_user)
     client.force_login(cs_user)
 
     response = client.get(page_url(order))
@@ -542,7 +542,7 @@ def test_an_action_the_order_no_longer_allows_shows_the_services_reason(
     client, cs_user, place, tee, shelved
 ):
     order = place([(tee, 1)])
-    flow.cancel_order(order_id=order.pk, actor=cs_user, reason="duplicate")
+    cancellation.cancel_order(order_id=order.pk, actor=cs_user, reason="duplicate")
     client.force_login(cs_user)
 
     response = client.post(action_url("release", order), {"note": "x"}, **HTMX)

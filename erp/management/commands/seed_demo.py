@@ -144,8 +144,11 @@ class Command(BaseCommand):
             sync_role_groups()
             created = self._seed_master_data(skus)
             users = self._seed_users()
-            for name, seeder in demo_seeders():
-                self.stdout.write(f"Seeding {name}: {seeder(users)}")
+        # Outside one wrapping transaction: the seeders call the real entry-point services
+        # (ingestion, …), each its own durable transaction. Every seeder is idempotent, so
+        # a run stopped half-way is finished by the next one.
+        for name, seeder in demo_seeders():
+            self.stdout.write(f"Seeding {name}: {seeder(users)}")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new rows)."))
         self.stdout.write("Logins (http://127.0.0.1:8000/login/):")
         for role, user in users.items():

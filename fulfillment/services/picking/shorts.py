@@ -13,8 +13,7 @@ from fulfillment.services.picking.units import confirmations_for
 from inventory.models import CycleCount, CycleCountLine
 from inventory.services.counts import SKUS_SCOPE, create_count
 from orders.models import OrderLine
-from orders.services import timeline
-from orders.services.flow import route_line_in_fulfillment
+from orders.services import in_fulfillment
 from orders.services.shipments import take_back_short_units
 
 
@@ -57,10 +56,10 @@ def report_short_pick(
         count=_count(task, actor),
         rerouted=rerouted,
     )
-    timeline.note(
-        order,
-        "short_pick",
-        f"Short pick at {task.location.code} {task.slot_code or '(no slot)'}: {missing} × "
+    in_fulfillment.note_warehouse_event(
+        order=order,
+        kind="short_pick",
+        message=f"Short pick at {task.location.code} {task.slot_code or '(no slot)'}: {missing} × "
         f"{task.sku.code} missing; {rerouted} re-routed, {missing - rerouted} backordered.",
         actor=actor,
     )
@@ -70,7 +69,7 @@ def report_short_pick(
 def _release_and_reroute(order, task: PickTask, missing: int, actor) -> int:
     take_back_short_units(allocation_id=task.allocation_id, missing=missing, actor=actor)
     line = OrderLine.objects.select_related("sku").get(pk=task.line_id)
-    return route_line_in_fulfillment(
+    return in_fulfillment.route_line_in_fulfillment(
         order=order, line=line, actor=actor, avoid_location_id=task.location_id
     )
 

@@ -1,13 +1,15 @@
 """The consequences of a parcel leaving, whatever reported it: stock, allocations, lines,
 the order's state, the outbox and the domain event, in the caller's transaction."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from erp import events
 from erp.errors import Conflict
-from erp.services.outbox import enqueue_message
+from erp.services.outbox import enqueue_messages
 from fulfillment.models import (
     ChannelFulfillmentPolicy,
     Shipment,
@@ -23,7 +25,12 @@ from fulfillment.services.shipping.messages import (
 )
 from inventory.services.reservations import Consumption, consume_reservations
 from orders.models import Allocation, Order, OrderLine, OrderState
-from orders.services.shipments import ShippedUnits, completes_order, record_shipment
+from orders.services.shipments import (
+    OrderParcel,
+    ShippedUnits,
+    completes_order,
+    record_shipments,
+)
 
 S = OrderState
 SHIPPABLE = {S.RELEASED, S.PICKING, S.PACKED, S.PARTIALLY_SHIPPED}
@@ -53,35 +60,62 @@ def check_shippable(order: Order) -> None:
         )
 
 
-def ship(order: Order, shipment: Shipment, portions: list[Portion], lines, actor) -> Shipment:
-    """Ship `portions` of `order` (locked by the caller, with its `lines`) as `shipment`.
+@dataclass
+class Parcel:
+    """A shipment of one (locked) order: the portions that leave, the order's lines."""
 
-    The channel's upload is formatted before anything is written: an upload the channel
+    order: Order
+    shipment: Shipment
+    portions: list[Portion]
+    lines: list[OrderLine]
+
+
+def ship(order: Order, shipment: Shipment, portions: list[Portion], lines, actor) -> Shipment:
+    """Ship `portions` of `order` (locked by the caller, with its `lines`) as `shipment`."""
+    ship_many([Parcel(order, shipment, portions, lines)], actor=actor)
+    return shipment
+
+
+def ship_many(parcels: list[Parcel], *, actor) -> None:
+    """Ship parcels (their orders locked by the caller, with their lines; parcels of one
+    order share its line objects) in a fixed number of statements: stock leaves through
+    one posting (each ledger entry naming its shipment), shipment lines in one insert,
+    the shipments and orders in one UPDATE each with their history, every tracking upload
+    and notification in one outbox insert, and one `fulfillment.shipment_confirmed` per
+    parcel.
+
+    Each channel's upload is formatted before anything is written: an upload the channel
     would refuse fails the confirmation."""
+    if not parcels:
+        return
     now = timezone.now()
-    shipped = [ShippedUnits(p.line, p.allocation, p.quantity) for p in portions]
-    completes = completes_order(lines, shipped)
-    policy = (
-        ChannelFulfillmentPolicy.objects.filter(channel_id=order.channel_id)
-        .select_related("tracking_endpoint", "notification_endpoint")
-        .first()
-    )
-    notify_ourselves = bool(
-        policy and policy.notify_customer and policy.notification_endpoint and order.customer_email
-    )
-    notice = notice_for(order, shipment, portions, now, completes, policy, notify_ourselves)
-    tracking = (
-        tracking_message(order, notice, shipment) if policy and policy.tracking_endpoint else None
-    )
-    consumptions = [
-        Consumption(p.allocation.reservation_id, p.quantity, p.lot_id, tuple(p.serials))
-        for p in portions
-        if p.allocation.reservation_id  # drop-ship units were never our stock
-    ]
-    if consumptions:
-        consume_reservations(consumptions=consumptions, actor=actor, reference=shipment.number)
-    ShipmentLine.objects.bulk_create(
-        [
+    policies = {
+        policy.channel_id: policy
+        for policy in ChannelFulfillmentPolicy.objects.filter(
+            channel_id__in={parcel.order.channel_id for parcel in parcels}
+        ).select_related("tracking_endpoint", "notification_endpoint")
+    }
+    messages, order_parcels, consumptions, shipment_lines = [], [], [], []
+    shipped_so_far = defaultdict(list)  # per order: earlier parcels of this batch
+    for parcel in parcels:
+        order, shipment, portions = parcel.order, parcel.shipment, parcel.portions
+        shipped = [ShippedUnits(p.line, p.allocation, p.quantity) for p in portions]
+        completes = completes_order(parcel.lines, shipped_so_far[order.pk] + shipped)
+        shipped_so_far[order.pk] += shipped
+        policy = policies.get(order.channel_id)
+        messages += _messages(order, shipment, portions, parcel.lines, now, completes, policy)
+        consumptions += [
+            Consumption(
+                p.allocation.reservation_id,
+                p.quantity,
+                p.lot_id,
+                tuple(p.serials),
+                shipment.number,
+            )
+            for p in portions
+            if p.allocation.reservation_id  # drop-ship units were never our stock
+        ]
+        shipment_lines += [
             ShipmentLine(
                 shipment=shipment,
                 line=p.line,
@@ -93,32 +127,62 @@ def ship(order: Order, shipment: Shipment, portions: list[Portion], lines, actor
             )
             for p in portions
         ]
-    )
-    shipment.state, shipment.shipped_by, shipment.shipped_at = Shipment.State.SHIPPED, actor, now
-    shipment._history_user = actor
-    shipment.save(update_fields=["state", "shipped_by", "shipped_at"])
-    record_shipment(
-        order=order,
-        lines=lines,
-        shipped=shipped,
-        shipped_at=now,
-        message=(
-            f"Shipment {shipment.number} left {shipment.location.code} with "
-            f"{shipment.carrier.code} {shipment.tracking_number}; "
-            + ("everything shipped." if completes else "the rest is still to ship.")
-        ),
-        actor=actor,
-    )
-    if tracking:
-        enqueue_message(endpoint=policy.tracking_endpoint, **tracking)
-    if notify_ourselves:
-        enqueue_message(
-            topic=NOTIFICATION_TOPIC,
-            endpoint=policy.notification_endpoint,
-            payload=notification(order, notice, lines),
-            dedupe_key=f"{NOTIFICATION_TOPIC}:{shipment.number}",
+        order_parcels.append(
+            OrderParcel(
+                order,
+                parcel.lines,
+                shipped,
+                now,
+                f"Shipment {shipment.number} left {shipment.location.code} with "
+                f"{shipment.carrier.code} {shipment.tracking_number}; "
+                + ("everything shipped." if completes else "the rest is still to ship."),
+            )
         )
-    events.publish(
-        events.DomainEvent(SHIPMENT_CONFIRMED, event_payload(order, shipment, portions), actor.pk)
+        shipment.state, shipment.shipped_by, shipment.shipped_at = (
+            Shipment.State.SHIPPED,
+            actor,
+            now,
+        )
+    if consumptions:
+        consume_reservations(consumptions=consumptions, actor=actor, reference="shipment")
+    ShipmentLine.objects.bulk_create(shipment_lines)
+    bulk_update_with_history(
+        [parcel.shipment for parcel in parcels],
+        Shipment,
+        ["state", "shipped_by", "shipped_at"],
+        default_user=actor,
     )
-    return shipment
+    record_shipments(order_parcels, actor=actor)
+    if messages:
+        enqueue_messages(messages)
+    for parcel in parcels:
+        events.publish(
+            events.DomainEvent(
+                SHIPMENT_CONFIRMED,
+                event_payload(parcel.order, parcel.shipment, parcel.portions),
+                actor.pk,
+            )
+        )
+
+
+def _messages(order, shipment, portions, lines, now, completes, policy) -> list[dict]:
+    """The channel's tracking upload and our own e-mail to the customer, if any."""
+    notify_ourselves = bool(
+        policy and policy.notify_customer and policy.notification_endpoint and order.customer_email
+    )
+    notice = notice_for(order, shipment, portions, now, completes, policy, notify_ourselves)
+    messages = []
+    if policy and policy.tracking_endpoint:
+        messages.append(
+            {"endpoint": policy.tracking_endpoint, **tracking_message(order, notice, shipment)}
+        )
+    if notify_ourselves:
+        messages.append(
+            {
+                "topic": NOTIFICATION_TOPIC,
+                "endpoint": policy.notification_endpoint,
+                "payload": notification(order, notice, lines),
+                "dedupe_key": f"{NOTIFICATION_TOPIC}:{shipment.number}",
+            }
+        )
+    return messages

@@ -18,10 +18,10 @@ from fulfillment.services.shipping.core import Portion, check_shippable, ship
 from inventory.models import Lot, SerialNumber
 from inventory.services.lots import suggest_lots
 from orders.models import Allocation, Order, OrderLine
-from orders.services.flow import lock_order
+from orders.services.locking import lock_order
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def confirm_external_shipment(
     *,
     order_id: int,

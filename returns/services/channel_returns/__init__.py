@@ -230,9 +230,14 @@ def _apply(channel, parsed: ChannelReturn, actor) -> ReturnResult:
         )
         if known is not None:
             return ReturnResult(Outcome.UNCHANGED, rma=known.rma, refund=known)
-        if refund.currency != order.currency:
+        if refund.currency not in {order.currency, order.presentment_currency}:
             raise ValidationFailed(
-                f"The channel refunded in {refund.currency}; the order is in {order.currency}.",
+                f"The channel refunded in {refund.currency}; the order is in {order.currency}"
+                + (
+                    f" (the buyer paid in {order.presentment_currency})."
+                    if order.presentment_currency
+                    else "."
+                ),
                 field=refund.fields.get("currency", "currency"),
                 code="currency_mismatch",
             )
@@ -247,7 +252,9 @@ def _apply(channel, parsed: ChannelReturn, actor) -> ReturnResult:
         return ReturnResult(Outcome.UNCHANGED, rma=rma)
     lines = matching.rma_lines(order, parsed)
     if refund is not None:
-        ours = matching.echoed_refund(order, lines, refund.amount)
+        ours = matching.echoed_refund(
+            order, lines, refund.amount, in_buyer_money=refund.currency != order.currency
+        )
         if ours is not None:
             refunds.match_channel_refund(refund=ours, reference=refund.reference, actor=actor)
             return ReturnResult(Outcome.MATCHED, rma=ours.rma, refund=ours)
@@ -255,12 +262,15 @@ def _apply(channel, parsed: ChannelReturn, actor) -> ReturnResult:
     if refund is not None:
         external_refund = {
             "amount": refund.amount,
+            "currency": refund.currency,
             "reference": refund.reference,
             "refunded_at": refund.refunded_at,
             "note": f"refunded by {channel.name}",
         }
     if rma is not None:
-        recorded = refunds.record_channel_refund(rma_id=rma.pk, actor=actor, **external_refund)
+        recorded = refunds.record_channel_refund_within(
+            rma_id=rma.pk, actor=actor, **external_refund
+        )
         return ReturnResult(Outcome.REFUND_RECORDED, rma=rma, refund=recorded)
     rma = _open_rma(
         order_id=order.pk,
@@ -284,11 +294,11 @@ def _open_rma(*, override: str, **values) -> Rma:
     return past our window is accepted, saying so (only then: the override is shown as
     "accepted outside the window")."""
     try:
-        return rmas.create_rma(**values)
+        return rmas.create_rma_within(**values)
     except ValidationFailed as error:
         if error.errors[0].code != "outside_window":
             raise
-    return rmas.create_rma(**values, override_reason=override)
+    return rmas.create_rma_within(**values, override_reason=override)
 
 
 def _rma_note(channel, parsed: ChannelReturn) -> str:

@@ -112,14 +112,16 @@ def _reason_code(text: str, reasons: set[str], line) -> str:
     )
 
 
-def echoed_refund(order, lines, amount) -> Refund | None:
+def echoed_refund(order, lines, amount, *, in_buyer_money: bool = False) -> Refund | None:
     """Our posted refund of this order that the channel now reports as its own: no channel
-    id yet, the same amount, the same order lines and units. Locked (after the order)."""
+    id yet, the same amount (`in_buyer_money`: the amount we told the channel in the
+    buyer's presentment currency), the same order lines and units. Locked (after the order)."""
     wanted = {line["order_line_id"]: line["quantity"] for line, _ in lines}
+    same_amount = {"presentment_amount" if in_buyer_money else "amount": amount}
     candidates = list(
         Refund.objects.select_for_update(of=("self",))
         .select_related("rma")
-        .filter(order=order, state=RefundState.POSTED, external_reference="", amount=amount)
+        .filter(order=order, state=RefundState.POSTED, external_reference="", **same_amount)
         .order_by("pk")
     )
     if not candidates:
