@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "fulfillment.apps.FulfillmentConfig",
     "returns.apps.ReturnsConfig",
     "purchasing.apps.PurchasingConfig",
+    "finance.apps.FinanceConfig",
 ]
 
 MIDDLEWARE = [

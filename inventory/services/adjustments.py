@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from erp import events
 from erp.errors import Conflict, ValidationFailed
 from erp.input_bounds import decimal_fits
 from erp.roles import require_permission
@@ -22,6 +23,8 @@ from inventory.services.validation import check_lot_and_serials, check_sku_and_l
 
 ADJUSTMENT_KIND = "inventory_adjustment"
 WRITE_OFF_KIND = "inventory_write_off"
+# Published when an adjustment's ledger entries post (finance values it: shrink or gain).
+ADJUSTMENT_POSTED = "inventory.adjustment_posted"
 
 
 def _kind_for(adjustment: InventoryAdjustment) -> str:
@@ -138,6 +141,23 @@ def _post(adjustment: InventoryAdjustment, *, actor) -> None:
     adjustment.state, adjustment.posted_at = InventoryAdjustment.State.POSTED, timezone.now()
     adjustment._history_user = actor
     adjustment.save(update_fields=["state", "posted_at"])
+    events.publish(
+        events.DomainEvent(
+            ADJUSTMENT_POSTED,
+            {
+                "adjustment_id": adjustment.pk,
+                "reference": f"ADJ-{adjustment.pk}",
+                "sku_id": adjustment.sku_id,
+                "location_id": adjustment.location_id,
+                "status": adjustment.status,
+                "quantity": adjustment.quantity,
+                "unit_value": str(adjustment.unit_cost),
+                "reason_code": adjustment.reason_code,
+                "write_off": adjustment.is_write_off,
+            },
+            actor_id=getattr(actor, "pk", None),
+        )
+    )
 
 
 def _locked_pending(request) -> InventoryAdjustment:

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from erp import events
 from erp.errors import ValidationFailed
 from erp.roles import require_permission
 from inventory.models import Lot, MovementKind, SerialNumber, StockStatus
@@ -11,6 +12,10 @@ from inventory.services.validation import (
     check_quantity,
     check_sku_and_location,
 )
+
+# Published by receive_stock (manual, 3PL and return receipts) once the units are booked in:
+# finance puts them on the inventory account at their valuation cost.
+STOCK_RECEIVED = "inventory.stock_received"
 
 RECEIVABLE_STATUSES = {
     StockStatus.SELLABLE,
@@ -57,6 +62,21 @@ def receive_stock(
     )
     if serials:
         _put_serials_in_stock(sku, serials, location, status, lot)
+    events.publish(
+        events.DomainEvent(
+            STOCK_RECEIVED,
+            {
+                "ledger_entry_id": entries[0].pk,
+                "kind": kind,
+                "reference": reference,
+                "sku_id": sku.pk,
+                "location_id": location.pk,
+                "status": status,
+                "quantity": quantity,
+            },
+            actor_id=getattr(actor, "pk", None),
+        )
+    )
     return entries
 
 

@@ -1,0 +1,25 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_chart(sender, **kwargs):
+    from finance.services.chart import ensure_chart_of_accounts
+
+    ensure_chart_of_accounts()
+
+
+class FinanceConfig(AppConfig):
+    name = "finance"
+    verbose_name = "Finance"
+
+    def ready(self):
+        from erp.demo import register_demo_seeder
+        from finance import posting_rules, roles  # noqa: F401  subscribe to events, register roles
+        from finance.demo import seed_finance
+
+        # Registered last (INSTALLED_APPS order): it posts what the other apps' demo did.
+        register_demo_seeder("finance", seed_finance)
+
+        # A fresh database posts correctly: the accounts the rules need exist after migrate
+        # (and a channel created later gets its accounts on its first posting).
+        post_migrate.connect(_ensure_chart, sender=self, dispatch_uid="finance-chart")

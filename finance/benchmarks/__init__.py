@@ -1,0 +1,1 @@
+from finance.benchmarks import post  # noqa: F401  registers it
