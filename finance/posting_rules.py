@@ -213,6 +213,8 @@ def post_stock_receipt(event: events.DomainEvent) -> None:
     received without purchase order"; a customer return's units: Cr COGS (the cost comes
     back with the goods)."""
     p = event.payload
+    if p.get("valued_by"):  # a purchase receipt: purchasing.goods_received posts it
+        return
     sku_id, location_id = p["sku_id"], p["location_id"]
     returned = p["kind"] == RETURN_RECEIPT
     acc = accounts_for({"inventory", "cogs" if returned else "receipt_clearing"})

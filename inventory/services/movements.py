@@ -38,10 +38,13 @@ def receive_stock(
     reference: str = "",
     reason: str = "receipt",
     kind: str = MovementKind.RECEIPT,
+    valued_by: str = "",
 ):
     """Book units into a node without a purchase order (manual or 3PL receipt).
 
     Lot-tracked SKUs need a lot; serial-tracked SKUs need one new serial per unit.
+    `valued_by` names the document that puts the units on the books itself (a purchase
+    receipt posts them at the PO's cost), so finance does not value them a second time.
     """
     require_permission(actor, "inventory.add_stockledgerentry", action="receive stock")
     check_quantity(quantity)
@@ -73,6 +76,9 @@ def receive_stock(
                 "location_id": location.pk,
                 "status": status,
                 "quantity": quantity,
+                # A document that puts these units on the books itself (a purchase
+                # receipt, at the PO's cost): finance does not value them twice.
+                "valued_by": valued_by,
             },
             actor_id=getattr(actor, "pk", None),
         )

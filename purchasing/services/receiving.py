@@ -296,6 +296,7 @@ def _book(purchase_order, receipt, line, scan: ScannedLine, where: str, actor) -
             serials=scan.serials,
             reference=receipt.number,
             reason=f"Receipt against {purchase_order.number}",
+            valued_by=receipt.number,  # purchasing.goods_received posts it at the PO's cost
         )
     except ValidationFailed as error:
         # Name the scanned line the inventory service refused.

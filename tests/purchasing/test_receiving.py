@@ -289,3 +289,17 @@ def test_a_drop_ship_po_is_never_received_at_the_dock(supplier, tee_item, buyer,
         receive(po, tee_item.sku, 1)
     assert refused.value.errors[0].code == "drop_ship"
     assert not StockLedgerEntry.objects.exists()
+
+
+def test_a_purchase_receipt_is_on_the_books_once_at_the_pos_cost(sent_po, tee, receive):
+    from finance.models import JournalEntry, JournalLine
+
+    receive(sent_po, tee, 4)
+
+    # The ledger's receipt event names the receipt that values the units: finance posts
+    # the purchase receipt (at the PO's cost) and not the stock receipt as well.
+    assert list(JournalEntry.objects.values_list("event", flat=True)) == [
+        "purchasing.goods_received"
+    ]
+    debits = JournalLine.objects.filter(account__role="inventory").values_list("debit", flat=True)
+    assert list(debits) == [Decimal("16.00")]
