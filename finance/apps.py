@@ -13,7 +13,15 @@ class FinanceConfig(AppConfig):
     verbose_name = "Finance"
 
     def ready(self):
-        from finance import posting_rules, roles  # noqa: F401  subscribe to events, register roles
+        from erp.demo import register_demo_seeder
+        from finance import (  # noqa: F401  subscribe to events, register roles
+            posting_rules,
+            roles,
+            settlement_wiring,  # noqa: F401  settlements: roles, queue, task
+        )
+        from finance.settlement_demo import seed_settlements
+
+        register_demo_seeder("finance-settlements", seed_settlements)
 
         # A fresh database posts correctly: the accounts the rules need exist after migrate
         # (and a channel created later gets its accounts on its first posting).

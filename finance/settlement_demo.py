@@ -1,0 +1,5 @@
+"""Demo settlements (filled below)."""
+
+
+def seed_settlements(users):
+    return None
