@@ -273,3 +273,28 @@ def pipeline():
 def in_list(values) -> str:
     """`%s, %s, …` for an IN (…) of `values` (callers refuse empty lists first)."""
     return ", ".join(["%s"] * len(values))
+
+
+def copy_rows(model, fields: tuple[str, ...], rows) -> None:
+    """Write `rows` (tuples of database-ready values for `fields`: ints, text, Decimal,
+    dates, None; the primary key drawn by the database) into `model`'s table with one
+    PostgreSQL COPY. For bulk imports of tens of thousands of rows, where building model
+    instances and binding a multi-row INSERT's parameters cost most of the time. No
+    signals. Elsewhere (SQLite): one INSERT per 500 rows."""
+    meta = model._meta
+    db = connections[DEFAULT_DB_ALIAS]
+    quote = db.ops.quote_name
+    columns = [meta.get_field(name).column for name in fields]
+    if db.vendor != "postgresql":
+        rows = list(rows)
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            sql = _insert_sql(meta.db_table, tuple(columns), len(chunk), "")
+            with cursor() as cur:
+                cur.execute(sql, [value for row in chunk for value in row])
+        return
+    sql = f"COPY {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    db.ensure_connection()
+    with db.wrap_database_errors, db.connection.cursor() as cur, cur.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)

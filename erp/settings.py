@@ -225,6 +225,8 @@ SPECTACULAR_SETTINGS = {
         "RmaStateEnum": "returns.models.RmaState",
         "RefundStateEnum": "returns.models.RefundState",
         "OrderStateEnum": "orders.models.OrderState",
+        "SettlementSourceEnum": "finance.models.SettlementSource",
+        "RmaSourceEnum": "returns.models.Rma.Source",
     },
 }
 

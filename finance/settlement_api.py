@@ -129,7 +129,7 @@ class UploadSerializer(StrictFieldsMixin, serializers.Serializer):
     )
 
 
-class NoteSerializer(StrictFieldsMixin, serializers.Serializer):
+class VarianceNoteSerializer(StrictFieldsMixin, serializers.Serializer):
     note = serializers.CharField(max_length=2000)
 
 
@@ -178,6 +178,11 @@ class SettlementViewSet(
     def get_queryset(self):
         return selectors.settlement_list()
 
+    def get_permissions(self):
+        if getattr(self, "action", None) == "create":
+            return [IsAuthenticated()]  # the import service checks finance.upload_settlement
+        return super().get_permissions()
+
     def get_parsers(self):
         if getattr(self, "action", None) == "create" or self.request is None:
             return [MultiPartParser()]
@@ -205,23 +210,32 @@ class SettlementViewSet(
             actor=request.user,
             file_name=upload.name or "",
         )
-        settlement = self.get_queryset().get(pk=result.settlement.pk)
+        settlement = selectors.settlement_list().get(pk=result.settlement.pk)
         return Response(
             SettlementSerializer(settlement).data,
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
 
-    @extend_schema(responses=SettlementLineSerializer(many=True), filters=True)
-    @action(detail=True, methods=["get"], filterset_class=LineFilter)
-    def lines(self, request, pk=None):
+
+class SettlementLineViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """One settlement's lines, in file order, filterable by type, match status, order."""
+
+    queryset = SettlementLine.objects.none()
+    serializer_class = SettlementLineSerializer
+    filterset_class = LineFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False) or "settlement_pk" not in self.kwargs:
+            return SettlementLine.objects.none()
+        raw = str(self.kwargs.get("settlement_pk", ""))
         settlement_id = (
-            Settlement.objects.filter(pk=self.kwargs["pk"]).values_list("pk", flat=True).first()
+            Settlement.objects.filter(pk=int(raw)).values_list("pk", flat=True).first()
+            if raw.isdigit() and len(raw) < 19
+            else None
         )
         if settlement_id is None:
             raise NotFound("No such settlement.", field="settlement")
-        rows = self.filter_queryset(selectors.settlement_lines(settlement_id)).order_by("id")
-        page = self.paginate_queryset(rows)
-        return self.get_paginated_response(SettlementLineSerializer(page, many=True).data)
+        return selectors.settlement_lines(settlement_id)
 
 
 class VarianceViewSet(
@@ -238,7 +252,7 @@ class VarianceViewSet(
         return selectors.variances()
 
     def _note(self) -> str:
-        serializer = NoteSerializer(data=self.request.data)
+        serializer = VarianceNoteSerializer(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data["note"]
 
@@ -255,7 +269,7 @@ class VarianceViewSet(
             raise NotFound("No such settlement variance.", field="variance")
         return found
 
-    @extend_schema(request=NoteSerializer, responses=VarianceSerializer)
+    @extend_schema(request=VarianceNoteSerializer, responses=VarianceSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def accept(self, request, pk=None):
         note = self._note()
@@ -264,7 +278,7 @@ class VarianceViewSet(
         )
         return self._answer(variance.pk)
 
-    @extend_schema(request=NoteSerializer, responses=VarianceSerializer)
+    @extend_schema(request=VarianceNoteSerializer, responses=VarianceSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def dispute(self, request, pk=None):
         note = self._note()
@@ -276,6 +290,11 @@ class VarianceViewSet(
 
 router = Router()
 router.register("finance/settlements", SettlementViewSet, basename="settlement")
+router.register(
+    r"finance/settlements/(?P<settlement_pk>[0-9]+)/lines",
+    SettlementLineViewSet,
+    basename="settlement-line",
+)
 router.register("finance/settlement-variances", VarianceViewSet, basename="settlement-variance")
 
 urlpatterns = router.urls

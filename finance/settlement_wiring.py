@@ -16,7 +16,8 @@ roles.register_role_permissions(roles.FINANCE, _VIEW | _WORK)
 roles.register_role_permissions(roles.MANAGER, _VIEW)
 # Integrations push settlement files over the API.
 roles.register_role_permissions(
-    roles.INTEGRATION, {"finance.view_settlement", "finance.upload_settlement"}
+    roles.INTEGRATION,
+    {"finance.view_settlement", "finance.view_settlementline", "finance.upload_settlement"},
 )
 
 

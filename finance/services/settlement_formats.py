@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from erp.errors import ValidationFailed
 from finance.models.settlements import LineCategory as C
@@ -85,7 +86,7 @@ class SettlementFormatError(ValidationFailed):
         self.line = line
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedLine:
     line_no: int
     type: str
@@ -129,8 +130,19 @@ def _amount(text, *, line: int, column: str, decimal_comma: bool = False) -> Dec
     """A money amount from its text. In a decimal-point file, `12,50` is refused (a
     decimal comma where a point is expected), and the other way round."""
     raw = str(text if text is not None else "").strip()
+    value = _amount_value(raw, decimal_comma)
+    if isinstance(value, str):
+        raise SettlementFormatError(
+            f"{column} {value}" if raw else f"{column} is empty.", line=line, field_name=column
+        )
+    return value
+
+
+@lru_cache(maxsize=65536)
+def _amount_value(raw: str, decimal_comma: bool) -> Decimal | str:
+    """The Decimal, or what is wrong with the text (cached: reports repeat amounts)."""
     if not raw:
-        raise SettlementFormatError(f"{column} is empty.", line=line, field_name=column)
+        return "is empty."
     if decimal_comma:
         ok = _COMMA.match(raw)
         normal = raw.replace(".", "").replace(",", ".")
@@ -139,24 +151,14 @@ def _amount(text, *, line: int, column: str, decimal_comma: bool = False) -> Dec
         normal = raw.replace(",", "")
     if not ok:
         if not decimal_comma and re.match(r"^[+-]?\d+,\d{1,2}$", raw):
-            raise SettlementFormatError(
-                f"{column} {raw!r} has a decimal comma where this file uses a decimal point.",
-                line=line,
-                field_name=column,
-            )
-        raise SettlementFormatError(
-            f"{column} {raw!r} is not an amount.", line=line, field_name=column
-        )
+            return f"{raw!r} has a decimal comma where this file uses a decimal point."
+        return f"{raw!r} is not an amount."
     try:
         value = Decimal(normal)
     except InvalidOperation:
-        raise SettlementFormatError(
-            f"{column} {raw!r} is not an amount.", line=line, field_name=column
-        ) from None
+        return f"{raw!r} is not an amount."
     if value != value.quantize(CENT):
-        raise SettlementFormatError(
-            f"{column} {raw!r} has more than two decimals.", line=line, field_name=column
-        )
+        return f"{raw!r} has more than two decimals."
     return value
 
 
@@ -176,6 +178,17 @@ def _date(text, *, line: int, column: str, day_first: bool = False) -> date | No
     raw = str(text or "").strip()
     if not raw:
         return None
+    parsed = _parse_date(raw, day_first)
+    if parsed is None:
+        raise SettlementFormatError(
+            f"{column} {text!r} is not a date.", line=line, field_name=column
+        )
+    return parsed
+
+
+@lru_cache(maxsize=4096)
+def _parse_date(raw: str, day_first: bool) -> date | None:
+    """A report repeats a handful of dates over thousands of rows: parsed once each."""
     raw = re.sub(r"\s*(UTC|GMT|Z)$", "", raw)
     raw = re.sub(r"(\.\d+)?([+-]\d{2}:?\d{2})?$", "", raw) if "T" in raw else raw
     if re.match(r"^\d{4}-", raw):
@@ -189,7 +202,7 @@ def _date(text, *, line: int, column: str, day_first: bool = False) -> date | No
             return datetime.strptime(raw, fmt).date()
         except ValueError:
             continue
-    raise SettlementFormatError(f"{column} {text!r} is not a date.", line=line, field_name=column)
+    return None
 
 
 # --- Amazon settlement report, flat file V2 -------------------------------------------
@@ -225,6 +238,7 @@ _AMAZON_COMMISSION = {
 _AMAZON_RESERVE = ("reserve",)
 
 
+@lru_cache(maxsize=1024)
 def _amazon_kind(transaction_type: str, amount_type: str, description: str) -> tuple[str, str]:
     """(line type, category) from Amazon's transaction-type / amount-type /
     amount-description; unknown combinations come back as (adjustment, unknown)."""

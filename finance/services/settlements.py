@@ -75,6 +75,34 @@ DECIDE_PERMISSION = "finance.decide_settlementvariance"
 
 C = LineCategory
 ORDER_CATEGORIES = {C.SALE, C.COMMISSION, C.WITHHELD_TAX}
+LINE_FIELDS = (
+    "settlement",
+    "line_no",
+    "type",
+    "category",
+    "raw_type",
+    "description",
+    "order_ref",
+    "order",
+    "reference",
+    "sku_ref",
+    "amount",
+    "posted_on",
+    "status",
+)
+ORDER_FIELDS = (
+    "settlement",
+    "order",
+    "order_ref",
+    "currency",
+    "expected_gross",
+    "actual_gross",
+    "expected_fee",
+    "actual_fee",
+    "receivable_cleared",
+    "fee_cleared",
+    "matched",
+)
 
 
 def amount_tolerance() -> Decimal:
@@ -232,7 +260,8 @@ def _reconcile_and_post(
     )
     settlement.save()
 
-    order_rows: list[SettlementOrder] = []
+    order_rows: list[tuple] = []
+    matched_orders = 0
     variances: list[SettlementVariance] = []
     sale_bad, fee_bad = set(), set()
     totals = defaultdict(lambda: ZERO)  # account role -> credit − debit, aggregated
@@ -318,23 +347,28 @@ def _reconcile_and_post(
         if true_up:
             true_ups.append((order_id, true_up))
             totals["clearing"] -= true_up
+        matched = ref not in sale_bad and ref not in fee_bad
+        matched_orders += matched
         order_rows.append(
-            SettlementOrder(
-                settlement=settlement,
-                order_id=order_id,
-                order_ref=ref,
-                currency=currency,
-                expected_gross=expected_gross,
-                actual_gross=sale,
-                expected_fee=expected_fee,
-                actual_fee=commission,
-                receivable_cleared=owed,
-                fee_cleared=fee_clear,
-                matched=ref not in sale_bad and ref not in fee_bad,
+            (
+                settlement.pk,
+                order_id,
+                ref,
+                currency,
+                expected_gross,
+                sale,
+                expected_fee,
+                commission,
+                owed,
+                fee_clear,
+                matched,
             )
         )
 
-    lines = []
+    # Lines a variance names are written as rows with their keys; the bulk goes in by COPY.
+    reviewed: list[SettlementLine] = []
+    rows = []
+    sid = settlement.pk
     for parsed_line in parsed.lines:
         category, ref = parsed_line.category, parsed_line.order_ref
         order_id = order_for.get(ref) if ref else None
@@ -359,51 +393,67 @@ def _reconcile_and_post(
         elif category == C.PAYOUT:
             status = MatchStatus.PAYOUT
         else:  # adjustments and unknown line types: finance reviews each
-            status = MatchStatus.VARIANCE
             totals["clearing"] += parsed_line.amount
-        lines.append(
-            SettlementLine(
-                settlement=settlement,
-                line_no=parsed_line.line_no,
-                type=parsed_line.type,
-                category=category,
-                raw_type=parsed_line.raw_type,
-                description=parsed_line.description,
-                order_ref=ref,
-                order_id=order_id,
-                reference=parsed_line.reference,
-                sku_ref=parsed_line.sku_ref,
-                amount=parsed_line.amount,
-                posted_on=parsed_line.posted_on,
-                status=status,
-            )
-        )
-    for start in range(0, len(lines), INSERT_CHUNK):
-        fastsql.insert(lines[start : start + INSERT_CHUNK])
-    for line in lines:
-        if line.category in (C.ADJUSTMENT, C.UNKNOWN):
-            unknown = line.category == C.UNKNOWN
-            variances.append(
-                SettlementVariance(
+            reviewed.append(
+                SettlementLine(
                     settlement=settlement,
-                    channel=channel,
-                    kind=VarianceKind.UNKNOWN_TYPE if unknown else VarianceKind.ADJUSTMENT,
-                    order_id=line.order_id,
-                    order_ref=line.order_ref,
-                    line=line,
-                    description=(
-                        f"Unknown line type {line.raw_type} {line.description}".strip()
-                        if unknown
-                        else line.description or line.raw_type
-                    )[:255],
-                    currency=currency,
-                    expected=ZERO,
-                    actual=line.amount,
-                    difference=line.amount,
+                    line_no=parsed_line.line_no,
+                    type=parsed_line.type,
+                    category=category,
+                    raw_type=parsed_line.raw_type,
+                    description=parsed_line.description,
+                    order_ref=ref,
+                    order_id=order_id,
+                    reference=parsed_line.reference,
+                    sku_ref=parsed_line.sku_ref,
+                    amount=parsed_line.amount,
+                    posted_on=parsed_line.posted_on,
+                    status=MatchStatus.VARIANCE,
                 )
             )
-    for start in range(0, len(order_rows), INSERT_CHUNK):
-        fastsql.insert(order_rows[start : start + INSERT_CHUNK], returning=False)
+            continue
+        rows.append(
+            (
+                sid,
+                parsed_line.line_no,
+                str(parsed_line.type),
+                str(category),
+                parsed_line.raw_type,
+                parsed_line.description,
+                ref,
+                order_id,
+                parsed_line.reference,
+                parsed_line.sku_ref,
+                parsed_line.amount,
+                parsed_line.posted_on,
+                str(status),
+            )
+        )
+    for start in range(0, len(reviewed), INSERT_CHUNK):
+        fastsql.insert(reviewed[start : start + INSERT_CHUNK])
+    fastsql.copy_rows(SettlementLine, LINE_FIELDS, rows)
+    for line in reviewed:
+        unknown = line.category == C.UNKNOWN
+        variances.append(
+            SettlementVariance(
+                settlement=settlement,
+                channel=channel,
+                kind=VarianceKind.UNKNOWN_TYPE if unknown else VarianceKind.ADJUSTMENT,
+                order_id=line.order_id,
+                order_ref=line.order_ref,
+                line=line,
+                description=(
+                    f"Unknown line type {line.raw_type} {line.description}".strip()
+                    if unknown
+                    else line.description or line.raw_type
+                )[:255],
+                currency=currency,
+                expected=ZERO,
+                actual=line.amount,
+                difference=line.amount,
+            )
+        )
+    fastsql.copy_rows(SettlementOrder, ORDER_FIELDS, order_rows)
     SettlementVariance.objects.bulk_create(variances, batch_size=2000)
 
     # Figures for the list page.
@@ -418,7 +468,7 @@ def _reconcile_and_post(
             settlement.fees_amount += line.amount
         else:
             settlement.other_amount += line.amount
-    settlement.matched_orders = sum(1 for row in order_rows if row.matched)
+    settlement.matched_orders = matched_orders
     settlement.state = SettlementState.VARIANCES if variances else SettlementState.RECONCILED
 
     day = open_posting_date(parsed.deposit_date or parsed.period_end)

@@ -1,0 +1,3 @@
+"""Finance benchmarks: `bench settle`."""
+
+from finance.benchmarks import settle  # noqa: F401
