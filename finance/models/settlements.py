@@ -116,8 +116,16 @@ class SettlementLine(models.Model):
     raw_type = models.CharField(max_length=128, blank=True, help_text="The source's own codes.")
     description = models.CharField(max_length=255, blank=True)
     order_ref = models.CharField(max_length=128, blank=True)
+    # No database constraint: 100,000 deferred key checks would double an import's commit;
+    # the one writer (finance.services.settlements) takes the id from the orders it read.
     order = models.ForeignKey(
-        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+        Order,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     reference = models.CharField(max_length=128, blank=True)
     sku_ref = models.CharField(max_length=128, blank=True)

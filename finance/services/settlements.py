@@ -188,16 +188,28 @@ def _resolve_orders(channel_id: int, refs: set[str]) -> dict[str, int]:
     return found
 
 
-def _balances(account_id, order_ids, currency, *, exclude_settlements=False) -> dict:
-    rows = JournalLine.objects.filter(
-        account_id=account_id, order_id__in=order_ids, currency=currency
+def _balances(receivable_id, fees_id, order_ids, currency) -> tuple[dict, dict]:
+    """Per order, in one query: the receivable's balance, and the fees posted outside
+    settlements (the expected fee at shipment)."""
+    receivable, fees = {}, {}
+    rows = (
+        JournalLine.objects.filter(
+            account_id__in=(receivable_id, fees_id), order_id__in=order_ids, currency=currency
+        )
+        .values("order_id")
+        .annotate(
+            r=Sum("debit", filter=Q(account_id=receivable_id))
+            - Sum("credit", filter=Q(account_id=receivable_id)),
+            f=Sum("debit", filter=Q(account_id=fees_id) & ~Q(entry__source_kind=SOURCE_KIND))
+            - Sum("credit", filter=Q(account_id=fees_id) & ~Q(entry__source_kind=SOURCE_KIND)),
+        )
     )
-    if exclude_settlements:
-        rows = rows.exclude(entry__source_kind=SOURCE_KIND)
-    return {
-        row["order_id"]: (row["dr"] or ZERO) - (row["cr"] or ZERO)
-        for row in rows.values("order_id").annotate(dr=Sum("debit"), cr=Sum("credit"))
-    }
+    for row in rows:
+        if row["r"] is not None:
+            receivable[row["order_id"]] = row["r"]
+        if row["f"] is not None:
+            fees[row["order_id"]] = row["f"]
+    return receivable, fees
 
 
 def _reconcile_and_post(
@@ -219,9 +231,8 @@ def _reconcile_and_post(
     refs = {line.order_ref for line in parsed.lines if line.order_ref}
     order_for = _resolve_orders(channel.pk, refs)
     order_ids = sorted(set(order_for.values()))
-    receivable = _balances(acc["receivable"], order_ids, currency)
-    fees_expected = _balances(
-        acc["marketplace_fees"], order_ids, currency, exclude_settlements=True
+    receivable, fees_expected = _balances(
+        acc["receivable"], acc["marketplace_fees"], order_ids, currency
     )
     cleared = {
         row["order_id"]: (row["r"] or ZERO, row["f"] or ZERO)

@@ -41,6 +41,7 @@ def books(transactional_db, finance_user):
     booked_refund(refunded, "27.05")
     booked_order(shop, "5841237409851", sale="102.14", fee="3.26")
     booked_order(shop, "5841237409877", sale="55.10")  # 1.76 expected, 1.90 charged
+    # Refunded here, but its sale was paid in a payout never imported: amount mismatch.
     returned = booked_order(shop, "5841237402233", sale="8.56", fee="0")
     booked_refund(returned, "8.56")
     booked_order(ebay, "27-11842-90315", sale="65.48", tax="6.14", fee="9.45")
@@ -64,8 +65,9 @@ def test_finance_uploads_the_three_samples_and_accepts_a_variance(
     sign_in(page, live_server, finance_user)
     _upload(page, "AMZ · Amazon US", "amazon_settlement_v2.tsv", "3 / 3")
     expect(page.get_by_text("REVERSAL_REIMBURSEMENT").first).to_be_visible()
-    _upload(page, "SHOP · Shopify", "shopify_balance_transactions.json", "2 / 3")
-    _upload(page, "EBAY · eBay", "ebay_finances_transactions.json", "1 / 1")
+    _upload(page, "SHOP · Shopify", "shopify_balance_transactions.json", "1 / 3")
+    expect(page.get_by_text("Fee differs from the expected fee")).to_be_visible()
+    _upload(page, "EBAY · eBay", "ebay_finances_transactions.json", "1 / 2")
     expect(page.get_by_text("Order not found")).to_be_visible()
 
     # The list shows all three (plus the earlier Amazon settlement), with open variances.
