@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", include("orders.api.urls")),
     path("api/v1/", include("returns.api.urls")),
     path("api/v1/", include("fulfillment.api.urls")),
+    path("api/v1/", include("finance.api.urls")),
     path("api/v1/", include("finance.settlement_api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
@@ -19,6 +20,7 @@ urlpatterns = [
     path("fulfillment/", include("fulfillment.urls")),
     path("returns/", include("returns.urls")),
     path("finance/settlements/", include("finance.settlement_urls")),
+    path("finance/", include("finance.urls")),
     path("", include("erp.backoffice_urls")),
 ]
 handler404 = "erp.api.errors.not_found"

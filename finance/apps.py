@@ -17,10 +17,13 @@ class FinanceConfig(AppConfig):
         from finance import (  # noqa: F401  subscribe to events, register roles
             posting_rules,
             roles,
-            settlement_wiring,  # noqa: F401  settlements: roles, queue, task
+            settlement_wiring,  # settlements: roles, the variances queue, the import task
         )
+        from finance.demo import seed_finance
         from finance.settlement_demo import seed_settlements
 
+        # Registered last (INSTALLED_APPS order): it posts what the other apps' demo did.
+        register_demo_seeder("finance", seed_finance)
         register_demo_seeder("finance-settlements", seed_settlements)
 
         # A fresh database posts correctly: the accounts the rules need exist after migrate

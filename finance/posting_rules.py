@@ -21,7 +21,6 @@ from finance.services.posting import (
     credit,
     debit,
     money,
-    open_posting_date,
     post_entry,
 )
 from fulfillment.services.shipping.messages import SHIPMENT_CONFIRMED
@@ -150,6 +149,7 @@ def post_shipment(event: events.DomainEvent) -> None:
         lines=lines,
         memo=f"Shipment {p['shipment']} of order {order.order_number or order.external_id}",
         date=_day(event),
+        late=True,
         source_kind="shipment",
         source_id=p["shipment_id"],
         source_ref=p["shipment"],
@@ -198,6 +198,7 @@ def post_refund(event: events.DomainEvent) -> None:
         lines=lines,
         memo=f"Refund {p['refund_number']} for {p.get('rma_number', '')}".strip(),
         date=_day(event),
+        late=True,
         source_kind="refund",
         source_id=p["refund_id"],
         source_ref=p["refund_number"],
@@ -226,6 +227,7 @@ def post_stock_receipt(event: events.DomainEvent) -> None:
         lines=[debit(acc["inventory"], value, **dims), credit(other, value, **dims)],
         memo=f"{'Return receipt' if returned else 'Stock receipt'} {p.get('reference', '')}",
         date=_day(event),
+        late=True,
         source_kind="stock_receipt",
         source_id=p["ledger_entry_id"],
         source_ref=p.get("reference", "")[:64],
@@ -256,6 +258,7 @@ def post_adjustment(event: events.DomainEvent) -> None:
         memo=f"{'Write-off' if p.get('write_off') else 'Adjustment'} {p['reference']} "
         f"({p.get('reason_code', '')})",
         date=_day(event),
+        late=True,
         source_kind="adjustment",
         source_id=p["adjustment_id"],
         source_ref=p["reference"],
@@ -289,6 +292,7 @@ def post_goods_received(event: events.DomainEvent) -> None:
         lines=lines,
         memo=f"Goods received on PO {p['purchase_order_id']} (receipt {p['receipt_id']})",
         date=_day(event),
+        late=True,
         source_kind="goods_receipt",
         source_id=p["receipt_id"],
         source_ref=f"PO-{p['purchase_order_id']}",
@@ -314,6 +318,7 @@ def post_landed_cost(event: events.DomainEvent) -> None:
         memo=f"Landed cost on PO {p['purchase_order_id']} "
         f"(charges {', '.join(map(str, charge_ids))})",
         date=_day(event),
+        late=True,
         source_kind="landed_cost",
         source_id=charge_ids[0] if charge_ids else p["purchase_order_id"],
         source_ref=f"PO-{p['purchase_order_id']}",
@@ -344,6 +349,7 @@ def post_rtv_shipped(event: events.DomainEvent) -> None:
         lines=lines,
         memo=f"Return to vendor RTV-{p['rtv_id']} shipped",
         date=_day(event),
+        late=True,
         source_kind="rtv",
         source_id=p["rtv_id"],
         source_ref=f"RTV-{p['rtv_id']}",
@@ -366,6 +372,7 @@ def post_supplier_credit(event: events.DomainEvent) -> None:
         ],
         memo=f"Supplier credit {p.get('credit_note_ref', '')} for RTV-{p['rtv_id']}",
         date=_day(event),
+        late=True,
         source_kind="rtv",
         source_id=p["rtv_id"],
         source_ref=str(p.get("credit_note_ref", ""))[:64],
@@ -375,9 +382,7 @@ def post_supplier_credit(event: events.DomainEvent) -> None:
 
 
 def _day(event: events.DomainEvent):
-    """The event's day, or today when that month is closed (a late posting lands in the
-    open period)."""
-    return open_posting_date(timezone.localdate(event.occurred_at))
+    return timezone.localdate(event.occurred_at)
 
 
 def _actor(event: events.DomainEvent):

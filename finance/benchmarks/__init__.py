@@ -1,3 +1,3 @@
-"""Finance benchmarks: `bench settle`."""
+"""Finance benchmarks: `bench post` and `bench settle`."""
 
-from finance.benchmarks import settle  # noqa: F401
+from finance.benchmarks import post, settle  # noqa: F401  registers them

@@ -13,7 +13,7 @@ from datetime import date as Date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from erp.errors import Conflict, ValidationFailed
@@ -22,6 +22,7 @@ from finance.models import JournalEntry, JournalLine, Period, PeriodStatus
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
 REVERSAL_EVENT = "finance.reversal"
+ONE_POSTING = "finance_one_posting_per_event_and_document"
 
 
 def money(value) -> Decimal:
@@ -63,20 +64,6 @@ def credit(account_id, amount, **dims) -> Line:
 def period_for(day: Date) -> Period:
     period, _ = Period.objects.get_or_create(year=day.year, month=day.month)
     return period
-
-
-def open_posting_date(day: Date | None = None) -> Date:
-    """`day` if its period is open, else today: a late posting or a correction for a
-    closed month lands in the open period."""
-    today = timezone.localdate()
-    if day is None or day > today:
-        return today
-    status = (
-        Period.objects.filter(year=day.year, month=day.month)
-        .values_list("status", flat=True)
-        .first()
-    )
-    return day if status in (None, PeriodStatus.OPEN) else today
 
 
 def _normalised(lines: list[Line]) -> list[Line]:
@@ -126,16 +113,15 @@ def post_entry(
     event: str = "",
     actor=None,
     reversal_of: JournalEntry | None = None,
+    late: bool = False,
 ) -> JournalEntry | None:
     """Post one balanced entry and return it. With an `event`, one posting per (event,
     document): a repeat returns the entry already posted. Returns None when every line
-    is zero (nothing to post)."""
-    if event:
-        existing = JournalEntry.objects.filter(
-            event=event, source_kind=source_kind, source_id=source_id
-        ).first()
-        if existing is not None:
-            return existing
+    is zero (nothing to post).
+
+    A `date` in a closed or locked month is refused, unless the posting is `late` (a
+    posting rule learning of an event after its month closed, a correction): it then
+    lands today, in the open period."""
     lines = _normalised(lines)
     if not lines:
         return None
@@ -147,8 +133,24 @@ def post_entry(
     day = date or timezone.localdate()
     # A savepoint: a refused posting leaves the caller's transaction usable (the database
     # triggers re-check the period and the balance whatever happens here).
+    try:
+        return _insert(
+            lines, day, memo, source_kind, source_id, source_ref, event, actor, reversal_of, late
+        )
+    except IntegrityError as error:
+        # The same event for the same document again (a replay, a retried request):
+        # one posting per (event, document), the first one stands.
+        if not event or ONE_POSTING not in str(error):
+            raise
+        return JournalEntry.objects.get(event=event, source_kind=source_kind, source_id=source_id)
+
+
+def _insert(lines, day, memo, source_kind, source_id, source_ref, event, actor, reversal_of, late):
     with transaction.atomic():
         period = period_for(day)
+        if period.status != PeriodStatus.OPEN and late:
+            day = timezone.localdate()
+            period = period_for(day)
         if period.status != PeriodStatus.OPEN:
             raise Conflict(
                 f"Period {period} is {period.status}: post the correction in the open period.",
@@ -195,6 +197,9 @@ def reverse_entry(*, entry: JournalEntry, actor, memo: str = "") -> JournalEntry
             field="entry",
             code="is_reversal",
         )
+    existing = JournalEntry.objects.filter(reversal_of=entry).first()
+    if existing is not None:
+        return existing
     lines = [
         Line(
             line.account_id,
@@ -212,7 +217,8 @@ def reverse_entry(*, entry: JournalEntry, actor, memo: str = "") -> JournalEntry
     return post_entry(
         lines=lines,
         memo=memo or f"Reversal of {entry}: {entry.memo}",
-        date=open_posting_date(None),
+        date=timezone.localdate(),
+        late=True,
         source_kind="journal_entry",
         source_id=entry.pk,
         source_ref=str(entry),

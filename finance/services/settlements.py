@@ -55,7 +55,7 @@ from finance.models import (
     VarianceState,
 )
 from finance.services.chart import accounts_for
-from finance.services.posting import credit, debit, open_posting_date, post_entry
+from finance.services.posting import credit, debit, post_entry
 from finance.services.settlement_formats import (
     SOURCE_FOR_CHANNEL_KIND,
     ParsedSettlement,
@@ -482,7 +482,9 @@ def _reconcile_and_post(
     settlement.matched_orders = matched_orders
     settlement.state = SettlementState.VARIANCES if variances else SettlementState.RECONCILED
 
-    day = open_posting_date(parsed.deposit_date or parsed.period_end)
+    # On the deposit date; a deposit in a closed month posts late, in the open period.
+    today = timezone.localdate()
+    day = min(parsed.deposit_date or parsed.period_end or today, today)
     dims = {"currency": currency, "channel_id": channel.pk}
     entry_lines = [debit(acc["bank"], parsed.total_amount, memo="payout", **dims)]
     memos = {
@@ -505,6 +507,7 @@ def _reconcile_and_post(
         source_ref=parsed.external_id,
         event=SETTLEMENT_POSTED,
         actor=actor,
+        late=True,
     )
     for start in range(0, len(true_ups), TRUE_UP_CHUNK):
         chunk = true_ups[start : start + TRUE_UP_CHUNK]
@@ -523,6 +526,7 @@ def _reconcile_and_post(
             source_id=settlement.pk,
             source_ref=parsed.external_id,
             actor=actor,
+            late=True,
         )
     settlement.journal_entry = entry
     settlement.save(
@@ -587,7 +591,6 @@ def accept_variance(*, variance_id: int, actor, note: str) -> SettlementVariance
             credit(acc["settlement_variance"], variance.difference, **dims),
         ],
         memo=f"Settlement {variance.settlement} variance #{variance.pk} accepted: {note}",
-        date=open_posting_date(None),
         source_kind="settlement_variance",
         source_id=variance.pk,
         source_ref=variance.order_ref or str(variance.settlement),

@@ -25,7 +25,7 @@ from returns.services.receiving import receive_return
 from returns.services.refunds import request_refund
 from tests.factories import ChannelFactory, LocationFactory, SkuFactory, UserFactory
 from tests.factories.returns import ShippedLine, shipped_order
-from tests.finance.helpers import d, lines_by_role, posted
+from tests.finance.helpers import d, lines_by_role, posted, shipment_event
 
 pytestmark = pytest.mark.django_db
 
@@ -42,38 +42,6 @@ def mug(node, manager):
     sku = SkuFactory(code="MUG", unit_cost=Decimal("4.00"))
     receive_stock(sku=sku, location=node, quantity=10, actor=manager, reference="OPENING")
     return sku
-
-
-def shipment_event(order, *, cost="6.50", dropship=False, shipment=None) -> events.DomainEvent:
-    """What fulfillment publishes when `order`'s (factory-built) shipment is confirmed."""
-    shipment = shipment or Shipment.objects.get(order=order)
-    shipment.cost = Decimal(cost) if cost else None
-    return events.DomainEvent(
-        SHIPMENT_CONFIRMED,
-        {
-            "shipment_id": shipment.pk,
-            "shipment": shipment.number,
-            "source": "warehouse",
-            "order_id": order.pk,
-            "channel_id": order.channel_id,
-            "location_id": shipment.location_id,
-            "carrier": "UPS",
-            "cost": cost,
-            "currency": order.currency,
-            "lines": [
-                {
-                    "line_id": line.line.pk,
-                    "sku_id": line.sku_id,
-                    "quantity": line.quantity,
-                    "lot_id": None,
-                    "unit_price": str(line.line.unit_price),
-                    "dropship": dropship,
-                }
-                for line in shipment.lines.select_related("line")
-            ],
-        },
-        actor_id=None,
-    )
 
 
 def entry_shipment_number(order) -> str:
