@@ -305,20 +305,23 @@ def in_list(values) -> str:
 
 
 def copy_rows(model, fields: tuple[str, ...], rows) -> int:
-    """Bulk-load `rows` (tuples of `fields`' attnames, values the database takes as they
-    are: ints, str, Decimal, datetimes, None) with COPY on PostgreSQL, `bulk_create`
-    elsewhere. For large set-based writes (a replenishment run's proposal lines) where
-    the ORM's per-value preparation costs more than the database does. No signals."""
+    """Bulk-load `rows` (tuples of values for `fields` — field names or attnames; a
+    foreign key takes the related row's id — that the database takes as they are: ints,
+    str, Decimal, dates, None) with COPY on PostgreSQL, `bulk_create` elsewhere. For large
+    set-based writes (a replenishment run's proposal lines, a settlement's lines) where
+    the ORM's per-value preparation costs more than the database does. No signals.
+    Returns the number of rows written."""
     rows = list(rows)
     if not rows:
         return 0
     db = connections[DEFAULT_DB_ALIAS]
+    meta = model._meta
     if db.vendor != "postgresql":
+        attnames = [meta.get_field(name).attname for name in fields]
         model.objects.bulk_create(
-            [model(**dict(zip(fields, row, strict=True))) for row in rows], batch_size=1000
+            [model(**dict(zip(attnames, row, strict=True))) for row in rows], batch_size=1000
         )
         return len(rows)
-    meta = model._meta
     quote = db.ops.quote_name
     columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
     db.ensure_connection()

@@ -232,6 +232,8 @@ SPECTACULAR_SETTINGS = {
         "ProposalLineStateEnum": "purchasing.models.ProposalLine.State",
         "ReplenishmentTriggerEnum": "purchasing.models.ReplenishmentRun.Trigger",
         "LandedChargeKindEnum": "purchasing.models.LandedCharge.Kind",
+        "SettlementSourceEnum": "finance.models.SettlementSource",
+        "RmaSourceEnum": "returns.models.Rma.Source",
     },
 }
 
@@ -285,6 +287,10 @@ BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "USD")
 INVENTORY_COST_SCOPE = os.environ.get("INVENTORY_COST_SCOPE", "company")
 if INVENTORY_COST_SCOPE not in ("company", "node"):
     raise ImproperlyConfigured("INVENTORY_COST_SCOPE must be 'company' or 'node'.")
+# Settlement reconciliation: differences up to these amounts (settlement currency) are
+# trued up / posted to the variance account; larger ones go to the variances queue.
+SETTLEMENT_AMOUNT_TOLERANCE = os.environ.get("SETTLEMENT_AMOUNT_TOLERANCE", "0.05")
+SETTLEMENT_FEE_TOLERANCE = os.environ.get("SETTLEMENT_FEE_TOLERANCE", "0.05")
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", include("fulfillment.api.urls")),
     path("api/v1/", include("purchasing.api.urls")),
     path("api/v1/", include("finance.api.urls")),
+    path("api/v1/", include("finance.settlement_api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("fulfillment/", include("fulfillment.urls")),
     path("returns/", include("returns.urls")),
     path("purchasing/", include("purchasing.urls")),
+    path("finance/settlements/", include("finance.settlement_urls")),
     path("finance/", include("finance.urls")),
     path("", include("erp.backoffice_urls")),
 ]

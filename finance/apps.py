@@ -14,11 +14,17 @@ class FinanceConfig(AppConfig):
 
     def ready(self):
         from erp.demo import register_demo_seeder
-        from finance import posting_rules, roles  # noqa: F401  subscribe to events, register roles
+        from finance import (  # noqa: F401  subscribe to events, register roles
+            posting_rules,
+            roles,
+            settlement_wiring,  # settlements: roles, the variances queue, the import task
+        )
         from finance.demo import seed_finance
+        from finance.settlement_demo import seed_settlements
 
         # Registered last (INSTALLED_APPS order): it posts what the other apps' demo did.
         register_demo_seeder("finance", seed_finance)
+        register_demo_seeder("finance-settlements", seed_settlements)
 
         # A fresh database posts correctly: the accounts the rules need exist after migrate
         # (and a channel created later gets its accounts on its first posting).

@@ -21,6 +21,8 @@ DOCUMENT_KINDS = {
     "landed_cost": DocumentKind("Landed cost"),
     "rtv": DocumentKind("Return to vendor", "purchasing:rtv-detail"),
     "journal_entry": DocumentKind("Journal entry", "finance:entry"),
+    "settlement": DocumentKind("Settlement", "settlements:detail"),
+    "settlement_variance": DocumentKind("Settlement variance"),
 }
 
 

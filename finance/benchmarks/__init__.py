@@ -1,1 +1,3 @@
-from finance.benchmarks import post  # noqa: F401  registers it
+"""Finance benchmarks: `bench post` and `bench settle`."""
+
+from finance.benchmarks import post, settle  # noqa: F401  registers them

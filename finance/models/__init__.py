@@ -11,3 +11,34 @@ __all__ = [
     "Period",
     "PeriodStatus",
 ]
+from finance.models.settlements import (  # noqa: E402
+    ImportState,
+    LineCategory,
+    LineType,
+    MatchStatus,
+    Settlement,
+    SettlementImport,
+    SettlementLine,
+    SettlementOrder,
+    SettlementSource,
+    SettlementState,
+    SettlementVariance,
+    VarianceKind,
+    VarianceState,
+)
+
+__all__ += [
+    "ImportState",
+    "LineCategory",
+    "LineType",
+    "MatchStatus",
+    "Settlement",
+    "SettlementImport",
+    "SettlementLine",
+    "SettlementOrder",
+    "SettlementSource",
+    "SettlementState",
+    "SettlementVariance",
+    "VarianceKind",
+    "VarianceState",
+]
