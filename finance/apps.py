@@ -13,6 +13,7 @@ class FinanceConfig(AppConfig):
     verbose_name = "Finance"
 
     def ready(self):
+        from erp.benchmarks import register_after_benchmark_check
         from erp.demo import register_demo_seeder
         from finance import (  # noqa: F401  subscribe to events, register roles
             posting_rules,
@@ -20,7 +21,16 @@ class FinanceConfig(AppConfig):
             settlement_wiring,  # settlements: roles, the variances queue, the import task
         )
         from finance.demo import seed_finance
+        from finance.services.verification import ledger_differences
         from finance.settlement_demo import seed_settlements
+
+        def books_agree():
+            """After every benchmark: the trial balance balances and the inventory account
+            equals the valuation of stock on hand (what `verify_ledger` checks)."""
+            check = ledger_differences()
+            return [f"verify_ledger: {line}" for line in check.lines()], check.clean
+
+        register_after_benchmark_check(books_agree)
 
         # Registered last (INSTALLED_APPS order): it posts what the other apps' demo did.
         register_demo_seeder("finance", seed_finance)

@@ -27,6 +27,21 @@ def register_benchmark(name: str, description: str):
     return decorate
 
 
+# Checks run after every benchmark (an app registers its own: finance checks that the books
+# still agree with the stock the benchmark moved). Each returns (lines to print, clean).
+_checks: list[Callable[[], tuple[list[str], bool]]] = []
+
+
+def register_after_benchmark_check(check: Callable[[], tuple[list[str], bool]]):
+    if check not in _checks:
+        _checks.append(check)
+    return check
+
+
+def after_benchmark_checks() -> list[Callable[[], tuple[list[str], bool]]]:
+    return list(_checks)
+
+
 def get_benchmark(name: str) -> Benchmark | None:
     _load()
     return _registry.get(name)

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from erp.benchmarks import all_benchmarks, get_benchmark
+from erp.benchmarks import after_benchmark_checks, all_benchmarks, get_benchmark
 
 
 class Command(BaseCommand):
@@ -19,4 +19,10 @@ class Command(BaseCommand):
             known = ", ".join(b.name for b in all_benchmarks())
             raise CommandError(f"Unknown benchmark {name!r}. Known: {known}")
         value, unit = bench.run(self.stdout)
+        for check in after_benchmark_checks():
+            lines, clean = check()
+            for line in lines:
+                self.stdout.write(line)
+            if not clean:
+                self.stdout.write(f"FAILED after {bench.name}: {lines[-1] if lines else ''}")
         self.stdout.write(f"{bench.name}: {value} {unit}")
