@@ -1,6 +1,9 @@
 """Fulfillment reacts to orders and inventory events."""
 
+from functools import partial
+
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from erp import events
 from erp.roles import system_actor
@@ -26,6 +29,7 @@ def cancel_pick_tasks_of_cancelled_order(event: events.DomainEvent) -> None:
 def allocate_backorders_in_fulfillment(event: events.DomainEvent) -> None:
     from fulfillment.tasks import route_backorders_in_fulfillment
 
-    # Already after commit, in its own transactions: lines backordered after a short pick,
-    # of orders the orders app no longer routes (they are being picked or partly shipped).
-    route_backorders_in_fulfillment.delay(event.payload["sku_ids"])
+    # In their own transactions (after the event's, which may be the one `publish` opens):
+    # lines backordered after a short pick, of orders the orders app no longer routes
+    # (they are being picked or partly shipped).
+    transaction.on_commit(partial(route_backorders_in_fulfillment.delay, event.payload["sku_ids"]))
