@@ -341,7 +341,9 @@ class OverReceiptSerializer(serializers.ModelSerializer):
 
 
 class OverReceiptCreateSerializer(StrictFieldsMixin, serializers.Serializer):
-    line = serializers.PrimaryKeyRelatedField(queryset=PurchaseOrderLine.objects.all())
+    line = serializers.PrimaryKeyRelatedField(
+        queryset=PurchaseOrderLine.objects.all(), pk_field=id_field()
+    )
     quantity = serializers.IntegerField(min_value=1)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
 
