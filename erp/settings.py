@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "returns.apps.ReturnsConfig",
     "purchasing.apps.PurchasingConfig",
     "finance.apps.FinanceConfig",
+    "insight.apps.InsightConfig",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", include("purchasing.api.urls")),
     path("api/v1/", include("finance.api.urls")),
     path("api/v1/", include("finance.settlement_api")),
+    path("api/v1/", include("insight.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("purchasing/", include("purchasing.urls")),
     path("finance/settlements/", include("finance.settlement_urls")),
     path("finance/", include("finance.urls")),
+    path("insight/", include("insight.urls")),
     path("", include("erp.backoffice_urls")),
 ]
 handler404 = "erp.api.errors.not_found"

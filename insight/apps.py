@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class InsightConfig(AppConfig):
+    """KPIs, dashboards, channel sync health and digests. Like finance, insight may import
+    any app and no app imports insight: it reads their rows and hears their events."""
+
+    name = "insight"
+    verbose_name = "Insight"
