@@ -217,9 +217,11 @@ def post_stock_receipt(event: events.DomainEvent) -> None:
         return
     sku_id, location_id = p["sku_id"], p["location_id"]
     returned = p["kind"] == RETURN_RECEIPT
-    acc = accounts_for({"inventory", "cogs" if returned else "receipt_clearing"})
     unit_cost = costing.unit_costs([sku_id], location_id=location_id)[sku_id]
     value = _value(p["quantity"], unit_cost)
+    if not value:  # units of a SKU without a cost yet: nothing to put on the books
+        return
+    acc = accounts_for({"inventory", "cogs" if returned else "receipt_clearing"})
     dims = {"sku_id": sku_id, "location_id": location_id, "currency": settings.BASE_CURRENCY}
     if returned:  # the cost comes back to the order and channel that sold the goods
         rma = Rma.objects.filter(number=p.get("reference", "")).values("order_id", "channel_id")
@@ -244,9 +246,11 @@ def post_adjustment(event: events.DomainEvent) -> None:
     / Cr inventory gains, at valuation."""
     p = event.payload
     sku_id, location_id, quantity = p["sku_id"], p["location_id"], p["quantity"]
-    acc = accounts_for({"inventory", "shrink", "inventory_gain"})
     unit_cost = costing.unit_costs([sku_id], location_id=location_id)[sku_id]
     value = _value(abs(quantity), unit_cost)
+    if not value:  # a SKU without a cost: the units move, no money does
+        return
+    acc = accounts_for({"inventory", "shrink", "inventory_gain"})
     dims = {"sku_id": sku_id, "location_id": location_id, "currency": settings.BASE_CURRENCY}
     if quantity < 0:
         lines = [debit(acc["shrink"], value, **dims), credit(acc["inventory"], value, **dims)]

@@ -179,11 +179,6 @@ def ingestion_error(*, error_id: int) -> IngestionError | None:
 def backordered_sku_ids(sku_ids) -> set[int]:
     """Which of these SKUs have a line waiting on a backorder (any order state): stock that
     arrives for other SKUs needs no routing pass. One query on a partial index."""
-    from orders.models import LineState
+    from orders.services.locking import backordered_sku_ids as read
 
-    return set(
-        OrderLine.objects.filter(state=LineState.BACKORDERED, sku_id__in=list(sku_ids))
-        .order_by()
-        .values_list("sku_id", flat=True)
-        .distinct()
-    )
+    return read(sku_ids)

@@ -4,9 +4,9 @@ an account by its role (and channel, for per-channel accounts)."""
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q
 
 from erp.models import Channel
+from finance import locking
 from finance.models import Account, AccountType
 
 T = AccountType
@@ -100,12 +100,7 @@ def accounts_for(roles, *, channel_id: int | None = None) -> dict[str, int]:
 
 def _lookup(roles, channel_id) -> dict[str, int]:
     found = {}
-    rows = (
-        Account.objects.filter(role__in=roles, active=True)
-        .filter(Q(channel__isnull=True) | Q(channel_id=channel_id))
-        .values_list("role", "channel_id", "id")
-    )
-    for role, account_channel, account_id in rows:
+    for role, account_channel, account_id in locking.read_accounts(roles, channel_id):
         spec = SPECS.get(role)
         if spec and spec.per_channel:
             if account_channel == channel_id and channel_id is not None:

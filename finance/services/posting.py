@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from erp.errors import Conflict, ValidationFailed
+from finance import locking
 from finance.models import JournalEntry, JournalLine, Period, PeriodStatus
 
 CENT = Decimal("0.01")
@@ -146,6 +147,28 @@ def post_entry(
 
 
 def _insert(lines, day, memo, source_kind, source_id, source_ref, event, actor, reversal_of, late):
+    fields = {
+        "memo": memo[:255],
+        "source_kind": source_kind,
+        "source_id": source_id,
+        "source_ref": str(source_ref)[:64],
+        "event": event,
+        "posted_by_id": actor.pk if getattr(actor, "pk", None) else None,
+        "reversal_of_id": reversal_of.pk if reversal_of is not None else None,
+    }
+    # The common case in one statement: the day's period is open and the document has no
+    # posting yet. Anything else (no period row yet, a closed month, a repeat) takes the
+    # general path below, which names the problem or returns the posting already made.
+    posted_at = timezone.now()
+    written = locking.insert_entry_in_open_period(
+        day=day, fields=fields, lines=lines, posted_at=posted_at
+    )
+    if written is not None:
+        entry = JournalEntry(id=written[0], date=day, period_id=written[1], posted_at=posted_at)
+        for name, value in fields.items():
+            setattr(entry, name, value)
+        entry._state.adding, entry._state.db = False, "default"
+        return entry
     with transaction.atomic():
         period = period_for(day)
         if period.status != PeriodStatus.OPEN and late:

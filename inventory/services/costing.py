@@ -22,6 +22,7 @@ from django.db.models import Sum
 
 from erp.models import Sku
 from inventory.models import SkuCost, StockBalance
+from inventory.services import locking
 
 COST_PLACES = Decimal("0.0001")
 CENTS = Decimal("0.01")
@@ -132,14 +133,8 @@ def add_landed_cost(
 
 def unit_costs(sku_ids, *, location_id: int | None = None) -> dict[int, Decimal]:
     """Current valuation cost per SKU (the moving average, else the master-data cost).
-    Two queries whatever the number of SKUs."""
-    sku_ids = set(sku_ids)
-    if not sku_ids:
-        return {}
-    costs = dict(Sku.objects.filter(pk__in=sku_ids).values_list("pk", "unit_cost"))
-    records = SkuCost.objects.filter(sku_id__in=sku_ids, location_id=_scope_location(location_id))
-    costs.update(records.values_list("sku_id", "average_cost"))
-    return costs
+    One query whatever the number of SKUs."""
+    return locking.read_unit_costs(sku_ids, scope_location_id=_scope_location(location_id))
 
 
 def valuation(*, location_id: int | None = None) -> list[ValuationRow]:

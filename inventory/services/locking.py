@@ -6,12 +6,21 @@ UPDATE with row-value matching instead of an ORM filter built from OR-ed Q objec
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import connection
 from django.utils import timezone
 
 from erp import fastsql
-from inventory.models import CycleCount, CycleCountLine, LotBalance, StockBalance, StockStatus
+from erp.models import Sku
+from inventory.models import (
+    CycleCount,
+    CycleCountLine,
+    LotBalance,
+    SkuCost,
+    StockBalance,
+    StockStatus,
+)
 from inventory.selectors import ATP_FROM, ATP_SQL
 
 BalanceKey = tuple[int, int, str]  # (sku_id, location_id, status)
@@ -21,6 +30,7 @@ _BALANCE_FIELDS = ("sku_id", "location_id", "status")
 _LOT_FIELDS = ("sku_id", "location_id", "status", "lot_id")
 
 
+_COST_PLACES = Decimal("0.0001")
 _VALUE_CASTS = ("::bigint", "::bigint", "::varchar", "::bigint", "::bigint")
 
 
@@ -167,3 +177,27 @@ def _select(model, fields, keys, *, lock: bool) -> dict:
         model.from_db(connection.alias, names, [row[index] for index in order]) for row in rows
     )
     return {tuple(getattr(obj, name) for name in fields): obj for obj in objects}
+
+
+def read_unit_costs(sku_ids, *, scope_location_id: int | None) -> dict[int, Decimal]:
+    """Valuation cost per SKU in one statement: the moving average kept at the costing
+    scope (a node, or the company when `scope_location_id` is None), else the master-data
+    cost. Every posting of stock reads this, so it is a prepared statement, not an ORM
+    query compiled each time."""
+    ids = sorted(set(sku_ids))
+    if not ids:
+        return {}
+    sku_table, cost_table = Sku._meta.db_table, SkuCost._meta.db_table
+    scope = "c.location_id = %s" if scope_location_id is not None else "c.location_id IS NULL"
+    params = [scope_location_id] if scope_location_id is not None else []
+    with fastsql.cursor() as cur:
+        cur.execute(
+            f"SELECT s.id, COALESCE(c.average_cost, s.unit_cost) FROM {sku_table} s"
+            f" LEFT JOIN {cost_table} c ON c.sku_id = s.id AND {scope}"
+            f" WHERE s.id IN ({fastsql.in_list(ids)})",
+            [*params, *ids],
+        )
+        # PostgreSQL answers Decimal; SQLite a number: both four places, as the columns.
+        return {
+            sku_id: Decimal(str(cost)).quantize(_COST_PLACES) for sku_id, cost in cur.fetchall()
+        }

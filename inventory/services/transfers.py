@@ -150,7 +150,7 @@ def receive_transfer(*, transfer_id: int, received: dict[int, int], actor) -> Tr
         raise ValidationFailed(
             "Enter a quantity received for at least one line.", field="lines", code="required"
         )
-    TransferLine.objects.bulk_update(changed, ["quantity_received"])
+    fastsql.update_rows(TransferLine, changed, ["quantity_received"])
     post_movements(
         movements=movements,
         kind=MovementKind.TRANSFER_IN,

@@ -1,8 +1,9 @@
 """The order row lock every service of an order takes first (the fixed lock order:
 order, then its lines' stock, then fulfillment's rows)."""
 
+from erp import fastsql
 from erp.errors import NotFound
-from orders.models import Order
+from orders.models import LineState, Order, OrderLine
 
 
 def lock_order(order_id: int) -> Order:
@@ -27,3 +28,20 @@ def lock_orders(order_ids) -> dict[int, Order]:
         .filter(pk__in=sorted(set(order_ids)))
         .order_by("pk")
     }
+
+
+def backordered_sku_ids(sku_ids) -> set[int]:
+    """Which of these SKUs have a line waiting on a backorder (the partial index
+    `line_backordered_by_sku`). Every arrival of sellable stock asks, so it is a prepared
+    statement rather than an ORM query compiled each time; `orders.selectors` answers
+    through it."""
+    ids = sorted(set(sku_ids))
+    if not ids:
+        return set()
+    with fastsql.cursor() as cur:
+        cur.execute(
+            f"SELECT DISTINCT sku_id FROM {OrderLine._meta.db_table}"
+            f" WHERE state = %s AND sku_id IN ({fastsql.in_list(ids)})",
+            [LineState.BACKORDERED, *ids],
+        )
+        return {row[0] for row in cur.fetchall()}
