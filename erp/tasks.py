@@ -8,6 +8,16 @@ def deliver_outbox_message(message_id: int) -> str:
     return outbox.deliver_message(message_id=message_id)
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def deliver_outbox_messages(message_ids: list[int]) -> dict[str, int]:
+    """Deliver the messages one transaction wrote, in turn; returns outcomes by state."""
+    outcomes: dict[str, int] = {}
+    for message_id in message_ids:
+        outcome = outbox.deliver_message(message_id=message_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
 @shared_task(ignore_result=True)
 def dispatch_due_outbox_messages() -> int:
     return outbox.dispatch_due_messages()

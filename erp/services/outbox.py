@@ -47,6 +47,25 @@ def _schedule_delivery_after_commit(message_id: int, countdown: float = 0) -> No
         )
 
 
+def _schedule_deliveries_after_commit(message_ids: list[int]) -> None:
+    """Several messages committed by one transaction (a truck's manifest: a tracking upload
+    and an e-mail per parcel) go to the broker as one task, not one publish each; the
+    worker delivers them in turn, each with its own lease, outcome and retries."""
+    if len(message_ids) == 1:
+        _schedule_delivery_after_commit(message_ids[0])
+        return
+    from erp.tasks import deliver_outbox_messages
+
+    try:
+        deliver_outbox_messages.apply_async(args=[message_ids])
+    except Exception:
+        logger.warning(
+            "Could not queue delivery of outbox messages %s; the sweeper will retry them.",
+            message_ids,
+            exc_info=True,
+        )
+
+
 def _resolve_endpoint(endpoint: Endpoint | str) -> Endpoint:
     if not isinstance(endpoint, str):
         return endpoint
@@ -84,8 +103,9 @@ def enqueue_messages(messages: list[dict]) -> list[OutboxMessage]:
     ]
     if len({row.dedupe_key for row in rows}) != len(rows):
         raise ValueError("Two messages of one call share a dedupe key.")
-    for row in fastsql.insert_new(rows, key="dedupe_key"):
-        transaction.on_commit(partial(_schedule_delivery_after_commit, row.pk))
+    written = [row.pk for row in fastsql.insert_new(rows, key="dedupe_key")]
+    if written:
+        transaction.on_commit(partial(_schedule_deliveries_after_commit, written))
     taken = [row.dedupe_key for row in rows if row.pk is None]
     if taken:
         existing = OutboxMessage.objects.in_bulk(taken, field_name="dedupe_key")

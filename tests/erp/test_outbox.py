@@ -583,3 +583,40 @@ def test_a_message_is_claimed_while_another_transaction_locks_its_endpoint(
         assert deliver_message(message_id=message.pk) == OutboxMessage.State.DELIVERED
 
     assert len(receiver.requests) == 1
+
+
+def test_messages_one_transaction_writes_go_to_the_broker_as_one_task_and_all_arrive(
+    transactional_db, receiver, monkeypatch
+):
+    """A manifest's tracking uploads and e-mails: one publish for the lot after commit,
+    each message still delivered with its own outcome."""
+    from erp.services.outbox import enqueue_messages
+    from erp.tasks import deliver_outbox_messages
+
+    endpoint = EndpointFactory(code="channel-hook", url=receiver.url)
+    published = []
+    monkeypatch.setattr(
+        deliver_outbox_messages,
+        "apply_async",
+        lambda args, **kwargs: published.append(list(args[0])),
+    )
+    with transaction.atomic():
+        messages = enqueue_messages(
+            [
+                {
+                    "topic": "tracking",
+                    "endpoint": endpoint,
+                    "payload": {"n": n},
+                    "dedupe_key": f"t:{n}",
+                }
+                for n in range(3)
+            ]
+        )
+        assert published == []  # nothing leaves before commit
+    assert published == [[message.pk for message in messages]]
+    assert all(reload(m).state == OutboxMessage.State.PENDING for m in messages)
+
+    receiver.answer(200, 200, 503)
+    assert deliver_outbox_messages(published[0]) == {"delivered": 2, "pending": 1}
+    states = [reload(m).state for m in messages]
+    assert states == [OutboxMessage.State.DELIVERED] * 2 + [OutboxMessage.State.PENDING]
