@@ -13,7 +13,7 @@ class FinanceConfig(AppConfig):
     verbose_name = "Finance"
 
     def ready(self):
-        from erp.benchmarks import register_after_benchmark_check
+        from erp.benchmarks import register_after_benchmark_check, register_opening_stock_hook
         from erp.demo import register_demo_seeder
         from finance import (  # noqa: F401  subscribe to events, register roles
             posting_rules,
@@ -31,6 +31,13 @@ class FinanceConfig(AppConfig):
             return [f"verify_ledger: {line}" for line in check.lines()], check.clean
 
         register_after_benchmark_check(books_agree)
+
+        def opening_stock(actor):
+            from finance.services.opening import post_opening_stock
+
+            post_opening_stock(actor=actor, memo="Opening stock loaded by a benchmark's seed")
+
+        register_opening_stock_hook(opening_stock)
 
         # Registered last (INSTALLED_APPS order): it posts what the other apps' demo did.
         register_demo_seeder("finance", seed_finance)
