@@ -7,3 +7,6 @@ class InsightConfig(AppConfig):
 
     name = "insight"
     verbose_name = "Insight"
+
+    def ready(self):
+        from insight import digest, roles  # noqa: F401  registers digest sections and roles
