@@ -41,14 +41,10 @@ def test_a_manager_retries_a_stale_channel_and_exports_its_orders(
     expect(page.get_by_role("heading", name="Channel sync health")).to_be_visible()
     stale_row = page.locator('tr[data-channel="SHOP"]')
     expect(stale_row).to_have_class("row-breached")
-    expect(stale_row.locator('[data-direction="tracking_out"] .badge-danger')).to_have_text(
-        "Stale"
-    )
+    expect(stale_row.locator('[data-direction="tracking_out"] .badge-danger')).to_have_text("Stale")
     expect(page.locator('tr[data-channel="CALM"]')).not_to_have_class("row-breached")
     # The red is the stylesheet's, not just a class name.
-    color = stale_row.locator(".badge-danger").first.evaluate(
-        "el => getComputedStyle(el).color"
-    )
+    color = stale_row.locator(".badge-danger").first.evaluate("el => getComputedStyle(el).color")
     assert color == "rgb(185, 28, 28)"
 
     stale_row.get_by_role("link", name="SHOP").click()

@@ -295,3 +295,19 @@ def test_node_stock_exports_for_its_node_only(client, boss):
     rows = exported(client, "stock-node", node.code)
 
     assert rows == []
+
+
+def test_todays_waves_export_for_the_chosen_node(client, boss):
+    from fulfillment.models import Wave
+
+    here, there = LocationFactory(code="WH1"), LocationFactory(code="WH2")
+    cutoff = timezone.now() + timedelta(hours=2)
+    mine = Wave.objects.create(location=here, cutoff_at=cutoff, created_by=boss, order_count=3)
+    Wave.objects.create(location=there, cutoff_at=cutoff, created_by=boss, order_count=5)
+    client.force_login(boss)
+
+    rows = exported(client, "fulfillment:waves-panel", node="WH1")
+
+    assert [(row["Wave"], row["Node"], row["Orders"]) for row in rows] == [
+        (mine.number, "WH1", "3")
+    ]
