@@ -270,6 +270,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "purchasing.tasks.run_nightly_replenishment",
         "schedule": crontab(hour=2, minute=0),
     },
+    "insight-daily-digest": {
+        "task": "insight.tasks.send_daily_digests",
+        "schedule": crontab(hour=6, minute=0),
+    },
     "outbox-purge-delivered": {
         "task": "erp.tasks.purge_delivered_outbox_messages",
         "schedule": crontab(hour=3, minute=15),
@@ -282,6 +286,30 @@ OUTBOX_BACKOFF_BASE_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_BASE_SECONDS"
 OUTBOX_BACKOFF_MAX_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_MAX_SECONDS", "3600"))
 OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "120"))
 OUTBOX_HTTP_TIMEOUT_SECONDS = float(os.environ.get("OUTBOX_HTTP_TIMEOUT_SECONDS", "10"))
+
+# Channel sync health (insight): a direction is stale when its oldest waiting message (or,
+# for orders in, the last order received) is older than this many minutes.
+SYNC_STALE_MINUTES = {
+    direction: int(os.environ.get(f"SYNC_STALE_MINUTES_{direction.upper()}", default))
+    for direction, default in (
+        ("orders_in", "1440"),
+        ("availability_out", "30"),
+        ("tracking_out", "120"),
+        ("refunds_out", "240"),
+    )
+}
+# The daily manager digest goes out through this outbox endpoint (created as an e-mail
+# endpoint, delivered by Django's mail backend, when it does not exist yet).
+DIGEST_MAIL_ENDPOINT = os.environ.get("DIGEST_MAIL_ENDPOINT", "digest-mail")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "erp@localhost")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 
 BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "USD")
 # Moving-average cost kept per SKU company-wide ("company") or per SKU and node ("node").

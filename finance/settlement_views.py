@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from erp.errors import DomainError, NotFound
+from erp.list_export import Column, export_rows, wants_csv
 from erp.models import Channel
 from erp.queues import get_queue
 from erp.views.access import backoffice_view, forbid_unless_permitted
@@ -35,6 +36,27 @@ LINES_PAGE_SIZE = 200
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 QUEUE_KEY = "settlement-variances"
 QUEUES_CHANGED = "queuesChanged"
+EXPORT_COLUMNS = [
+    Column("Channel", "channel__code"),
+    Column("Settlement", "external_id"),
+    Column("Source", "source", choices=Settlement._meta.get_field("source").choices),
+    Column("Period start", "period_start"),
+    Column("Period end", "period_end"),
+    Column("Deposit date", "deposit_date"),
+    Column("Currency", "currency"),
+    Column("Total", "total_amount"),
+    Column("Sales", "sales_amount"),
+    Column("Fees", "fees_amount"),
+    Column("Refunds", "refunds_amount"),
+    Column("Other", "other_amount"),
+    Column("Lines", "line_count"),
+    Column("Orders", "order_count"),
+    Column("Matched orders", "matched_orders"),
+    Column("State", "state", choices=SettlementState.choices),
+    Column("File", "file_name"),
+    Column("Imported by", "imported_by__username"),
+    Column("Imported at", "imported_at"),
+]
 
 
 class UploadForm(forms.Form):
@@ -69,6 +91,8 @@ def settlement_list(request):
     forbid_unless_permitted(request.user, "finance.view_settlement")
     filters = SettlementFilterForm(request.GET)
     rows = filters.results(selectors.settlement_list()).order_by("-imported_at", "-pk")
+    if wants_csv(request):
+        return export_rows("settlements", rows, EXPORT_COLUMNS)
     context = {
         "section": "settlements",
         "filters": filters,

@@ -7,3 +7,10 @@ class InsightConfig(AppConfig):
 
     name = "insight"
     verbose_name = "Insight"
+
+    def ready(self):
+        from erp.demo import register_demo_seeder
+        from insight import digest, roles  # noqa: F401  registers digest sections and roles
+        from insight.demo import seed_sync_health
+
+        register_demo_seeder("insight-sync-health", seed_sync_health)

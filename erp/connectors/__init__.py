@@ -5,8 +5,16 @@ A connector is a class with `deliver(message) -> None` that raises
 """
 
 from erp.connectors.base import DeliveryError, connector_for, register_connector
+from erp.connectors.email import EmailConnector
 from erp.connectors.webhook import WebhookConnector
 
 register_connector("webhook", WebhookConnector)
+register_connector("email", EmailConnector)
 
-__all__ = ["DeliveryError", "WebhookConnector", "connector_for", "register_connector"]
+__all__ = [
+    "DeliveryError",
+    "EmailConnector",
+    "WebhookConnector",
+    "connector_for",
+    "register_connector",
+]

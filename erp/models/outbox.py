@@ -13,6 +13,7 @@ class Endpoint(models.Model):
 
     class Kind(models.TextChoices):
         WEBHOOK = "webhook", "HTTP webhook"
+        EMAIL = "email", "E-mail (Django mail backend)"
 
     code = models.CharField(max_length=64, unique=True, validators=[code_validator])
     name = models.CharField(max_length=255)

@@ -315,18 +315,43 @@ def _locked_failed_message(message_id: int) -> OutboxMessage:
 @transaction.atomic
 def retry_message(*, message_id: int, actor, note: str = "") -> OutboxMessage:
     """Put a dead-lettered message back in the outbox with a fresh attempt budget."""
-    require_permission(actor, "erp.change_outboxmessage", action="retry integration messages")
-    message = _locked_failed_message(message_id)
-    message.state, message.attempts, message.next_attempt_at = (
-        OutboxMessage.State.PENDING,
-        0,
-        timezone.now(),
-    )
-    message.failed_at, message.resolved_by = None, actor
-    message.resolution_note = note or f"retried by {actor.get_username()}"
-    message.save()
-    transaction.on_commit(partial(_schedule_delivery_after_commit, message.pk))
+    [message] = retry_messages(message_ids=[message_id], actor=actor, note=note)
     return message
+
+
+@transaction.atomic
+def retry_messages(*, message_ids: list[int], actor, note: str = "") -> list[OutboxMessage]:
+    """Put dead-lettered messages back in the outbox with a fresh attempt budget, all or
+    none: one message that is gone or not failed refuses the whole set. Rows are locked
+    in id order, so two people retrying overlapping sets cannot deadlock."""
+    require_permission(actor, "erp.change_outboxmessage", action="retry integration messages")
+    wanted = sorted(set(message_ids))
+    messages = list(OutboxMessage.objects.select_for_update().filter(pk__in=wanted).order_by("pk"))
+    if len(messages) != len(wanted):
+        raise NotFound("No such outbox message.")
+    for message in messages:
+        if message.state != OutboxMessage.State.FAILED:
+            raise Conflict(
+                "Only failed messages can be retried or discarded "
+                f"(message {message.pk} is {message.state}).",
+                field="state",
+            )
+    now = timezone.now()
+    for message in messages:
+        message.state, message.attempts, message.next_attempt_at = (
+            OutboxMessage.State.PENDING,
+            0,
+            now,
+        )
+        message.failed_at, message.resolved_by = None, actor
+        message.resolution_note = note or f"retried by {actor.get_username()}"
+    OutboxMessage.objects.bulk_update(
+        messages,
+        ["state", "attempts", "next_attempt_at", "failed_at", "resolved_by", "resolution_note"],
+    )
+    for message in messages:
+        transaction.on_commit(partial(_schedule_delivery_after_commit, message.pk))
+    return messages
 
 
 @transaction.atomic

@@ -2,17 +2,49 @@
 of one document (the way back from a document to the books)."""
 
 from django.core.paginator import Paginator
+from django.db.models import DecimalField, OuterRef, Subquery, Sum
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from erp.list_export import Column, export_rows, wants_csv
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.rendering import render_page_or_fragment
 from finance import selectors
 from finance.documents import DOCUMENT_KINDS, document_label, document_url, postings_url
 from finance.forms import JournalFilterForm
+from finance.models import JournalLine
 
 VIEW_JOURNAL = "finance.view_journalentry"
 PAGE_SIZE = 50
+EXPORT_COLUMNS = [
+    Column("Entry", "pk", display=lambda pk: f"JE-{pk:06d}"),
+    Column("Date", "date"),
+    Column("Period year", "period__year"),
+    Column("Period month", "period__month"),
+    Column("Document kind", "source_kind"),
+    Column("Document id", "source_id"),
+    Column("Document", "source_ref"),
+    Column("Memo", "memo"),
+    Column("Amount", "export_total"),
+    Column("Reversal of", "reversal_of_id", display=lambda pk: f"JE-{pk:06d}" if pk else ""),
+    Column("Posted by", "posted_by__username"),
+    Column("Posted at", "posted_at"),
+]
+
+
+def _export_journal(entries):
+    """The entries with their total (the sum of the debits) computed in the same query."""
+    debits = (
+        JournalLine.objects.filter(entry=OuterRef("pk"))
+        .order_by()
+        .values("entry")
+        .annotate(total=Sum("debit"))
+        .values("total")
+    )
+    entries = entries.annotate(
+        export_total=Subquery(debits, output_field=DecimalField(max_digits=18, decimal_places=2))
+    )
+    return export_rows("journal", entries, EXPORT_COLUMNS)
 
 
 def _decorate(entries) -> list:
@@ -30,9 +62,10 @@ def journal(request):
     forbid_unless_permitted(request.user, VIEW_JOURNAL)
     kinds = [(kind, spec.label) for kind, spec in DOCUMENT_KINDS.items()]
     filters = JournalFilterForm(request.GET, kinds=kinds)
-    page = Paginator(selectors.journal_entries(**filters.values()), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    entries = selectors.journal_entries(**filters.values())
+    if wants_csv(request):
+        return _export_journal(entries)
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     _decorate(page.object_list)
     return render_page_or_fragment(
         request,

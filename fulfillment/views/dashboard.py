@@ -11,11 +11,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from erp.errors import DomainError
+from erp.list_export import Column, export_rows, wants_csv
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.forms import add_domain_errors
 from erp.views.rendering import render_page_or_fragment, wants_fragment
 from fulfillment import selectors
 from fulfillment.forms import BuildWavesForm, node_choice
+from fulfillment.models import Wave
 from fulfillment.services import waves as wave_services
 from fulfillment.views.outcomes import after_write, signal_write
 from orders.models import Order
@@ -40,6 +42,23 @@ def _same_day_orders(node, now):
             lines__allocations__location=node, lines__allocations__active=True
         ).distinct()
     return orders.select_related("channel").order_by("ship_by", "pk")
+
+
+WAVE_COLUMNS = [
+    Column("Wave", "pk", display=lambda pk: Wave(pk=pk).number),
+    Column("Node", "location__code"),
+    Column("State", "state", choices=Wave.State.choices),
+    Column("Same day", "same_day"),
+    Column("Priority", "priority"),
+    Column("Cutoff", "cutoff_at"),
+    Column("Orders", "order_count"),
+    Column("Pick lines", "lines_total"),
+    Column("Pick lines done", "lines_picked"),
+    Column("Units", "units_total"),
+    Column("Units picked", "units_picked"),
+    Column("Created at", "created_at"),
+    Column("Completed at", "completed_at"),
+]
 
 
 def _waves_context(request, node, *, build_form=None, built=None) -> dict:
@@ -86,6 +105,9 @@ def waves_panel(request):
     """Today's waves at a node; the panel reloads itself when the floor changes."""
     forbid_unless_permitted(request.user, VIEW_WAVES)
     _, node = node_choice(request.GET)
+    if wants_csv(request):
+        waves = selectors.todays_waves(location=node) if node else Wave.objects.none()
+        return export_rows(f"waves-{node.code if node else 'none'}", waves, WAVE_COLUMNS)
     return render(request, "fulfillment/partials/waves_panel.html", _waves_context(request, node))
 
 

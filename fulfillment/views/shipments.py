@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from erp.errors import DomainError, NotFound
+from erp.list_export import Column, export_rows, wants_csv
 from erp.models import OutboxMessage
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.forms import add_domain_errors, raise_if_not_permitted
@@ -29,6 +30,21 @@ from fulfillment.views.packing import (
 
 VIEW_SHIPMENTS = "fulfillment.view_shipment"
 PAGE_SIZE = 50
+SHIPMENT_COLUMNS = [
+    Column("Shipment", "pk", display=lambda pk: Shipment(pk=pk).number),
+    Column("Order", "order__external_id"),
+    Column("Channel", "order__channel__code"),
+    Column("Node", "location__code"),
+    Column("Carrier", "carrier__code"),
+    Column("Service", "service__name"),
+    Column("Tracking number", "tracking_number"),
+    Column("Cost", "cost"),
+    Column("State", "state", choices=Shipment.State.choices),
+    Column("Source", "source", choices=Shipment._meta.get_field("source").choices),
+    Column("Promised by", "promised_by"),
+    Column("Created at", "created_at"),
+    Column("Shipped at", "shipped_at"),
+]
 
 
 @require_GET
@@ -39,6 +55,8 @@ def shipment_list(request):
     shipments = filters.results(
         Shipment.objects.select_related("order__channel", "location", "carrier", "service")
     ).order_by("-pk")
+    if wants_csv(request):
+        return export_rows("shipments", shipments, SHIPMENT_COLUMNS)
     page = Paginator(shipments, PAGE_SIZE).get_page(request.GET.get("page"))
     for shipment in page.object_list:
         shipment.tracking_link = shipment.carrier.tracking_url(shipment.tracking_number)

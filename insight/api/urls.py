@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from insight.api import views
+
+urlpatterns = [
+    path("insight/sync-health/", views.SyncHealthView.as_view(), name="sync-health"),
+    path(
+        "insight/sync-health/<str:code>/",
+        views.ChannelSyncHealthView.as_view(),
+        name="channel-sync-health",
+    ),
+]

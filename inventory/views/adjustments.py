@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from erp.errors import DomainError, NotFound
+from erp.list_export import Column, export_rows, wants_csv
 from erp.models import ApprovalRequest
 from erp.services import approvals
 from erp.views.access import backoffice_view, forbid_unless_permitted
@@ -34,6 +35,25 @@ ADJUST = MovementScreen(
     ),
 )
 
+ADJUSTMENT_COLUMNS = [
+    Column("Adjustment", "pk", display=lambda pk: f"ADJ-{pk}"),
+    Column("SKU", "sku__code"),
+    Column("Lot", "lot__code"),
+    Column("Node", "location__code"),
+    Column("Status", "status", choices=InventoryAdjustment._meta.get_field("status").choices),
+    Column("Quantity", "quantity"),
+    Column("Unit cost", "unit_cost"),
+    Column("Value", "value"),
+    Column(
+        "Reason", "reason_code", choices=InventoryAdjustment._meta.get_field("reason_code").choices
+    ),
+    Column("State", "state", choices=InventoryAdjustment.State.choices),
+    Column("Note", "note"),
+    Column("Requested by", "requested_by__username"),
+    Column("Requested at", "created_at"),
+    Column("Posted at", "posted_at"),
+]
+
 
 @require_GET
 @backoffice_view
@@ -50,6 +70,8 @@ def adjustment_list(request):
             | Q(location__code__icontains=term)
             | Q(note__icontains=term)
         )
+    if wants_csv(request):
+        return export_rows("adjustments", rows.order_by("-id"), ADJUSTMENT_COLUMNS)
     context = {
         "section": "stock",
         "filters": filters,

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from erp.errors import DomainError, NotFound
+from erp.list_export import Column, export_rows, wants_csv
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.forms import add_domain_errors, raise_if_not_permitted
 from erp.views.rendering import render_page_or_fragment, wants_fragment
@@ -25,6 +26,20 @@ VIEW_COUNTS = "inventory.view_cyclecount"
 ENTER_COUNTS = "inventory.change_cyclecount"
 # Seeing variances is for those who decide the adjustments they become.
 SEE_VARIANCES = "inventory.approve_inventoryadjustment"
+
+COUNT_COLUMNS = [
+    Column("Count", "pk", display=lambda pk: f"CNT-{pk}"),
+    Column("Node", "location__code"),
+    Column("Scope", "scope", choices=CycleCount.Scope.choices),
+    Column("Product family", "product_family"),
+    Column("Tolerance", "tolerance"),
+    Column("Lines", "line_count"),
+    Column("Lines counted", "counted_count"),
+    Column("State", "state", choices=CycleCount.State.choices),
+    Column("Opened by", "created_by__username"),
+    Column("Opened at", "created_at"),
+    Column("Closed at", "closed_at"),
+]
 
 
 @require_GET
@@ -43,6 +58,8 @@ def count_list(request):
         counts = counts.filter(
             Q(location__code__icontains=term) | Q(product_family__icontains=term)
         )
+    if wants_csv(request):
+        return export_rows("counts", counts.order_by("-id"), COUNT_COLUMNS)
     context = {
         "section": "counts",
         "filters": filters,

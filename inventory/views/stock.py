@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from erp.list_export import Column, export_rows, wants_csv
 from erp.models import Location, Sku
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.rendering import render_page_or_fragment, wants_fragment
@@ -26,6 +27,31 @@ NODE_COLUMNS = (
 )
 
 
+STOCK_COLUMNS = [
+    Column("SKU", "code"),
+    Column("Name", "name"),
+    Column("Barcode", "barcode"),
+    Column("Sellable", "sellable"),
+    Column("Reserved", "reserved"),
+    Column("Free", "free"),
+    Column("Held", "held"),
+    Column("In transit", "in_transit"),
+    Column("Nodes", "nodes"),
+]
+NODE_STOCK_COLUMNS = [
+    Column("SKU", "code"),
+    Column("Name", "name"),
+    Column("Sellable", "sellable"),
+    Column("Reserved", "reserved"),
+    Column("Safety stock", "safety"),
+    Column("Available", "available"),
+    Column("Inspection", "inspection"),
+    Column("Quarantine", "quarantine"),
+    Column("Damaged", "damaged"),
+    Column("In transit", "in_transit"),
+]
+
+
 def _movement_permissions(user) -> dict:
     return {
         "can_move": user.has_perm("inventory.add_stockledgerentry"),
@@ -40,6 +66,8 @@ def stock_search(request):
     forbid_unless_permitted(request.user, VIEW_STOCK)
     search = SearchForm(request.GET)
     rows = selectors.stock_overview(search=search.search())
+    if wants_csv(request):
+        return export_rows("stock", rows, STOCK_COLUMNS)
     context = {
         "section": "stock",
         "search": search,
@@ -90,6 +118,8 @@ def node_stock(request, code: str):
     location = get_object_or_404(Location, code=code)
     search = SearchForm(request.GET)
     rows = selectors.stock_at_node(location=location, search=search.search())
+    if wants_csv(request):
+        return export_rows(f"stock-{location.code}", rows, NODE_STOCK_COLUMNS)
     context = {
         "section": "stock",
         "location": location,

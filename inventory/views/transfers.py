@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from erp.errors import DomainError, NotFound
+from erp.list_export import Column, export_rows, wants_csv
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.forms import add_domain_errors, raise_if_not_permitted
 from erp.views.history import record_history
@@ -31,6 +32,21 @@ RECEIVE_TRANSFERS = "inventory.change_transfer"
 OPEN_STATES = (Transfer.State.IN_TRANSIT, Transfer.State.PARTIALLY_RECEIVED)
 # Services name a line's field `lines[<index or line id>].quantity`.
 LINE_FIELD = re.compile(r"^lines\[(\d+)\]\.(\w+)$")
+
+TRANSFER_COLUMNS = [
+    Column("Transfer", "number"),
+    Column("From", "from_location__code"),
+    Column("To", "to_location__code"),
+    Column("State", "state", choices=Transfer.State.choices),
+    Column("Lines", "line_count"),
+    Column("Shipped units", "shipped"),
+    Column("Received units", "received"),
+    Column("Missing units", "missing"),
+    Column("Reference", "reference"),
+    Column("Shipped at", "shipped_at"),
+    Column("Shipped by", "created_by__username"),
+    Column("Closed at", "closed_at"),
+]
 
 
 @require_GET
@@ -56,6 +72,8 @@ def transfer_list(request):
             | Q(from_location__code__icontains=term)
             | Q(to_location__code__icontains=term)
         )
+    if wants_csv(request):
+        return export_rows("transfers", transfers.order_by("-id"), TRANSFER_COLUMNS)
     context = {
         "section": "transfers",
         "filters": filters,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from erp.errors import DomainError, NotFound
+from erp.list_export import Column, export_rows, wants_csv
 from erp.services import approvals
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.forms import add_domain_errors, raise_if_not_permitted
@@ -32,6 +33,24 @@ VIEW_POS = "purchasing.view_purchaseorder"
 CHANGE_POS = "purchasing.change_purchaseorder"
 LINE_FIELD = re.compile(r"^lines\[(\d+)\]\.(\w+)$")
 S = PurchaseOrderState
+EXPORT_COLUMNS = [
+    Column("PO", "number"),
+    Column("Supplier", "supplier__code"),
+    Column("Supplier name", "supplier__name"),
+    Column("Ship to", "destination__code"),
+    Column("Kind", "kind", choices=PurchaseOrder._meta.get_field("kind").choices),
+    Column("State", "state", choices=PurchaseOrderState.choices),
+    Column("Currency", "currency"),
+    Column("Lines", "line_count"),
+    Column("Units ordered", "units_ordered"),
+    Column("Units received", "units_received"),
+    Column("Total", "total"),
+    Column("Expected", "expected_date"),
+    Column("Reference", "reference"),
+    Column("Requested by", "requested_by__username"),
+    Column("Created at", "created_at"),
+    Column("Sent at", "sent_at"),
+]
 
 
 @require_GET
@@ -54,6 +73,8 @@ def purchase_order_list(request):
             | Q(supplier__name__icontains=term)
             | Q(reference__icontains=term)
         )
+    if wants_csv(request):
+        return export_rows("purchase-orders", rows.order_by("-id"), EXPORT_COLUMNS)
     context = {
         "section": "purchasing",
         "filters": filters,

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from erp.errors import DomainError
+from erp.list_export import Column, export_rows, wants_csv
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.forms import add_domain_errors, raise_if_not_permitted
 from inventory.views.outcomes import after_write
@@ -19,6 +20,43 @@ from purchasing.services import replenishment
 VIEW_PROPOSALS = "purchasing.view_proposal"
 ACCEPT = "purchasing.accept_proposal"
 PROPOSALS_PER_PAGE = 20
+EXPORT_COLUMNS = [
+    Column("Proposal", "proposal_id"),
+    Column("Supplier", "proposal__supplier__code"),
+    Column("Ship to", "proposal__destination__code"),
+    Column("SKU", "sku__code"),
+    Column("Supplier SKU", "supplier_item__supplier_sku"),
+    Column("Velocity / day", "velocity"),
+    Column("Lead time days", "lead_time_days"),
+    Column("On hand", "on_hand"),
+    Column("On order", "on_order"),
+    Column("In transit", "in_transit"),
+    Column("Safety stock", "safety_stock"),
+    Column("Reorder point", "reorder_point"),
+    Column("Order up to", "order_up_to"),
+    Column("Suggested", "suggested_quantity"),
+    Column("Quantity", "quantity"),
+    Column("Reason", "reason"),
+    Column("Proposed at", "proposal__created_at"),
+]
+
+
+def _supplier_matches(term: str, prefix: str = "") -> Q:
+    """The queue's supplier search (code or name), for proposals or their lines."""
+    return Q(**{f"{prefix}supplier__code__icontains": term}) | Q(
+        **{f"{prefix}supplier__name__icontains": term}
+    )
+
+
+def _export(supplier: str):
+    lines = ProposalLine.objects.filter(
+        state=ProposalLine.State.OPEN, proposal__state=Proposal.State.OPEN
+    ).order_by(
+        "proposal__supplier__code", "proposal__destination__code", "proposal_id", "sku__code"
+    )
+    if supplier:
+        lines = lines.filter(_supplier_matches(supplier, "proposal__"))
+    return export_rows("replenishment-proposals", lines, EXPORT_COLUMNS)
 
 
 def _queue(request, *, errors=None, status=200):
@@ -39,9 +77,7 @@ def _queue(request, *, errors=None, status=200):
     )
     supplier = request.GET.get("supplier", "").strip()
     if supplier:
-        rows = rows.filter(
-            Q(supplier__code__icontains=supplier) | Q(supplier__name__icontains=supplier)
-        )
+        rows = rows.filter(_supplier_matches(supplier))
     page = Paginator(rows, PROPOSALS_PER_PAGE).get_page(request.GET.get("page"))
     groups: list[dict] = []
     errors = errors or {}
@@ -73,6 +109,8 @@ def _queue(request, *, errors=None, status=200):
 @backoffice_view
 def proposal_queue(request):
     forbid_unless_permitted(request.user, VIEW_PROPOSALS)
+    if wants_csv(request):
+        return _export(request.GET.get("supplier", "").strip())
     return _queue(request)
 
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from erp.errors import DomainError
+from erp.list_export import Column, export_rows, wants_csv
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.forms import add_domain_errors
 from erp.views.rendering import render_page_or_fragment
@@ -20,6 +21,22 @@ from purchasing.services import rtv as rtv_services
 from purchasing.services import suppliers as services
 
 VIEW_SUPPLIERS = "purchasing.view_supplier"
+EXPORT_COLUMNS = [
+    Column("Code", "code"),
+    Column("Name", "name"),
+    Column("Currency", "currency"),
+    Column(
+        "Payment terms", "payment_terms", choices=Supplier._meta.get_field("payment_terms").choices
+    ),
+    Column("Order e-mail", "order_email"),
+    Column("Order endpoint", "order_endpoint__code"),
+    Column("Drop-ships from", "dropship_location__code"),
+    Column("QA hold", "qa_hold"),
+    Column("Over-receipt tolerance %", "over_receipt_tolerance_percent"),
+    Column("Items", "item_count"),
+    Column("Open orders", "open_orders"),
+    Column("Active", "active"),
+]
 
 
 @require_GET
@@ -31,6 +48,8 @@ def supplier_list(request):
     if filters.search():
         term = filters.search()
         rows = rows.filter(Q(code__icontains=term) | Q(name__icontains=term))
+    if wants_csv(request):
+        return export_rows("suppliers", rows.order_by("code"), EXPORT_COLUMNS)
     context = {
         "section": "purchasing",
         "filters": filters,
