@@ -4,7 +4,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 
-from erp.views import approvals, dashboard, exceptions, master_data
+from erp.views import approvals, dashboard, exceptions, master_data, queue_work
 from erp.views.auth import BackOfficeLoginView
 
 
@@ -42,6 +42,19 @@ urlpatterns = [
     ),
     path("exceptions/<slug:key>/", exceptions.queue_page, name="exception-queue"),
     path("exceptions/<slug:key>/stats/", exceptions.queue_stats, name="exception-queue-stats"),
+    path("exceptions/<slug:key>/export.csv", queue_work.export, name="exception-queue-export"),
+    path("exceptions/<slug:key>/sla/", queue_work.queue_sla, name="exception-queue-sla"),
+    path("exceptions/<slug:key>/bulk/", queue_work.bulk_action, name="exception-queue-bulk"),
+    path(
+        "exceptions/<slug:key>/<int:object_id>/claim/",
+        queue_work.claim,
+        name="exception-queue-claim",
+    ),
+    path(
+        "exceptions/<slug:key>/<int:object_id>/release/",
+        queue_work.release,
+        name="exception-queue-release",
+    ),
     path("skus/options/", master_data.sku_options, name="sku-options"),
     path("approvals/", approvals.approval_inbox, name="approval-inbox"),
     path("approvals/stats/", approvals.approval_stats, name="approval-stats"),

@@ -1,7 +1,17 @@
 """The exception queues the core registers."""
 
 from erp import roles, selectors
-from erp.queues import ExceptionQueue, register_queue
+from erp.queues import ExceptionQueue, RowAction, register_queue
+from erp.services import outbox
+
+
+def _retry(*, object_id: int, actor, note: str):
+    return outbox.retry_message(message_id=object_id, actor=actor, note=note)
+
+
+def _discard(*, object_id: int, actor, note: str):
+    return outbox.discard_message(message_id=object_id, actor=actor, note=note)
+
 
 register_queue(
     ExceptionQueue(
@@ -15,6 +25,27 @@ register_queue(
         columns=("Message", "Endpoint", "Topic", "Attempts", "Last error", "Failed", ""),
         search_fields=("topic", "dedupe_key", "endpoint__code", "last_error"),
         description="Outbound messages that exhausted their retries or were refused.",
+        row_actions=(
+            RowAction(
+                key="retry", label="Retry", run=_retry, permission="erp.change_outboxmessage"
+            ),
+            RowAction(
+                key="discard",
+                label="Discard",
+                run=_discard,
+                permission="erp.change_outboxmessage",
+                needs_note=True,
+            ),
+        ),
+        export_fields=(
+            "pk",
+            "endpoint__code",
+            "topic",
+            "dedupe_key",
+            "attempts",
+            "last_error",
+            "failed_at",
+        ),
     )
 )
 

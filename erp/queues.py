@@ -1,7 +1,9 @@
 """Exception-queue registry: each app registers the queues its staff work.
 
 A queue is a named selector (a queryset of the rows needing attention), the role that
-owns it, an SLA in hours, the field that ages a row, and the template of one row.
+owns it, an SLA in hours (the registered default; a manager's `QueueSla` overrides it),
+the field that ages a row, the template of one row, and the row actions that may also be
+run on many selected rows at once (each through the same service as the single action).
 """
 
 from collections.abc import Callable
@@ -10,6 +12,22 @@ from datetime import timedelta
 
 from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
+
+
+@dataclass(frozen=True)
+class RowAction:
+    """An action on one queue row that the queue page also offers for selected rows.
+
+    `run(object_id=..., actor=..., note=...)` is the very service the row's own button
+    calls; it raises a DomainError to refuse one row.
+    """
+
+    key: str
+    label: str
+    run: Callable[..., object]
+    permission: str
+    needs_note: bool = False
+    confirm: str = ""
 
 
 @dataclass(frozen=True)
@@ -25,9 +43,22 @@ class ExceptionQueue:
     search_fields: tuple[str, ...] = ()
     description: str = ""
     filters: dict[str, Callable[[QuerySet, str], QuerySet]] = field(default_factory=dict)
+    row_actions: tuple[RowAction, ...] = ()
+    # The CSV export's columns (field paths); by default the id, the age and the
+    # searchable fields.
+    export_fields: tuple[str, ...] = ()
 
-    def summary(self) -> dict:
-        """Count and oldest age in one query."""
+    def csv_fields(self) -> tuple[str, ...]:
+        return self.export_fields or ("pk", self.age_field, *self.search_fields)
+
+    def row_action(self, key: str) -> RowAction | None:
+        return next((action for action in self.row_actions if action.key == key), None)
+
+    def summary(self, sla_hours: int | None = None) -> dict:
+        """Count and oldest age in one query; the SLA is the manager's override if any
+        (pass it when summarising many queues, so the overrides are read once)."""
+        if sla_hours is None:
+            sla_hours = sla_hours_by_queue().get(self.key, self.sla_hours)
         figures = (
             self.selector().order_by().aggregate(count=Count("pk"), oldest=Min(self.age_field))
         )
@@ -37,7 +68,8 @@ class ExceptionQueue:
             "queue": self,
             "count": figures["count"],
             "oldest_age": age,
-            "breached": bool(age and age > timedelta(hours=self.sla_hours)),
+            "sla_hours": sla_hours,
+            "breached": bool(age and age > timedelta(hours=sla_hours)),
         }
 
 
@@ -55,3 +87,19 @@ def get_queue(key: str) -> ExceptionQueue | None:
 
 def all_queues() -> list[ExceptionQueue]:
     return sorted(_registry.values(), key=lambda queue: (queue.owner_role, queue.name))
+
+
+def sla_hours_by_queue() -> dict[str, int]:
+    """The SLA hours managers set, by queue key (one query)."""
+    from erp.models import QueueSla
+
+    return dict(QueueSla.objects.values_list("queue_key", "sla_hours"))
+
+
+def summaries(queues: list[ExceptionQueue] | None = None) -> list[dict]:
+    """Every queue's summary, reading the SLA overrides once."""
+    overrides = sla_hours_by_queue()
+    return [
+        queue.summary(sla_hours=overrides.get(queue.key, queue.sla_hours))
+        for queue in (all_queues() if queues is None else queues)
+    ]

@@ -22,18 +22,24 @@ _EDIT_MASTER_DATA = [
 ]
 
 # Other apps extend this mapping with their own permissions (see register_role_permissions).
+# People who work exception queues claim and release their items; managers also assign
+# them to others and set each queue's SLA.
+_WORK_QUEUES = {"erp.add_queueclaim", "erp.view_queuesla"}
 ROLE_PERMISSIONS: dict[str, set[str]] = {
-    WAREHOUSE: {*_VIEW_MASTER_DATA},
-    CUSTOMER_SERVICE: {*_VIEW_MASTER_DATA},
+    WAREHOUSE: {*_VIEW_MASTER_DATA, *_WORK_QUEUES},
+    CUSTOMER_SERVICE: {*_VIEW_MASTER_DATA, *_WORK_QUEUES},
     MANAGER: {
         *_VIEW_MASTER_DATA,
         *_EDIT_MASTER_DATA,
+        *_WORK_QUEUES,
+        "erp.assign_queueclaim",
+        "erp.change_queuesla",
         "erp.view_outboxmessage",
         "erp.change_outboxmessage",
     },
-    FINANCE: {*_VIEW_MASTER_DATA, "erp.view_outboxmessage"},
+    FINANCE: {*_VIEW_MASTER_DATA, *_WORK_QUEUES, "erp.view_outboxmessage"},
     INTEGRATION: {*_VIEW_MASTER_DATA, *_EDIT_MASTER_DATA},
-    BUYER: {*_VIEW_MASTER_DATA},
+    BUYER: {*_VIEW_MASTER_DATA, *_WORK_QUEUES},
 }
 
 

@@ -1,8 +1,8 @@
 """Reads of master data and the outbox, shared by the API and the back office."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
-from erp.models import Channel, ChannelListing, Location, OutboxMessage, Sku
+from erp.models import Channel, ChannelListing, Location, OutboxMessage, QueueClaim, Sku
 
 
 def sku_list(*, search: str = "") -> QuerySet[Sku]:
@@ -61,3 +61,62 @@ def master_data_counts() -> dict[str, int]:
         "channels": Channel.objects.filter(active=True).count(),
         "listings": ChannelListing.objects.filter(active=True).count(),
     }
+
+
+# --- exception-queue ownership ------------------------------------------------------------
+
+OWNER_VIEWS = ("everyone", "mine", "unassigned")
+
+
+def rows_for_owner_view(rows: QuerySet, *, queue_key: str, view: str, user) -> QuerySet:
+    """A queue's rows as one person's view of them: theirs, nobody's, or all."""
+    if view not in ("mine", "unassigned"):
+        return rows
+    claims = QueueClaim.objects.filter(queue_key=queue_key, object_id=OuterRef("pk"))
+    if view == "mine":
+        return rows.filter(Exists(claims.filter(owner=user)))
+    return rows.filter(~Exists(claims))
+
+
+def claims_by_object(queue_key: str, object_ids: list[int]) -> dict[int, QueueClaim]:
+    """The claims on these rows of one queue, with their owners (one query)."""
+    claims = QueueClaim.objects.select_related("owner").filter(
+        queue_key=queue_key, object_id__in=object_ids
+    )
+    return {claim.object_id: claim for claim in claims}
+
+
+def attach_claims(queue_key: str, rows: list) -> list:
+    """Set `queue_claim` (a QueueClaim or None) on each row of a page."""
+    claims = claims_by_object(queue_key, [row.pk for row in rows])
+    for row in rows:
+        row.queue_claim = claims.get(row.pk)
+    return rows
+
+
+def queue_workers(owner_role: str) -> QuerySet:
+    """Whom a manager may assign a queue's items to: the owning role and managers."""
+    from django.contrib.auth import get_user_model
+
+    from erp import roles
+
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[owner_role, roles.MANAGER])
+        .distinct()
+        .order_by("username")
+    )
+
+
+def queue_export_rows(rows: QuerySet, *, queue_key: str, fields: tuple[str, ...]):
+    """The queue's rows as CSV cells (fields, then owner and claim time), streamed."""
+    claims = QueueClaim.objects.filter(queue_key=queue_key, object_id=OuterRef("pk"))
+    return (
+        rows.prefetch_related(None)
+        .annotate(
+            claim_owner=Subquery(claims.values("owner__username")[:1]),
+            claim_time=Subquery(claims.values("claimed_at")[:1]),
+        )
+        .values_list(*fields, "claim_owner", "claim_time")
+        .iterator(chunk_size=2000)
+    )

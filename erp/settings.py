@@ -249,6 +249,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "outbox-dispatch-due": {"task": "erp.tasks.dispatch_due_outbox_messages", "schedule": 30.0},
+    "queues-release-stale-claims": {
+        "task": "erp.tasks.release_stale_queue_claims",
+        "schedule": 600.0,
+    },
     "inventory-quarantine-expired-lots": {
         "task": "inventory.tasks.quarantine_expired_lots",
         "schedule": crontab(hour=0, minute=30),

@@ -26,3 +26,10 @@ def dispatch_due_outbox_messages() -> int:
 @shared_task(ignore_result=True)
 def purge_delivered_outbox_messages() -> int:
     return outbox.purge_delivered_messages()
+
+
+@shared_task(ignore_result=True)
+def release_stale_queue_claims() -> int:
+    from erp.services.queue_claims import release_stale_claims
+
+    return release_stale_claims()

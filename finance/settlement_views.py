@@ -211,6 +211,13 @@ def _back(request) -> str:
     return reverse("exception-queue", args=[QUEUE_KEY])
 
 
+def _row_place(request) -> dict:
+    """A row answered on the settlement page has no owner cells (they belong to the
+    queue page, which the row also serves)."""
+    queue_url = reverse("exception-queue", args=[QUEUE_KEY])
+    return {"claims_hidden": not _back(request).startswith(queue_url)}
+
+
 def _postings_url(settlement) -> str:
     """The journal's page of this settlement's postings, where the ledger screens exist."""
     try:
@@ -235,16 +242,14 @@ def _decide(request, variance_id: int, service, done: str):
         row = selectors.variances().filter(pk=variance_id).first()
         if row is None:
             raise Http404("No such variance.") from error
-        return render(
-            request, queue.row_template, {"queue": queue, "row": row, "action_error": error.message}
-        )
+        context = {"queue": queue, "row": row, "action_error": error.message}
+        return render(request, queue.row_template, {**context, **_row_place(request)})
     if not wants_fragment(request):
         messages.success(request, f"Variance #{variance.pk} {done}.")
         return redirect(_back(request))
     row = selectors.variances().get(pk=variance.pk)
-    response = render(
-        request, queue.row_template, {"queue": queue, "row": row, "action_done": done}
-    )
+    context = {"queue": queue, "row": row, "action_done": done, **_row_place(request)}
+    response = render(request, queue.row_template, context)
     return trigger_client_event(response, QUEUES_CHANGED)
 
 

@@ -144,3 +144,112 @@ class ShipToForm(ParsingModelForm):
 
 class ResolveIngestionErrorForm(Form):
     note = _note_field("How was it resolved?", "e.g. channel re-sent the order")
+
+
+class ReplayIngestionErrorForm(Form):
+    """The payload to replay, as received or corrected; whether it is valid JSON and a
+    valid order is the replay service's answer (orders.services.ingestion_errors)."""
+
+    body = forms.CharField(
+        required=False,
+        label="Payload (JSON)",
+        strip=False,
+        max_length=64 * 1024,
+        widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false", "class": "json-input"}),
+    )
+
+
+MANUAL_LINE_ROWS = 6
+_SHIP_TO = [
+    ("name", "Name", True),
+    ("company", "Company", False),
+    ("line1", "Address line 1", True),
+    ("line2", "Address line 2", False),
+    ("city", "City", True),
+    ("region", "Region / state", False),
+    ("postal_code", "Postal code", True),
+    ("country", "Country (2 letters)", True),
+    ("phone", "Phone", False),
+]
+
+
+class ManualOrderForm(Form):
+    """A keyed-in order: the fields are named as the manual-order service names its
+    errors (`ship_to.city`, `lines[0].quantity`), so each refusal lands under its field."""
+
+    channel = forms.ChoiceField(label="Channel")
+    kind = forms.ChoiceField(
+        label="Kind",
+        choices=[
+            ("phone", "Phone order"),
+            ("b2b", "B2B order"),
+            ("replacement", "Replacement (no charge)"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    replaces_rma = forms.CharField(
+        required=False, max_length=64, label="Replaces RMA", help_text="Replacements only."
+    )
+    payment_status = forms.ChoiceField(
+        required=False,
+        label="Payment",
+        choices=[
+            ("", "Default (phone: captured · B2B: invoice terms)"),
+            ("captured", "Captured (paid)"),
+            ("authorized", "Authorized"),
+            ("pending", "Pending"),
+        ],
+    )
+    customer_email = forms.CharField(required=False, max_length=254, label="Customer email")
+    note = forms.CharField(required=False, max_length=500, label="Note")
+    reference = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, channels=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = [(c.code, f"{c.code} · {c.name}") for c in channels]
+        for name, label, required in _SHIP_TO:
+            self.fields[f"ship_to.{name}"] = forms.CharField(
+                required=False, max_length=255, label=label
+            )
+            if required:
+                self.fields[f"ship_to.{name}"].widget.attrs["data-required"] = "true"
+        for index in range(MANUAL_LINE_ROWS):
+            where = f"lines[{index}]"
+            self.fields[f"{where}.sku"] = forms.CharField(
+                required=False, max_length=128, label=f"Line {index + 1} SKU"
+            )
+            self.fields[f"{where}.quantity"] = forms.CharField(
+                required=False, max_length=12, label=f"Line {index + 1} quantity"
+            )
+            self.fields[f"{where}.unit_price"] = forms.CharField(
+                required=False, max_length=20, label=f"Line {index + 1} unit price"
+            )
+
+    def ship_to_fields(self):
+        return [self[f"ship_to.{name}"] for name, _, _ in _SHIP_TO]
+
+    def line_rows(self):
+        return [
+            (
+                index,
+                self[f"lines[{index}].sku"],
+                self[f"lines[{index}].quantity"],
+                self[f"lines[{index}].unit_price"],
+            )
+            for index in range(MANUAL_LINE_ROWS)
+        ]
+
+    def ship_to(self) -> dict:
+        return {name: self.cleaned_data.get(f"ship_to.{name}", "") for name, _, _ in _SHIP_TO}
+
+    def lines(self) -> list[tuple[int, tuple[str, str, str]]]:
+        """The rows filled in, with their row number (a row left blank is no line)."""
+        rows = []
+        for index in range(MANUAL_LINE_ROWS):
+            values = tuple(
+                self.cleaned_data.get(f"lines[{index}].{part}", "")
+                for part in ("sku", "quantity", "unit_price")
+            )
+            if any(value.strip() for value in values):
+                rows.append((index, values))
+        return rows

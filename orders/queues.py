@@ -3,8 +3,9 @@
 from django.db.models import Exists, OuterRef, Prefetch
 
 from erp import roles
-from erp.queues import ExceptionQueue, register_queue
+from erp.queues import ExceptionQueue, RowAction, register_queue
 from orders.models import HoldReason, IngestionError, Order, OrderHold, OrderState
+from orders.services import cancellation, holds
 
 OPEN_HOLDS = Prefetch(
     "holds", queryset=OrderHold.objects.filter(resolved_at__isnull=True), to_attr="open_holds"
@@ -47,6 +48,32 @@ def orders_past_sla():
 def open_ingestion_errors():
     return IngestionError.objects.filter(resolved_at__isnull=True)
 
+
+def _release(*, object_id: int, actor, note: str):
+    return holds.release_order(order_id=object_id, actor=actor, note=note)
+
+
+def _cancel(*, object_id: int, actor, note: str):
+    return cancellation.cancel_order(order_id=object_id, actor=actor, reason=note)
+
+
+# The same services as the order page's buttons, offered on selected rows.
+RELEASE = RowAction(
+    key="release", label="Release holds", run=_release, permission="orders.release_order"
+)
+CANCEL = RowAction(
+    key="cancel",
+    label="Cancel orders",
+    run=_cancel,
+    permission="orders.cancel_order",
+    needs_note=True,
+)
+_ROW_ACTIONS = {
+    "orders-on-hold": (RELEASE, CANCEL),
+    "orders-backordered": (CANCEL,),
+    "orders-past-sla": (CANCEL,),
+    "orders-split-approvals": (CANCEL,),
+}
 
 _COLUMNS = ("Order", "Channel", "State", "Placed", "Ship by", "")
 # Queues of held orders show each open hold (reason, age, detail) instead of the state.
@@ -98,6 +125,18 @@ for key, name, selector, age, description in [
             columns=_HOLD_COLUMNS if key in _HOLD_QUEUES else _COLUMNS,
             search_fields=("external_id", "order_number", "ship_name", "channel__code"),
             description=description,
+            row_actions=_ROW_ACTIONS[key],
+            export_fields=(
+                "pk",
+                "order_number",
+                "external_id",
+                "channel__code",
+                "state",
+                "placed_at",
+                "ship_by",
+                "ship_name",
+                age,
+            ),
         )
     )
 

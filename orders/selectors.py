@@ -173,7 +173,7 @@ def _attach_reservations(lines: list[OrderLine]) -> None:
 
 
 def ingestion_error(*, error_id: int) -> IngestionError | None:
-    return IngestionError.objects.filter(pk=error_id).first()
+    return IngestionError.objects.select_related("order", "replayed_by").filter(pk=error_id).first()
 
 
 def backordered_sku_ids(sku_ids) -> set[int]:

@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from orders.views import ingestion_errors, order_actions, order_list, order_page
+from orders.views import ingestion_errors, manual_orders, order_actions, order_list, order_page
 
 app_name = "orders"
 
 urlpatterns = [
     path("", order_list.order_list, name="list"),
+    path("new/", manual_orders.create_manual_order, name="create"),
     path("<int:order_id>/", order_page.order_detail, name="detail"),
     path("<int:order_id>/release/", order_actions.release_order, name="release"),
     path("<int:order_id>/hold/", order_actions.hold_order, name="hold"),
@@ -23,6 +24,11 @@ urlpatterns = [
         "ingestion-errors/<int:error_id>/",
         ingestion_errors.ingestion_error_detail,
         name="ingestion-error",
+    ),
+    path(
+        "ingestion-errors/<int:error_id>/replay/",
+        ingestion_errors.replay_error,
+        name="ingestion-error-replay",
     ),
     path(
         "ingestion-errors/<int:error_id>/resolve/",

@@ -3,7 +3,16 @@
 
 from django.urls import path
 
-from returns.views import dock, figures, inspection, queue_actions, rma_create, rma_page, rmas
+from returns.views import (
+    dock,
+    figures,
+    inspection,
+    queue_actions,
+    replacements,
+    rma_create,
+    rma_page,
+    rmas,
+)
 
 app_name = "returns"
 
@@ -16,6 +25,7 @@ urlpatterns = [
     path("<int:rma_id>/refund/", rma_page.request_refund, name="refund"),
     path("<int:rma_id>/close/", rma_page.close_rma, name="close"),
     path("<int:rma_id>/cancel/", rma_page.cancel_rma, name="cancel"),
+    path("<int:rma_id>/replacement/", replacements.create_replacement, name="replacement"),
     path("<int:rma_id>/receive/", dock.receive, name="receive"),
     path("<int:rma_id>/inspect/", inspection.inspection_screen, name="inspect"),
     path(

@@ -1,4 +1,6 @@
-from erp.api import master_data
+from django.urls import path
+
+from erp.api import master_data, queues
 from erp.api.routers import Router
 
 router = Router(trailing_slash=True)
@@ -7,4 +9,10 @@ router.register("locations", master_data.LocationViewSet, basename="location")
 router.register("channels", master_data.ChannelViewSet, basename="channel")
 router.register("listings", master_data.ChannelListingViewSet, basename="listing")
 
-urlpatterns = router.urls
+_ITEM = "queues/<slug:key>/items/<int:object_id>"
+urlpatterns = [
+    path(f"{_ITEM}/claim/", queues.ClaimItemView.as_view(), name="queue-item-claim"),
+    path(f"{_ITEM}/assign/", queues.AssignItemView.as_view(), name="queue-item-assign"),
+    path(f"{_ITEM}/release/", queues.ReleaseItemView.as_view(), name="queue-item-release"),
+    *router.urls,
+]

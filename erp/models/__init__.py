@@ -2,6 +2,7 @@ from erp.models.approvals import ApprovalPolicy, ApprovalRequest
 from erp.models.idempotency import IdempotencyRecord
 from erp.models.master_data import Channel, ChannelListing, Location, Sku
 from erp.models.outbox import Endpoint, OutboxMessage
+from erp.models.queue_work import QueueClaim, QueueSla
 
 __all__ = [
     "ApprovalPolicy",
@@ -12,5 +13,7 @@ __all__ = [
     "IdempotencyRecord",
     "Location",
     "OutboxMessage",
+    "QueueClaim",
+    "QueueSla",
     "Sku",
 ]

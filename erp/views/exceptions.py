@@ -11,12 +11,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from erp import roles
+from erp import roles, selectors
 from erp.errors import DomainError, NotFound
 from erp.forms import QueueFilterForm
 from erp.models import OutboxMessage
-from erp.queues import ExceptionQueue, all_queues, get_queue
+from erp.queues import ExceptionQueue, all_queues, get_queue, sla_hours_by_queue
 from erp.services import outbox as outbox_services
+from erp.services.queue_claims import ASSIGN
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.forms import raise_if_not_permitted
 from erp.views.rendering import render_page_or_fragment, wants_fragment
@@ -40,8 +41,8 @@ def age_label(age: timedelta | None) -> str:
     return f"{days} d {hours} h"
 
 
-def _summary(queue: ExceptionQueue, user_roles: set[str]) -> dict:
-    summary = queue.summary()
+def _summary(queue: ExceptionQueue, user_roles: set[str], sla_hours: int | None = None) -> dict:
+    summary = queue.summary(sla_hours=sla_hours)
     summary["age"] = age_label(summary["oldest_age"])
     summary["mine"] = queue.owner_role in user_roles
     summary["owner"] = queue.owner_role.replace("_", " ")
@@ -51,7 +52,10 @@ def _summary(queue: ExceptionQueue, user_roles: set[str]) -> dict:
 def queue_summaries(user) -> list[dict]:
     """One row per registered queue: count, oldest age, SLA breach, owned by this user."""
     mine = roles.user_roles(user)
-    return [_summary(queue, mine) for queue in all_queues()]
+    overrides = sla_hours_by_queue()
+    return [
+        _summary(queue, mine, overrides.get(queue.key, queue.sla_hours)) for queue in all_queues()
+    ]
 
 
 def _queue_or_404(key: str) -> ExceptionQueue:
@@ -73,24 +77,51 @@ def queue_index(request):
     )
 
 
-@require_GET
-@backoffice_view
-def queue_page(request, key: str):
-    queue = _queue_or_404(key)
+def owner_view(request) -> str:
+    view = request.GET.get("view", "")
+    return view if view in selectors.OWNER_VIEWS else "everyone"
+
+
+def filtered_rows(request, queue: ExceptionQueue):
+    """The queue's rows as the page's filters narrow them (search, the queue's own
+    filters, whose items): the page and its CSV export show the same rows."""
     filters = QueueFilterForm(request.GET)
     rows = filters.results(queue.selector(), queue.search_fields)
     extra_filters = [(name, request.GET.get(name, "").strip()) for name in queue.filters]
     for name, value in extra_filters:
         if value:
             rows = queue.filters[name](rows, value)
-    rows = rows.order_by(queue.age_field, "pk")
+    rows = selectors.rows_for_owner_view(
+        rows, queue_key=queue.key, view=owner_view(request), user=request.user
+    )
+    return rows.order_by(queue.age_field, "pk"), filters, extra_filters
+
+
+@require_GET
+@backoffice_view
+def queue_page(request, key: str):
+    queue = _queue_or_404(key)
+    rows, filters, extra_filters = filtered_rows(request, queue)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = selectors.attach_claims(queue.key, list(page.object_list))
+    may_assign = request.user.has_perm(ASSIGN)
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "section": "exceptions",
         "queue": queue,
         "summary": _summary(queue, roles.user_roles(request.user)),
         "filters": filters,
         "extra_filters": extra_filters,
-        "page": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
+        "owner_view": owner_view(request),
+        "owner_views": selectors.OWNER_VIEWS,
+        "query": query.urlencode(),
+        "page": page,
+        "row_actions": [
+            action for action in queue.row_actions if request.user.has_perm(action.permission)
+        ],
+        "workers": list(selectors.queue_workers(queue.owner_role)) if may_assign else [],
+        "may_change_sla": request.user.has_perm("erp.change_queuesla"),
     }
     return render_page_or_fragment(
         request, page="erp/queue.html", fragment="erp/partials/queue_results.html", context=context

@@ -155,3 +155,49 @@ class IngestBatchResultSerializer(serializers.Serializer):
 
 class CancelSerializer(StrictFieldsMixin, serializers.Serializer):
     reason = serializers.CharField(max_length=500)
+
+
+class ManualLineSerializer(StrictFieldsMixin, serializers.Serializer):
+    sku = serializers.CharField(max_length=128, help_text="The channel's SKU or ours.")
+    quantity = serializers.IntegerField(min_value=1, max_value=10_000)
+    unit_price = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        help_text="Per unit; ignored (0) for replacements.",
+    )
+
+
+class ManualShipToSerializer(StrictFieldsMixin, serializers.Serializer):
+    name = serializers.CharField(max_length=255, allow_blank=True, required=False)
+    company = serializers.CharField(max_length=255, allow_blank=True, required=False)
+    line1 = serializers.CharField(max_length=255, allow_blank=True, required=False)
+    line2 = serializers.CharField(max_length=255, allow_blank=True, required=False)
+    city = serializers.CharField(max_length=128, allow_blank=True, required=False)
+    region = serializers.CharField(max_length=64, allow_blank=True, required=False)
+    postal_code = serializers.CharField(max_length=32, allow_blank=True, required=False)
+    country = serializers.CharField(max_length=3, allow_blank=True, required=False)
+    phone = serializers.CharField(max_length=64, allow_blank=True, required=False)
+
+
+class ManualOrderSerializer(StrictFieldsMixin, serializers.Serializer):
+    channel = serializers.CharField(max_length=32, help_text="A manual or B2B channel's code.")
+    kind = serializers.ChoiceField(choices=["phone", "b2b", "replacement"])
+    reference = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, help_text="Unique per channel."
+    )
+    replaces_rma = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    payment_status = serializers.ChoiceField(
+        choices=["captured", "authorized", "pending"], required=False
+    )
+    customer_email = serializers.EmailField(required=False, allow_blank=True)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    ship_to = ManualShipToSerializer()
+    lines = ManualLineSerializer(many=True, allow_empty=False, max_length=50)
+
+
+class ReplaySerializer(StrictFieldsMixin, serializers.Serializer):
+    payload = serializers.JSONField(
+        required=False, help_text="The corrected payload; omitted: replay as received."
+    )

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import django_filters
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -29,6 +30,8 @@ from orders.api import serializers as s
 from orders.models import Allocation, HoldReason, Order, OrderHold, OrderLine, OrderState
 from orders.services import cancellation
 from orders.services.ingestion import get_channel, ingest_order, record_ingestion_error
+from orders.services.ingestion_errors import replay_ingestion_error
+from orders.services.manual_orders import ManualLine, create_manual_order
 
 MAX_BATCH = 500
 # One instance answers every ingestion: a serializer builds (deep-copies) its fields when
@@ -188,3 +191,59 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             order_id=order.pk, actor=request.user, reason=serializer.validated_data["reason"]
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)
+
+
+class ManualOrderView(IdempotentPostMixin, APIView):
+    """A keyed-in order (phone, B2B, replacement): the same service as the back-office
+    form, which hands it to ingestion."""
+
+    permission_classes = [IsAuthenticated]  # the service checks orders.add_order
+    queryset = Order.objects.none()
+
+    @extend_schema(
+        request=s.ManualOrderSerializer,
+        responses={201: s.IngestResultSerializer, 409: OpenApiResponse(description="duplicate")},
+    )
+    def post(self, request):
+        serializer = s.ManualOrderSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        result = create_manual_order(
+            channel_code=data["channel"],
+            kind=data["kind"],
+            lines=[
+                ManualLine(line["sku"], line["quantity"], line.get("unit_price"))
+                for line in data["lines"]
+            ],
+            ship_to=dict(data["ship_to"]),
+            actor=request.user,
+            reference=data.get("reference", ""),
+            customer_email=data.get("customer_email", ""),
+            payment_status=data.get("payment_status", ""),
+            replaces_rma=data.get("replaces_rma", ""),
+            note=data.get("note", ""),
+        )
+        return Response(INGEST_RESULT.to_representation(result), status=status.HTTP_201_CREATED)
+
+
+class IngestionErrorReplayView(APIView):
+    """Replay a refused payload (as received, or the corrected `payload`) into its order."""
+
+    permission_classes = [IsAuthenticated]  # the service checks add_order and change_order
+    queryset = Order.objects.none()
+
+    @extend_schema(
+        request=s.ReplaySerializer,
+        responses={
+            201: s.IngestResultSerializer,
+            400: OpenApiResponse(description="ingestion still refuses it; nothing written"),
+            409: OpenApiResponse(description="already resolved, or now a duplicate"),
+        },
+    )
+    def post(self, request, error_id: int):
+        serializer = s.ReplaySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        payload = serializer.validated_data.get("payload")
+        body = None if payload is None else json.dumps(payload, cls=DjangoJSONEncoder)
+        result = replay_ingestion_error(error_id=error_id, actor=request.user, body=body)
+        return Response(INGEST_RESULT.to_representation(result), status=status.HTTP_201_CREATED)

@@ -6,6 +6,7 @@ from orders.models.orders import (
     OrderEvent,
     OrderHold,
     OrderLine,
+    OrderOrigin,
     OrderState,
     RoutingDecision,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "OrderEvent",
     "OrderHold",
     "OrderLine",
+    "OrderOrigin",
     "OrderState",
     "RoutingDecision",
     "ShippingRate",

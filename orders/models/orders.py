@@ -37,6 +37,14 @@ class OrderState(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class OrderOrigin(models.TextChoices):
+    CHANNEL = "channel", "Sent by the channel"
+    REPLAY = "replay", "Replayed from a refused payload"
+    PHONE = "phone", "Phone order"
+    B2B = "b2b", "B2B order"
+    REPLACEMENT = "replacement", "Replacement (no charge)"
+
+
 class Order(models.Model):
     # Indexed by the (channel, external id) and (channel, placed) indexes below.
     channel = models.ForeignKey(
@@ -111,6 +119,20 @@ class Order(models.Model):
     shipped_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True, help_text="Past its SLA.")
+    origin = models.CharField(max_length=16, choices=OrderOrigin.choices, default="channel")
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Who keyed in or replayed the order (empty: the channel sent it).",
+    )
+    # The RMA's number, not a key: returns imports orders, so orders holds a reference it
+    # can show and returns can look up, and never imports returns.
+    replaces_rma = models.CharField(
+        max_length=64, blank=True, help_text="The RMA this no-charge replacement is for."
+    )
 
     history = HistoricalRecords(excluded_fields=["raw_payload"])
 
@@ -129,6 +151,9 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["state", "ship_by"]),
             models.Index(fields=["channel", "placed_at"]),
+            models.Index(
+                fields=["replaces_rma"], condition=~Q(replaces_rma=""), name="order_replaces_rma"
+            ),
         ]
 
     def __str__(self):

@@ -83,8 +83,21 @@ def get_channel(code: str) -> Channel:
     return channel
 
 
-def ingest_order(*, channel: Channel, payload: dict, actor) -> IngestResult:
-    """Create or update one order from the channel's payload; validation and routing follow."""
+def ingest_order(
+    *,
+    channel: Channel,
+    payload: dict,
+    actor,
+    only_new: bool = False,
+    origin: dict | None = None,
+) -> IngestResult:
+    """Create or update one order from the channel's payload; validation and routing follow.
+
+    `only_new` (a replayed or keyed-in order) refuses a payload whose (channel, external
+    id) is already an order instead of applying it as an update: the refusal rolls the
+    whole transaction back, so nothing is written. The unique insert decides, so two
+    replays at once still make one order. `origin` (origin, entered_by, replaces_rma)
+    says how a new order came to be other than from its channel."""
     require_permission(actor, "orders.add_order", action="ingest orders")
     normalized = _normalize(channel, payload)
     payload_hash = _hash(payload)
@@ -97,9 +110,13 @@ def ingest_order(*, channel: Channel, payload: dict, actor) -> IngestResult:
         # waits for (allocations, the routing decision, line and order states, the
         # timeline) are answered together before COMMIT.
         with fastsql.pipeline():
-            created = _create(channel, normalized, payload, payload_hash, actor, check)
+            created = _create(
+                channel, normalized, payload, payload_hash, actor, check, origin or {}
+            )
         if created is not None:
             return IngestResult(created, "created")
+        if only_new:
+            raise _duplicate(channel, normalized.external_id)
         existing = (
             Order.objects.select_for_update(of=("self",))
             .filter(channel=channel, external_id=normalized.external_id)
@@ -109,6 +126,17 @@ def ingest_order(*, channel: Channel, payload: dict, actor) -> IngestResult:
             raise Conflict("The order was being written concurrently; retry.", code="conflict")
         existing.channel = channel
         return _update(existing, normalized, payload, payload_hash, actor, check)
+
+
+def _duplicate(channel: Channel, external_id: str) -> Conflict:
+    order = Order.objects.filter(channel=channel, external_id=external_id).only("pk").first()
+    return Conflict(
+        f"{channel.code} order {external_id} already exists"
+        + (f" (order #{order.pk})" if order else "")
+        + ": it is not created twice.",
+        field="external_id",
+        code="duplicate",
+    )
 
 
 def _order_fields(normalized: NormalizedOrder) -> dict:
@@ -160,13 +188,14 @@ def _order_fields(normalized: NormalizedOrder) -> dict:
     return fields
 
 
-def _create(channel, normalized, payload, payload_hash, actor, check) -> Order | None:
+def _create(channel, normalized, payload, payload_hash, actor, check, origin) -> Order | None:
     order = Order(
         channel=channel,
         external_id=normalized.external_id,
         raw_payload=payload,
         payload_hash=payload_hash,
         **_order_fields(normalized),
+        **origin,
     )
     # The audit record of a new order is its raw payload and its timeline: history rows
     # start with the first change made after ingestion (an edit, a channel update).

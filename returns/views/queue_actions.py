@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from erp.errors import DomainError, NotFound
+from erp.queues import get_queue
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.forms import raise_if_not_permitted
 from erp.views.rendering import wants_fragment
@@ -29,7 +30,12 @@ def _answer(request, *, queue_key: str, template: str, row, done: str, error: st
         else:
             messages.success(request, done)
         return redirect(reverse("exception-queue", args=[queue_key]))
-    context = {"row": row, "action_done": "" if error else done, "action_error": error}
+    context = {
+        "queue": get_queue(queue_key),  # the row keeps its owner cells
+        "row": row,
+        "action_done": "" if error else done,
+        "action_error": error,
+    }
     response = render(request, template, context)
     return response if error else signal_write(response)
 

@@ -82,12 +82,13 @@ def test_the_queue_page_runs_the_same_queries_for_one_row_and_for_many(
     url = reverse("exception-queue", args=["integration-failures"])
     client.get(url)
 
-    # session, user, roles, summary, count, page (with endpoints) (permissions come from the cache)
-    with django_assert_num_queries(6):
+    # session, user, roles, SLA overrides, summary, count, page (with endpoints), the page's
+    # claims, the people a manager may assign to (permissions come from the cache)
+    with django_assert_num_queries(9):
         client.get(url)
     for _ in range(15):
         failed_message()
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(9):
         client.get(url)
 
 

@@ -26,7 +26,15 @@ def test_seed_demo_seeds_nodes_channels_skus_and_one_login_per_role(capsys):
         "3pl",
         "dropship",
     }
-    assert Channel.objects.count() == 6
+    # Six selling channels, and the phone channel customer service keys orders into.
+    assert Channel.objects.count() == 7
+    assert Channel.objects.get(code="PHONE").kind == "manual"
+    from erp.models import QueueClaim
+    from orders.models import IngestionError, Order
+
+    assert Order.objects.filter(origin="phone", channel__code="PHONE").exists()
+    assert IngestionError.objects.filter(resolved_at__isnull=True).exists()
+    assert QueueClaim.objects.filter(queue_key="orders-on-hold").exists()
     assert Sku.objects.count() == 30
     assert ChannelListing.objects.filter(channel__code="WEB").count() == 30
     output = capsys.readouterr().out
