@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('erp', '0003_listing_item_id_index'),
+        ('erp', '0004_endpoint_email_kind'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
