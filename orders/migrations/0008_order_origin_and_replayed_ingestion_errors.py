@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('erp', '0004_queue_claims_and_sla'),
+        ('erp', '0005_queue_claims_and_sla'),
         ('orders', '0007_backordered_lines_by_sku'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
