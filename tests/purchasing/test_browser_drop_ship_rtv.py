@@ -116,7 +116,9 @@ def test_a_drop_ship_line_becomes_a_supplier_po_and_ships_on_the_suppliers_confi
     results.get_by_role("link", name=po.number).click()
     page.wait_for_url(re.compile(rf"/purchasing/orders/{po.pk}/$"))
     expect(page.locator("h1")).to_contain_text("Sent")
-    expect(page.locator(".page-head")).to_contain_text(order.external_id)
+    expect(page.locator(".po-reference")).to_contain_text(
+        f"Drop-ship for order {order.external_id}"
+    )
     expect(page.locator("#po-lines")).to_contain_text("SOFA-01")
     expect(page.locator("#po-lines")).to_contain_text(f"OL-{line.pk}")
 
@@ -157,9 +159,11 @@ def test_a_drop_ship_line_becomes_a_supplier_po_and_ships_on_the_suppliers_confi
 
     # Customer service sees the order shipped, with the supplier's tracking number.
     sign_in(page, live_server, cs_user)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Orders").click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Orders", exact=True
+    ).click()
     page.get_by_label("Search orders").fill(order.external_id)
-    page.locator("#results").get_by_role("link", name=order.external_id).click()
+    page.locator("#order-results").get_by_role("link", name=order.external_id).click()
     page.wait_for_url(re.compile(rf"/orders/{order.pk}/$"))
     expect(page.locator("#order-header h1")).to_contain_text("Shipped")
     expect(page.locator("#order-timeline")).to_contain_text("1Z0000000000000042")
@@ -227,7 +231,7 @@ def test_an_rtv_ships_quarantined_units_back_and_closes_with_a_credit_note(
     expect(rtv_panel).to_contain_text("TEE")
     rtv_panel.get_by_role("button", name="Open RTV").click()
     rtv = ReturnToVendor.objects.get()
-    expect(page.locator(f"#rtv-{rtv.pk}")).to_contain_text("Requested")
+    expect(page.locator(f"#rtv-{rtv.pk}")).to_contain_text("Waiting for the supplier")
 
     # The supplier authorizes it; the buyer records that, ships it back, and books the
     # credit note: a wrong amount is refused first, with nothing changed.
@@ -235,7 +239,7 @@ def test_an_rtv_ships_quarantined_units_back_and_closes_with_a_credit_note(
     page.locator(f"#rtv-{rtv.pk}").get_by_role("button", name="Authorized").click()
     expect(page.locator(f"#rtv-{rtv.pk}")).to_contain_text("ACME-RMA-77")
     page.locator(f"#rtv-{rtv.pk}").get_by_role("button", name="Ship back").click()
-    expect(page.locator(f"#rtv-{rtv.pk}")).to_contain_text("Shipped")
+    expect(page.locator(f"#rtv-{rtv.pk}")).to_contain_text("Shipped back")
     assert _quarantined(tee, node) == 0
     entries = StockLedgerEntry.objects.filter(reference=rtv.number)
     assert list(entries.values_list("sku__code", "status", "quantity")) == [
