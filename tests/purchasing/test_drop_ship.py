@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.urls import reverse
 
 from erp import events
 from erp.models import Location, OutboxMessage
@@ -169,3 +170,18 @@ def test_an_unsent_draft_is_sent_by_the_sweep(shop, acme, acme_node, manager):
     assert PurchaseOrder.objects.get().state == S.DRAFT
     assert drop_ship.send_drop_ship_orders() == 1
     assert PurchaseOrder.objects.get().state == S.SENT
+
+
+def test_the_drop_ship_po_page_names_the_order_and_its_lines(
+    shop, acme, acme_node, manager, buyer, client, django_capture_on_commit_callbacks
+):
+    sofa = _dropship_sku("SOFA4", acme_node, acme)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = released_order(shop, [(sofa, 1)], manager)
+    po = PurchaseOrder.objects.get()
+    client.force_login(buyer)
+    found = client.get(reverse("purchasing:po-list"), {"q": order.external_id}).content.decode()
+    assert po.number in found and "drop-ship" in found
+    page = client.get(reverse("purchasing:purchaseorder-detail", args=[po.pk])).content.decode()
+    assert f"Drop-ship for order {order.external_id} (#{order.pk})" in page
+    assert f"OL-{order.lines.get().pk}" in page
