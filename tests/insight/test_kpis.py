@@ -1,0 +1,165 @@
+"""Each KPI on constructed orders with a known answer, read off the facts a refresh built;
+the refresh re-computes only the days whose orders changed."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from fulfillment.models import Shipment
+from insight.kpis import Filters, get_kpi
+from insight.models import FactRefresh, LineDayFact, OrderDayFact
+from insight.services.facts import refresh_facts
+from orders.models import Order, OrderEvent
+from tests.factories.erp import ChannelFactory, LocationFactory, SkuFactory
+from tests.factories.fulfillment import CarrierFactory
+from tests.insight.builders import at, order
+
+pytestmark = pytest.mark.django_db
+
+WEEKS = Filters(date_from=date(2026, 11, 2), date_to=date(2026, 11, 15))
+
+
+@pytest.fixture
+def world():
+    amazon = ChannelFactory(code="AMZ", kind="amazon")
+    shop = ChannelFactory(code="SHOP", kind="shopify")
+    east, west = LocationFactory(code="WH1"), LocationFactory(code="WH2")
+    shoe = SkuFactory(code="SHOE", product_family="shoes")
+    hat = SkuFactory(code="HAT", product_family="hats")
+    ups = CarrierFactory(code="UPS", tracking_pattern=r"^1Z\d{4}$")
+    orders = {
+        "on_time": order(
+            amazon,
+            east,
+            placed=at(0),
+            lines=[(shoe, 2, 2, 0, "shipped")],
+            state="shipped",
+            released_after=2,
+            shipped_after=10,
+            ship_by_after=24,
+            tracking="1Z0001",
+            carrier=ups,
+        ),
+        "late": order(
+            amazon,
+            east,
+            placed=at(0, 1),
+            lines=[(hat, 1, 1, 0, "shipped")],
+            state="shipped",
+            released_after=4,
+            shipped_after=30,
+            ship_by_after=24,
+            tracking="BAD",
+            carrier=ups,
+        ),
+        "cancelled": order(
+            amazon, west, placed=at(0, 2), lines=[(shoe, 1, 0, 1, "cancelled")], cancelled=True
+        ),
+        "backordered": order(
+            shop,
+            west,
+            placed=at(0, 3),
+            lines=[(shoe, 4, 0, 0, "backordered")],
+            state="backordered",
+            released_after=6,
+            short=True,
+        ),
+        "next_week": order(
+            shop,
+            east,
+            placed=at(8),
+            lines=[(hat, 2, 2, 0, "shipped")],
+            state="shipped",
+            released_after=1,
+            shipped_after=5,
+            tracking="1Z0005",
+            carrier=ups,
+        ),
+    }
+    refresh_facts()
+    return orders
+
+
+def value(key, filters=WEEKS, by=None):
+    rows = get_kpi(key).rows(filters, by)
+    return rows[0]["value"] if by is None else {row["key"]: row["value"] for row in rows}
+
+
+def test_release_time_averages_received_to_released_hours(world):
+    assert value("release_time") == Decimal("3.3")  # (2 + 4 + 6 + 1) ÷ 4
+    weekly = value("release_time", by="week")
+    assert weekly == {date(2026, 11, 2): Decimal("4.0"), date(2026, 11, 9): Decimal("1.0")}
+
+
+def test_ship_cycle_time_averages_released_to_shipped_hours(world):
+    assert value("ship_cycle_time") == Decimal("12.7")  # (8 + 26 + 4) ÷ 3
+
+
+def test_on_time_rate_counts_shipped_orders_that_had_a_ship_by(world):
+    assert value("on_time_shipment_rate") == Decimal("50.0")
+    assert value("on_time_shipment_rate", by="channel") == {"AMZ": Decimal("50.0"), "SHOP": None}
+
+
+def test_valid_tracking_rate_checks_the_carriers_pattern(world):
+    assert value("valid_tracking_rate") == Decimal("66.7")
+    assert value("valid_tracking_rate", by="channel") == {
+        "AMZ": Decimal("50.0"),
+        "SHOP": Decimal("100.0"),
+    }
+
+
+def test_cancellation_rate_by_channel_node_and_period(world):
+    assert value("cancellation_rate") == Decimal("20.0")
+    assert value("cancellation_rate", by="channel") == {
+        "AMZ": Decimal("33.3"),
+        "SHOP": Decimal("0.0"),
+    }
+    assert value("cancellation_rate", WEEKS.on(node="WH2")) == Decimal("50.0")
+    assert value("cancellation_rate", WEEKS.on(date_to=date(2026, 11, 2))) == Decimal("25.0")
+
+
+def test_oversell_rate_counts_orders_that_were_ever_short(world):
+    assert value("oversell_rate") == Decimal("20.0")
+
+
+def test_fill_rate_and_backorders_by_family(world):
+    assert value("fill_rate") == Decimal("50.0")  # 5 of 10 units shipped
+    assert value("fill_rate", by="family") == {"hats": Decimal("100.0"), "shoes": Decimal("28.6")}
+    assert value("fill_rate", WEEKS.on(family="shoes")) == Decimal("28.6")
+    assert value("backorder_rate") == Decimal("40.0")  # 4 open backordered units of 10
+
+
+def test_a_breakdown_the_kpi_does_not_have_is_refused(world):
+    with pytest.raises(ValueError):
+        get_kpi("cancellation_rate").rows(WEEKS, "family")
+
+
+def test_a_refresh_recomputes_only_the_days_whose_orders_changed(world):
+    untouched = set(
+        OrderDayFact.objects.filter(day=date(2026, 11, 10)).values_list("pk", flat=True)
+    )
+    backordered = world["backordered"]
+    Order.objects.filter(pk=backordered.pk).update(state="cancelled", cancelled_at=timezone.now())
+    OrderEvent.objects.create(order=backordered, kind="state", to_state="cancelled")
+
+    result = refresh_facts()
+
+    assert result.days == 1
+    assert FactRefresh.objects.get().last_days == 1
+    assert value("cancellation_rate") == Decimal("40.0")
+    assert (
+        set(OrderDayFact.objects.filter(day=date(2026, 11, 10)).values_list("pk", flat=True))
+        == untouched
+    )
+
+
+def test_a_refresh_with_nothing_changed_since_the_watermark_touches_no_day(world):
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Order.objects.update(received_at=an_hour_ago)
+    OrderEvent.objects.update(at=an_hour_ago)
+    Shipment.objects.update(shipped_at=an_hour_ago)
+    before = LineDayFact.objects.count()
+    assert refresh_facts().days == 0
+    assert LineDayFact.objects.count() == before
