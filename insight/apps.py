@@ -7,3 +7,11 @@ class InsightConfig(AppConfig):
 
     name = "insight"
     verbose_name = "Insight"
+
+    def ready(self):
+        from erp.demo import register_demo_seeder
+        from insight.demo import seed_insight
+        from insight.kpis import wiring
+
+        wiring.register()
+        register_demo_seeder("insight", seed_insight)

@@ -1,7 +1,6 @@
 """Orders with every timestamp the KPIs read, written as the services leave them."""
 
-from datetime import datetime, timedelta
-from datetime import timezone as tz
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.models import User
 
@@ -10,7 +9,7 @@ from orders.models import Allocation, Order, OrderEvent, OrderLine
 from tests.factories.fulfillment import CarrierFactory
 from tests.factories.orders import OrderFactory
 
-MONDAY = datetime(2026, 11, 2, 9, 0, tzinfo=tz.utc)
+MONDAY = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 def at(day: int, hours: float = 0) -> datetime:

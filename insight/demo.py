@@ -1,0 +1,187 @@
+"""Demo history for the KPI dashboards: six weeks of orders on every active channel, each
+with the timestamps the services would have left (received, released, shipped, cancelled),
+their lines, allocations and parcels, then one full refresh of the facts. Written set-based
+(a few bulk inserts) so `seed_demo` stays fast; idempotent by the KPI-DEMO- prefix.
+
+The orders end shipped or cancelled (a few recent ones wait on stock), so no queue or
+router acts on them later."""
+
+import random
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from erp import roles
+from erp.errors import ValidationFailed
+from erp.models import Channel, ChannelListing
+from fulfillment.models import Carrier, Shipment
+from fulfillment.services.labels import tracking_number_for
+from insight.models import KpiThreshold
+from insight.services.facts import refresh_facts
+from orders.models import Allocation, Order, OrderEvent, OrderLine
+
+PREFIX = "KPI-DEMO-"
+DAYS = 42
+TRACKING_BASE = 800_000
+THRESHOLDS = [
+    ("on_time_shipment_rate", "95", "below"),
+    ("valid_tracking_rate", "98", "below"),
+    ("cancellation_rate", "3", "above"),
+    ("release_time", "4", "above"),
+]
+
+
+def seed_insight(users) -> str:
+    if Order.objects.filter(external_id__startswith=PREFIX).exists():
+        return "already seeded"
+    manager = users[roles.MANAGER]
+    with transaction.atomic():
+        orders = _seed_orders(manager)
+        for key, value, direction in THRESHOLDS:
+            if not KpiThreshold.objects.filter(key=key).exists():
+                threshold = KpiThreshold(key=key, value=value, direction=direction)
+                threshold._history_user, threshold._change_reason = manager, "Demo targets"
+                threshold.save()
+    refreshed = refresh_facts(full=True)
+    return f"{orders} orders over {DAYS} days of KPI history; facts for {refreshed.days} days"
+
+
+def _usable_carriers() -> list[Carrier]:
+    usable = []
+    for carrier in Carrier.objects.filter(active=True).order_by("code"):
+        try:
+            tracking_number_for(carrier, TRACKING_BASE)
+        except ValidationFailed:
+            continue
+        usable.append(carrier)
+    return usable
+
+
+def _seed_orders(manager) -> int:
+    rng = random.Random(16)
+    now = timezone.now()
+    carriers = _usable_carriers()
+    listings: dict[int, list] = {}
+    for listing in ChannelListing.objects.filter(active=True).select_related("sku"):
+        listings.setdefault(listing.channel_id, []).append(listing)
+    channels = [
+        (channel, list(channel.eligible_locations.filter(can_ship=True)))
+        for channel in Channel.objects.filter(active=True, pk__in=list(listings))
+    ]
+    plans, number = [], 0
+    for day in range(DAYS, 0, -1):
+        for index, (channel, nodes) in enumerate(channels):
+            if not nodes:
+                continue
+            for _ in range(rng.randint(3, 7)):
+                number += 1
+                placed = now - timedelta(days=day, hours=rng.uniform(0, 20))
+                plans.append(_plan(rng, number, channel, index, nodes, listings, placed, now))
+    _write(plans, carriers, manager)
+    return len(plans)
+
+
+def _plan(rng, number, channel, index, nodes, listings, placed, now) -> dict:
+    roll = rng.random()
+    release = timedelta(hours=rng.uniform(0.1, 2.5 + index * 1.5))
+    ship = timedelta(hours=rng.uniform(3, 30 + index * 8))
+    plan = {
+        "order": Order(
+            channel=channel,
+            external_id=f"{PREFIX}{number:05d}",
+            order_number=f"{PREFIX}{number:05d}",
+            placed_at=placed,
+            ship_by=placed + timedelta(hours=channel.ship_by_sla_hours),
+            currency=channel.currency,
+            payment_status="captured",
+            raw_payload={},
+            payload_hash="demo",
+            ship_name="Demo Buyer",
+            ship_country="US",
+        ),
+        "node": rng.choice(nodes),
+        "lines": [
+            (rng.choice(listings[channel.pk]), rng.randint(1, 3)) for _ in range(rng.randint(1, 3))
+        ],
+        "short": roll < 0.08,
+        "valid_tracking": rng.random() > 0.03,
+    }
+    order = plan["order"]
+    if roll > 0.96:
+        order.state, order.cancelled_at = "cancelled", placed + timedelta(hours=1)
+        plan["outcome"] = "cancelled"
+    elif placed > now - timedelta(hours=30) and (plan["short"] or roll > 0.8):
+        # A few of the last day's orders still wait on stock (the backorder figures).
+        order.state, order.released_at = "backordered", placed + release
+        plan["outcome"] = "waiting"
+    else:
+        ship = min(ship, now - timedelta(hours=1) - placed - release)
+        order.state, order.released_at = "shipped", placed + release
+        order.shipped_at = placed + release + ship
+        plan["outcome"] = "shipped"
+    order.state_changed_at = order.shipped_at or order.cancelled_at or order.released_at or placed
+    return plan
+
+
+def _write(plans: list[dict], carriers: list[Carrier], manager) -> None:
+    orders = Order.objects.bulk_create([plan["order"] for plan in plans], batch_size=1000)
+    # received_at is stamped on insert; the demo's orders arrived a minute after they were placed.
+    Order.objects.filter(external_id__startswith=PREFIX).update(
+        received_at=F("placed_at") + timedelta(minutes=1)
+    )
+    lines, events = [], []
+    for plan, order in zip(plans, orders, strict=True):
+        for number, (listing, quantity) in enumerate(plan["lines"], 1):
+            outcome = plan["outcome"]
+            lines.append(
+                OrderLine(
+                    order=order,
+                    line_number=number,
+                    external_line_id=f"{order.external_id}-{number}",
+                    channel_sku=listing.channel_sku,
+                    sku=listing.sku,
+                    quantity=quantity,
+                    quantity_shipped=quantity if outcome == "shipped" else 0,
+                    quantity_cancelled=quantity if outcome == "cancelled" else 0,
+                    unit_price=20,
+                    state={"shipped": "shipped", "cancelled": "cancelled"}.get(
+                        outcome, "backordered"
+                    ),
+                )
+            )
+        if plan["short"]:
+            events.append(OrderEvent(order=order, kind="state", to_state="backordered"))
+    lines = OrderLine.objects.bulk_create(lines, batch_size=2000)
+    node_of = {plan["order"].pk: plan["node"] for plan in plans}
+    Allocation.objects.bulk_create(
+        [
+            Allocation(
+                line=line, location=node_of[line.order_id], sku=line.sku, quantity=line.quantity
+            )
+            for line in lines
+            if line.state == "shipped"
+        ],
+        batch_size=2000,
+    )
+    OrderEvent.objects.bulk_create(events, batch_size=2000)
+    shipments = []
+    for sequence, plan in enumerate(plans):
+        if plan["outcome"] != "shipped" or not carriers:
+            continue
+        carrier = carriers[sequence % len(carriers)]
+        number = tracking_number_for(carrier, TRACKING_BASE + sequence)
+        shipments.append(
+            Shipment(
+                order=plan["order"],
+                location=plan["node"],
+                carrier=carrier,
+                tracking_number=number if plan["valid_tracking"] else f"X{number}",
+                state=Shipment.State.SHIPPED,
+                created_by=manager,
+                shipped_by=manager,
+                shipped_at=plan["order"].shipped_at,
+            )
+        )
+    Shipment.objects.bulk_create(shipments, batch_size=1000)
