@@ -270,6 +270,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "purchasing.tasks.run_nightly_replenishment",
         "schedule": crontab(hour=2, minute=0),
     },
+    "insight-refresh-kpi-facts": {
+        "task": "insight.kpis.tasks.refresh_kpi_facts",
+        "schedule": 300.0,
+    },
     "outbox-purge-delivered": {
         "task": "erp.tasks.purge_delivered_outbox_messages",
         "schedule": crontab(hour=3, minute=15),

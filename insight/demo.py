@@ -4,7 +4,9 @@ their lines, allocations and parcels, then one full refresh of the facts. Writte
 (a few bulk inserts) so `seed_demo` stays fast; idempotent by the KPI-DEMO- prefix.
 
 The orders end shipped or cancelled (a few recent ones wait on stock), so no queue or
-router acts on them later."""
+router acts on them later; a share of the shipped ones came back and were inspected (their
+units went to quarantine or back on the shelf in the demo story, not through the ledger:
+the returns demo of the returns app shows the real flow)."""
 
 import random
 from datetime import timedelta
@@ -21,6 +23,14 @@ from fulfillment.services.labels import tracking_number_for
 from insight.models import KpiThreshold
 from insight.services.facts import refresh_facts
 from orders.models import Allocation, Order, OrderEvent, OrderLine
+from returns.models import (
+    Inspection,
+    ReceivedItem,
+    ReturnReason,
+    ReturnReceipt,
+    Rma,
+    RmaLine,
+)
 
 PREFIX = "KPI-DEMO-"
 DAYS = 42
@@ -185,3 +195,83 @@ def _write(plans: list[dict], carriers: list[Carrier], manager) -> None:
             )
         )
     Shipment.objects.bulk_create(shipments, batch_size=1000)
+    _returns([plan for plan in plans if plan["outcome"] == "shipped"], lines, manager)
+
+
+def _returns(shipped: list[dict], lines: list[OrderLine], actor) -> None:
+    """Every 12th shipped order sends its first line back a few days later, inspected:
+    mostly restocked, some disposed (the return and recoverable figures)."""
+    reasons = list(ReturnReason.objects.filter(active=True).order_by("code"))
+    if not reasons:
+        return
+    first_line = {}
+    for line in lines:
+        first_line.setdefault(line.order_id, line)
+    picked = [plan for index, plan in enumerate(shipped) if index % 12 == 5]
+    rmas, rma_lines, receipts, items, inspections = [], [], [], [], []
+    for index, plan in enumerate(picked):
+        order = plan["order"]
+        when = order.shipped_at + timedelta(days=3 + index % 5)
+        rmas.append(
+            Rma(
+                number=f"{PREFIX}{order.pk}",
+                channel=order.channel,
+                order=order,
+                state="closed",
+                expected_by=when,
+                created_by=actor,
+                authorized_at=when - timedelta(days=2),
+                first_received_at=when,
+                received_at=when,
+                inspected_at=when,
+                closed_at=when,
+                state_changed_at=when,
+            )
+        )
+    rmas = Rma.objects.bulk_create(rmas)
+    for index, (plan, rma) in enumerate(zip(picked, rmas, strict=True)):
+        line = first_line[plan["order"].pk]
+        rma_lines.append(
+            RmaLine(
+                rma=rma,
+                order_line=line,
+                sku=line.sku,
+                quantity=line.quantity,
+                quantity_received=line.quantity,
+                reason=reasons[index % len(reasons)],
+            )
+        )
+        receipts.append(
+            ReturnReceipt(
+                rma=rma, location=plan["node"], received_by=actor, received_at=rma.received_at
+            )
+        )
+    rma_lines = RmaLine.objects.bulk_create(rma_lines)
+    receipts = ReturnReceipt.objects.bulk_create(receipts)
+    for rma, rma_line, receipt in zip(rmas, rma_lines, receipts, strict=True):
+        items.append(
+            ReceivedItem(
+                receipt=receipt,
+                rma=rma,
+                rma_line=rma_line,
+                sku=rma_line.sku,
+                location=receipt.location,
+                quantity=rma_line.quantity,
+                received_at=rma.received_at,
+            )
+        )
+    items = ReceivedItem.objects.bulk_create(items)
+    for index, item in enumerate(items):
+        damaged = index % 4 == 0
+        inspections.append(
+            Inspection(
+                rma=item.rma,
+                received_item=item,
+                quantity=item.quantity,
+                grade="damaged" if damaged else "like_new",
+                disposition="quarantine" if damaged else "restock",
+                inspected_by=actor,
+                inspected_at=item.received_at,
+            )
+        )
+    Inspection.objects.bulk_create(inspections)

@@ -13,6 +13,8 @@ _THRESHOLDS = {"insight.view_kpithreshold"}
 
 
 def register() -> None:
+    from insight.kpis import tasks  # noqa: F401  registers the refresh task with Celery
+
     roles.register_role_permissions(
         roles.WAREHOUSE, {DASHBOARD_PERMISSIONS["warehouse"], *_THRESHOLDS}
     )

@@ -33,6 +33,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Extract, TruncDate
 from django.utils import timezone
 
+from erp.models import Channel
 from fulfillment.models import Shipment
 from insight.models import FactRefresh, LineDayFact, OrderDayFact
 from orders.models import (
@@ -83,7 +84,9 @@ def _day_bounds(days: list[date]) -> Q:
         start = datetime.combine(first, datetime.min.time(), tzinfo=zone)
         end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=zone)
         condition |= Q(placed_at__gte=start, placed_at__lt=end)
-    return condition
+    # Naming every channel lets PostgreSQL read the (channel, placed_at) index for the days
+    # instead of scanning every order.
+    return condition & Q(channel_id__in=list(Channel.objects.values_list("pk", flat=True)))
 
 
 def _order_node():

@@ -6,8 +6,10 @@ from django.contrib.auth.models import User
 
 from fulfillment.models import Shipment
 from orders.models import Allocation, Order, OrderEvent, OrderLine
+from returns.models import Inspection, ReceivedItem, ReturnReceipt, Rma, RmaLine
 from tests.factories.fulfillment import CarrierFactory
 from tests.factories.orders import OrderFactory
+from tests.factories.returns import ReturnReasonFactory
 
 MONDAY = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -75,3 +77,56 @@ def order(
         )
     record.refresh_from_db()
     return record
+
+
+def returned(record, *, restocked: int, disposed: int, when: datetime):
+    """An inspected RMA for the order's first line: `restocked + disposed` units back."""
+    line = record.lines.order_by("line_number").first()
+    user = User.objects.get_or_create(username="inspector")[0]
+    units = restocked + disposed
+    rma = Rma.objects.create(
+        number=f"RMA-{record.pk}",
+        channel=record.channel,
+        order=record,
+        state="inspected",
+        expected_by=when + timedelta(days=7),
+        created_by=user,
+        authorized_at=when,
+        state_changed_at=when,
+    )
+    rma_line = RmaLine.objects.create(
+        rma=rma,
+        order_line=line,
+        sku=line.sku,
+        quantity=units,
+        quantity_received=units,
+        reason=ReturnReasonFactory(code="damaged-in-transit"),
+    )
+    node = line.allocations.first().location
+    receipt = ReturnReceipt.objects.create(
+        rma=rma, location=node, received_by=user, received_at=when
+    )
+    item = ReceivedItem.objects.create(
+        receipt=receipt,
+        rma=rma,
+        rma_line=rma_line,
+        sku=line.sku,
+        location=node,
+        quantity=units,
+        received_at=when,
+    )
+    for quantity, grade, disposition in (
+        (restocked, "new", "restock"),
+        (disposed, "damaged", "dispose"),
+    ):
+        if quantity:
+            Inspection.objects.create(
+                rma=rma,
+                received_item=item,
+                quantity=quantity,
+                grade=grade,
+                disposition=disposition,
+                inspected_by=user,
+                inspected_at=when,
+            )
+    return rma

@@ -1,7 +1,7 @@
 """Each KPI on constructed orders with a known answer, read off the facts a refresh built;
 the refresh re-computes only the days whose orders changed."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,77 +9,16 @@ from django.utils import timezone
 
 from fulfillment.models import Shipment
 from insight.kpis import Filters, get_kpi
+from insight.kpis.thresholds import crossed, digest_lines
 from insight.models import FactRefresh, LineDayFact, OrderDayFact
 from insight.services.facts import refresh_facts
+from insight.services.thresholds import set_threshold
 from orders.models import Order, OrderEvent
-from tests.factories.erp import ChannelFactory, LocationFactory, SkuFactory
-from tests.factories.fulfillment import CarrierFactory
-from tests.insight.builders import at, order
+from returns.selectors import return_figures
 
 pytestmark = pytest.mark.django_db
 
 WEEKS = Filters(date_from=date(2026, 11, 2), date_to=date(2026, 11, 15))
-
-
-@pytest.fixture
-def world():
-    amazon = ChannelFactory(code="AMZ", kind="amazon")
-    shop = ChannelFactory(code="SHOP", kind="shopify")
-    east, west = LocationFactory(code="WH1"), LocationFactory(code="WH2")
-    shoe = SkuFactory(code="SHOE", product_family="shoes")
-    hat = SkuFactory(code="HAT", product_family="hats")
-    ups = CarrierFactory(code="UPS", tracking_pattern=r"^1Z\d{4}$")
-    orders = {
-        "on_time": order(
-            amazon,
-            east,
-            placed=at(0),
-            lines=[(shoe, 2, 2, 0, "shipped")],
-            state="shipped",
-            released_after=2,
-            shipped_after=10,
-            ship_by_after=24,
-            tracking="1Z0001",
-            carrier=ups,
-        ),
-        "late": order(
-            amazon,
-            east,
-            placed=at(0, 1),
-            lines=[(hat, 1, 1, 0, "shipped")],
-            state="shipped",
-            released_after=4,
-            shipped_after=30,
-            ship_by_after=24,
-            tracking="BAD",
-            carrier=ups,
-        ),
-        "cancelled": order(
-            amazon, west, placed=at(0, 2), lines=[(shoe, 1, 0, 1, "cancelled")], cancelled=True
-        ),
-        "backordered": order(
-            shop,
-            west,
-            placed=at(0, 3),
-            lines=[(shoe, 4, 0, 0, "backordered")],
-            state="backordered",
-            released_after=6,
-            short=True,
-        ),
-        "next_week": order(
-            shop,
-            east,
-            placed=at(8),
-            lines=[(hat, 2, 2, 0, "shipped")],
-            state="shipped",
-            released_after=1,
-            shipped_after=5,
-            tracking="1Z0005",
-            carrier=ups,
-        ),
-    }
-    refresh_facts()
-    return orders
 
 
 def value(key, filters=WEEKS, by=None):
@@ -163,3 +102,50 @@ def test_a_refresh_with_nothing_changed_since_the_watermark_touches_no_day(world
     before = LineDayFact.objects.count()
     assert refresh_facts().days == 0
     assert LineDayFact.objects.count() == before
+
+
+def test_return_and_recoverable_rates_agree_with_the_returns_figures(world):
+    assert value("return_rate") == Decimal("40.0")  # 2 of 5 shipped units came back
+    assert value("recoverable_rate") == Decimal("50.0")  # 1 of 2 inspected restocked
+    assert value("return_rate", by="family") == {"hats": Decimal("0.0"), "shoes": Decimal("100.0")}
+    zone = timezone.get_default_timezone()
+    totals = return_figures(
+        by="channel",
+        since=datetime(2026, 11, 2, tzinfo=zone),
+        until=datetime(2026, 11, 16, tzinfo=zone),
+    )["totals"]
+    assert totals["returned"] == 2 and totals["shipped"] == 5
+    assert totals["restocked"] == 1 and totals["inspected"] == 2
+
+
+def test_thresholds_crossed_over_the_week_ending_on_the_day(world, manager):
+    set_threshold(
+        key="cancellation_rate",
+        value="10",
+        direction="above",
+        active=True,
+        actor=manager,
+        reason="Marketplace limit",
+    )
+    set_threshold(
+        key="fill_rate",
+        value="30",
+        direction="below",
+        active=True,
+        actor=manager,
+        reason="Service level",
+    )
+    crossed_rows = crossed(date(2026, 11, 8))
+    assert crossed_rows == [
+        {
+            "key": "cancellation_rate",
+            "name": "Cancellation rate",
+            "value": Decimal("25.0"),
+            "threshold": Decimal("10.00"),
+            "direction": "above",
+        }
+    ]
+    assert crossed(date(2026, 11, 15)) == []  # the next week had no cancellation
+    assert digest_lines(manager, datetime(2026, 11, 8, 7, tzinfo=UTC)) == [
+        "Cancellation rate: 25.0 % (above 10.00)"
+    ]
