@@ -17,11 +17,13 @@ from django.utils import timezone
 
 from erp import roles
 from erp.errors import ValidationFailed
-from erp.models import Channel, ChannelListing
+from erp.models import Channel, ChannelListing, Location
 from fulfillment.models import Carrier, Shipment
 from fulfillment.services.labels import tracking_number_for
 from insight.models import KpiThreshold
 from insight.services.facts import refresh_facts
+from inventory.models import CycleCount, StockBalance
+from inventory.services.counts import close_count, create_count, record_count
 from orders.models import Allocation, Order, OrderEvent, OrderLine
 from returns.models import (
     Inspection,
@@ -54,8 +56,52 @@ def seed_insight(users) -> str:
                 threshold = KpiThreshold(key=key, value=value, direction=direction)
                 threshold._history_user, threshold._change_reason = manager, "Demo targets"
                 threshold.save()
+    counts = _counts(users.get(roles.WAREHOUSE), random.Random(17))
     refreshed = refresh_facts(full=True)
-    return f"{orders} orders over {DAYS} days of KPI history; facts for {refreshed.days} days"
+    return (
+        f"{orders} orders over {DAYS} days of KPI history, {counts} cycle counts; "
+        f"facts for {refreshed.days} days"
+    )
+
+
+COUNTS = 8
+COUNT_LINES = 10
+
+
+def _counts(counter, rng) -> int:
+    """A cycle count every few days at the stocked nodes, through the count services (open,
+    count each line, close: variances become adjustments, some waiting for approval); only
+    the closing date is moved back into the weeks shown."""
+    if counter is None:
+        return 0
+    stocked = (
+        StockBalance.objects.filter(status="sellable", on_hand__gt=0, sku__lot_tracked=False)
+        .values_list("location_id", "sku_id")
+        .order_by("location_id", "sku_id")
+    )
+    by_node: dict[int, list[int]] = {}
+    for location_id, sku_id in stocked:
+        by_node.setdefault(location_id, []).append(sku_id)
+    nodes = [node for node in Location.objects.filter(pk__in=list(by_node)) if node.active]
+    if not nodes:
+        return 0
+    now = timezone.now()
+    for number in range(COUNTS):
+        node = nodes[number % len(nodes)]
+        skus = rng.sample(by_node[node.pk], min(COUNT_LINES, len(by_node[node.pk])))
+        count = create_count(location=node, scope="skus", sku_ids=skus, tolerance=1, actor=counter)
+        for line in count.lines.select_related("sku"):
+            miss = rng.choice([0, 0, 0, 0, 0, 1, -1, -2, 3])
+            record_count(
+                count_id=count.pk,
+                sku_code_or_barcode=line.sku.code,
+                counted=max(line.expected + miss, 0),
+                actor=counter,
+            )
+        close_count(count_id=count.pk, actor=counter)
+        closed = now - timedelta(days=DAYS - 2 - number * (DAYS // COUNTS), hours=3)
+        CycleCount.objects.filter(pk=count.pk).update(created_at=closed, closed_at=closed)
+    return COUNTS
 
 
 def _usable_carriers() -> list[Carrier]:

@@ -14,7 +14,7 @@ from erp.models import Channel, Location
 
 class OrderDayFact(models.Model):
     """Orders placed on `day` through `channel`, shipping from `node` (the node of the
-    order's first allocation; NULL while nothing is allocated)."""
+    order's allocations, the lowest id when split; NULL while nothing is allocated)."""
 
     day = models.DateField()
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")

@@ -44,8 +44,9 @@ class Kpi:
     selector: Callable
     breakdowns: tuple[str, ...]
     good: str  # "high" or "low": which way is better (threshold default direction)
-    drill: Callable | None = None  # (filters, channel code|None, node code|None) → url
+    drill: Callable | None = None  # (filters, *, channel, node, day_from, day_to) → url
     roles: tuple[str, ...] = field(default_factory=tuple)
+    bars_by: str = "channel"  # what the dashboard's bars compare
 
     @property
     def formula(self) -> str:
@@ -64,7 +65,7 @@ class Kpi:
 _registry: dict[str, Kpi] = {}
 
 
-def register_kpi(*, key, name, unit, breakdowns, good, roles, drill=None):
+def register_kpi(*, key, name, unit, breakdowns, good, roles, drill=None, bars_by="channel"):
     def decorate(selector):
         _registry[key] = Kpi(
             key=key,
@@ -75,6 +76,7 @@ def register_kpi(*, key, name, unit, breakdowns, good, roles, drill=None):
             good=good,
             drill=drill,
             roles=tuple(roles),
+            bars_by=bars_by,
         )
         return selector
 

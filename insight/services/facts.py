@@ -23,6 +23,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
+    Min,
     OuterRef,
     Q,
     Subquery,
@@ -90,16 +91,25 @@ def _day_bounds(days: list[date]) -> Q:
 
 
 def _order_node():
+    """The node of the order's allocations (the lowest id when split). An aggregate, not
+    ORDER BY id LIMIT 1: that lets PostgreSQL walk the allocations' primary key for every
+    order instead of reaching them through the order's lines."""
     return Subquery(
-        Allocation.objects.filter(line__order=OuterRef("pk")).order_by("pk").values("location")[:1]
+        Allocation.objects.filter(line__order=OuterRef("pk"))
+        .order_by()
+        .values("line__order")
+        .annotate(node=Min("location"))
+        .values("node")
     )
 
 
 def _line_node(line_path: str = ""):
     return Subquery(
         Allocation.objects.filter(line=OuterRef(line_path or "pk"))
-        .order_by("pk")
-        .values("location")[:1]
+        .order_by()
+        .values("line")
+        .annotate(node=Min("location"))
+        .values("node")
     )
 
 
@@ -268,6 +278,7 @@ def _returned_units():
 @transaction.atomic
 def rebuild_days(days: list[date]) -> int:
     """Re-compute the facts of orders placed on `days` (delete, then insert from SQL)."""
+    days = sorted(set(days))
     if not days:
         return 0
     placed = _day_bounds(days)
@@ -302,6 +313,7 @@ def touched_days(since: datetime) -> list[date]:
         Order.objects.filter(pk__in=list(order_ids))
         .annotate(fact_day=_local_day("placed_at"))
         .values_list("fact_day", flat=True)
+        .order_by()  # the model's ordering would make DISTINCT keep one row per order
         .distinct()
     )
 

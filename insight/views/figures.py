@@ -36,14 +36,20 @@ def kpi_panel(kpi: Kpi, filters: Filters, bucket: str, threshold=None, *, detail
     """Three GROUP BYs over the facts: the headline, the series, the bars by channel."""
     headline = kpi.rows(filters, None)[0]
 
-    def drill(channel=None, day_from=None, day_to=None):
-        return kpi.drill(filters, channel, day_from, day_to) if kpi.drill else ""
+    def drill(**scope):
+        return kpi.drill(filters, **scope) if kpi.drill else ""
 
-    series_rows = kpi.rows(filters, bucket)
-    series = charts.series(
-        series_rows, lambda key: drill(None, *_bucket_range(key, bucket, filters))
-    )
-    by_channel = charts.bars(kpi.rows(filters, "channel"), lambda key: drill(channel=key))
+    series = None
+    if bucket in kpi.breakdowns:
+        series = charts.series(
+            kpi.rows(filters, bucket),
+            lambda key: drill(
+                **dict(
+                    zip(("day_from", "day_to"), _bucket_range(key, bucket, filters), strict=True)
+                )
+            ),
+        )
+    bars = charts.bars(kpi.rows(filters, kpi.bars_by), lambda key: drill(**{kpi.bars_by: key}))
     return {
         "kpi": kpi,
         "headline": headline,
@@ -54,8 +60,9 @@ def kpi_panel(kpi: Kpi, filters: Filters, bucket: str, threshold=None, *, detail
         and is_crossed(headline["value"], threshold),
         "drill_url": drill(),
         "series": series,
-        "by_channel": by_channel,
+        "bars": bars,
+        "bars_by": kpi.bars_by,
         "table_url": f"{reverse('insight:kpi', args=[kpi.key])}?{query_string(filters, bucket)}",
         "csv_url": f"{reverse('insight:kpi-csv', args=[kpi.key])}?"
-        f"{query_string(filters, bucket, by='channel')}",
+        f"{query_string(filters, bucket, by=kpi.bars_by)}",
     }

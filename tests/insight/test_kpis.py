@@ -13,8 +13,11 @@ from insight.kpis.thresholds import crossed, digest_lines
 from insight.models import FactRefresh, LineDayFact, OrderDayFact
 from insight.services.facts import refresh_facts
 from insight.services.thresholds import set_threshold
+from inventory.selectors import inventory_accuracy
+from inventory.services.counts import close_count, create_count, record_count
 from orders.models import Order, OrderEvent
 from returns.selectors import return_figures
+from tests.factories.fulfillment import stocked_sku
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +85,7 @@ def test_a_refresh_recomputes_only_the_days_whose_orders_changed(world):
     backordered = world["backordered"]
     Order.objects.filter(pk=backordered.pk).update(state="cancelled", cancelled_at=timezone.now())
     OrderEvent.objects.create(order=backordered, kind="state", to_state="cancelled")
+    OrderEvent.objects.create(order=world["late"], kind="note")  # the same placed day
 
     result = refresh_facts()
 
@@ -149,3 +153,23 @@ def test_thresholds_crossed_over_the_week_ending_on_the_day(world, manager):
     assert digest_lines(manager, datetime(2026, 11, 8, 7, tzinfo=UTC)) == [
         "Cancellation rate: 25.0 % (above 10.00)"
     ]
+
+
+def test_inventory_accuracy_counts_lines_within_the_counts_tolerance(world, manager):
+    node = world["on_time"].lines.first().allocations.first().location
+    skus = [stocked_sku(node, 10, manager) for _ in range(4)]
+    count = create_count(
+        location=node, scope="skus", sku_ids=[sku.pk for sku in skus], tolerance=1, actor=manager
+    )
+    for sku, miss in zip(skus, (0, 1, 2, -3), strict=True):
+        record_count(
+            count_id=count.pk, sku_code_or_barcode=sku.code, counted=10 + miss, actor=manager
+        )
+    close_count(count_id=count.pk, actor=manager)
+    today = Filters.default()
+
+    assert value("inventory_accuracy", today) == Decimal("50.0")
+    assert inventory_accuracy(location=node) == 0.5
+    assert value("inventory_accuracy", today, by="node") == {"WH1": Decimal("50.0")}
+    assert value("inventory_accuracy", today.on(node="WH2")) is None
+    assert value("inventory_accuracy", WEEKS) is None  # closed today, not in November
