@@ -278,6 +278,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "insight.tasks.send_daily_digests",
         "schedule": crontab(hour=6, minute=0),
     },
+    "insight-refresh-kpi-facts": {
+        "task": "insight.kpis.tasks.refresh_kpi_facts",
+        "schedule": 300.0,
+    },
     "outbox-purge-delivered": {
         "task": "erp.tasks.purge_delivered_outbox_messages",
         "schedule": crontab(hour=3, minute=15),

@@ -11,6 +11,10 @@ class InsightConfig(AppConfig):
     def ready(self):
         from erp.demo import register_demo_seeder
         from insight import digest, roles  # noqa: F401  registers digest sections and roles
-        from insight.demo import seed_sync_health
+        from insight.demo import seed_insight
+        from insight.kpis import wiring
+        from insight.sync_demo import seed_sync_health
 
+        wiring.register()
+        register_demo_seeder("insight", seed_insight)
         register_demo_seeder("insight-sync-health", seed_sync_health)

@@ -1,75 +1,323 @@
-"""Demo sync traffic, so channel sync health shows something on first sign-in: one
-channel's tracking uploads dead-lettered hours ago (stale, red), a refused order payload
-on another, and delivered availability and tracking for the rest."""
+"""Demo history for the KPI dashboards: six weeks of orders on every active channel, each
+with the timestamps the services would have left (received, released, shipped, cancelled),
+their lines, allocations and parcels, then one full refresh of the facts. Written set-based
+(a few bulk inserts) so `seed_demo` stays fast; idempotent by the KPI-DEMO- prefix.
 
+The orders end shipped or cancelled (a few recent ones wait on stock), so no queue or
+router acts on them later; a share of the shipped ones came back and were inspected (their
+units went to quarantine or back on the shelf in the demo story, not through the ledger:
+the returns demo of the returns app shows the real flow)."""
+
+import random
 from datetime import timedelta
 
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from erp.models import Channel, OutboxMessage
-from fulfillment.models import ChannelFulfillmentPolicy
-from inventory.services.availability import AVAILABILITY_TOPIC
-from orders.models import IngestionError
+from erp import roles
+from erp.errors import ValidationFailed
+from erp.models import Channel, ChannelListing, Location
+from fulfillment.models import Carrier, Shipment
+from fulfillment.services.labels import tracking_number_for
+from insight.models import KpiThreshold
+from insight.services.facts import refresh_facts
+from inventory.models import CycleCount, StockBalance
+from inventory.services.counts import close_count, create_count, record_count
+from orders.models import Allocation, Order, OrderEvent, OrderLine
+from returns.models import (
+    Inspection,
+    ReceivedItem,
+    ReturnReason,
+    ReturnReceipt,
+    Rma,
+    RmaLine,
+)
 
-FAILED_ERROR = "HTTP 401: the channel refused our credentials (token expired)."
+PREFIX = "KPI-DEMO-"
+DAYS = 42
+TRACKING_BASE = 800_000
+THRESHOLDS = [
+    ("on_time_shipment_rate", "95", "below"),
+    ("valid_tracking_rate", "98", "below"),
+    ("cancellation_rate", "3", "above"),
+    ("release_time", "4", "above"),
+]
 
 
-def _message(dedupe_key: str, **fields) -> None:
-    OutboxMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
+def seed_insight(users) -> str:
+    if Order.objects.filter(external_id__startswith=PREFIX).exists():
+        return "already seeded"
+    manager = users[roles.MANAGER]
+    with transaction.atomic():
+        orders = _seed_orders(manager)
+        for key, value, direction in THRESHOLDS:
+            if not KpiThreshold.objects.filter(key=key).exists():
+                threshold = KpiThreshold(key=key, value=value, direction=direction)
+                threshold._history_user, threshold._change_reason = manager, "Demo targets"
+                threshold.save()
+    counts = _counts(users.get(roles.WAREHOUSE), random.Random(17))
+    refreshed = refresh_facts(full=True)
+    return (
+        f"{orders} orders over {DAYS} days of KPI history, {counts} cycle counts; "
+        f"facts for {refreshed.days} days"
+    )
 
 
-def seed_sync_health(users) -> None:
+COUNTS = 8
+COUNT_LINES = 10
+
+
+def _counts(counter, rng) -> int:
+    """A cycle count every few days at the stocked nodes, through the count services (open,
+    count each line, close: variances become adjustments, some waiting for approval); only
+    the closing date is moved back into the weeks shown."""
+    if counter is None:
+        return 0
+    stocked = (
+        StockBalance.objects.filter(status="sellable", on_hand__gt=0, sku__lot_tracked=False)
+        .values_list("location_id", "sku_id")
+        .order_by("location_id", "sku_id")
+    )
+    by_node: dict[int, list[int]] = {}
+    for location_id, sku_id in stocked:
+        by_node.setdefault(location_id, []).append(sku_id)
+    nodes = [node for node in Location.objects.filter(pk__in=list(by_node)) if node.active]
+    if not nodes:
+        return 0
     now = timezone.now()
-    policies = {
-        policy.channel_id: policy.tracking_endpoint
-        for policy in ChannelFulfillmentPolicy.objects.filter(
-            tracking_endpoint__isnull=False
-        ).select_related("tracking_endpoint")
+    for number in range(COUNTS):
+        node = nodes[number % len(nodes)]
+        skus = rng.sample(by_node[node.pk], min(COUNT_LINES, len(by_node[node.pk])))
+        count = create_count(location=node, scope="skus", sku_ids=skus, tolerance=1, actor=counter)
+        for line in count.lines.select_related("sku"):
+            miss = rng.choice([0, 0, 0, 0, 0, 1, -1, -2, 3])
+            record_count(
+                count_id=count.pk,
+                sku_code_or_barcode=line.sku.code,
+                counted=max(line.expected + miss, 0),
+                actor=counter,
+            )
+        close_count(count_id=count.pk, actor=counter)
+        closed = now - timedelta(days=DAYS - 2 - number * (DAYS // COUNTS), hours=3)
+        CycleCount.objects.filter(pk=count.pk).update(created_at=closed, closed_at=closed)
+    return COUNTS
+
+
+def _usable_carriers() -> list[Carrier]:
+    usable = []
+    for carrier in Carrier.objects.filter(active=True).order_by("code"):
+        try:
+            tracking_number_for(carrier, TRACKING_BASE)
+        except ValidationFailed:
+            continue
+        usable.append(carrier)
+    return usable
+
+
+def _seed_orders(manager) -> int:
+    rng = random.Random(16)
+    now = timezone.now()
+    carriers = _usable_carriers()
+    listings: dict[int, list] = {}
+    for listing in ChannelListing.objects.filter(active=True).select_related("sku"):
+        listings.setdefault(listing.channel_id, []).append(listing)
+    channels = [
+        (channel, list(channel.eligible_locations.filter(can_ship=True)))
+        for channel in Channel.objects.filter(active=True, pk__in=list(listings))
+    ]
+    plans, number = [], 0
+    for day in range(DAYS, 0, -1):
+        for index, (channel, nodes) in enumerate(channels):
+            if not nodes:
+                continue
+            for _ in range(rng.randint(3, 7)):
+                number += 1
+                placed = now - timedelta(days=day, hours=rng.uniform(0, 20))
+                plans.append(_plan(rng, number, channel, index, nodes, listings, placed, now))
+    _write(plans, carriers, manager)
+    return len(plans)
+
+
+def _plan(rng, number, channel, index, nodes, listings, placed, now) -> dict:
+    roll = rng.random()
+    release = timedelta(hours=rng.uniform(0.1, 2.5 + index * 1.5))
+    ship = timedelta(hours=rng.uniform(3, 30 + index * 8))
+    plan = {
+        "order": Order(
+            channel=channel,
+            external_id=f"{PREFIX}{number:05d}",
+            order_number=f"{PREFIX}{number:05d}",
+            placed_at=placed,
+            ship_by=placed + timedelta(hours=channel.ship_by_sla_hours),
+            currency=channel.currency,
+            payment_status="captured",
+            raw_payload={},
+            payload_hash="demo",
+            ship_name="Demo Buyer",
+            ship_country="US",
+        ),
+        "node": rng.choice(nodes),
+        "lines": [
+            (rng.choice(listings[channel.pk]), rng.randint(1, 3)) for _ in range(rng.randint(1, 3))
+        ],
+        "short": roll < 0.08,
+        "valid_tracking": rng.random() > 0.03,
     }
-    channels = [channel for channel in Channel.objects.order_by("code") if channel.pk in policies]
-    for index, channel in enumerate(channels):
-        tracking = policies[channel.pk]
-        failing = index == 0
-        for number in range(3):
-            created = now - timedelta(hours=5 - number)
-            _message(
-                f"demo:tracking.{channel.kind}:{channel.code}:{number}",
-                topic=f"tracking.{channel.kind}",
-                endpoint=tracking,
-                payload={"format": channel.kind, "demo": True},
-                created_at=created,
-                **(
-                    {
-                        "state": OutboxMessage.State.FAILED,
-                        "attempts": 8,
-                        "failed_at": created + timedelta(hours=1),
-                        "last_error": FAILED_ERROR,
-                    }
-                    if failing
-                    else {
-                        "state": OutboxMessage.State.DELIVERED,
-                        "attempts": 1,
-                        "delivered_at": created + timedelta(seconds=4),
-                    }
-                ),
+    order = plan["order"]
+    if roll > 0.96:
+        order.state, order.cancelled_at = "cancelled", placed + timedelta(hours=1)
+        plan["outcome"] = "cancelled"
+    elif placed > now - timedelta(hours=30) and (plan["short"] or roll > 0.8):
+        # A few of the last day's orders still wait on stock (the backorder figures).
+        order.state, order.released_at = "backordered", placed + release
+        plan["outcome"] = "waiting"
+    else:
+        ship = min(ship, now - timedelta(hours=1) - placed - release)
+        order.state, order.released_at = "shipped", placed + release
+        order.shipped_at = placed + release + ship
+        plan["outcome"] = "shipped"
+    order.state_changed_at = order.shipped_at or order.cancelled_at or order.released_at or placed
+    return plan
+
+
+def _write(plans: list[dict], carriers: list[Carrier], manager) -> None:
+    orders = Order.objects.bulk_create([plan["order"] for plan in plans], batch_size=1000)
+    # received_at is stamped on insert; the demo's orders arrived a minute after they were placed.
+    Order.objects.filter(external_id__startswith=PREFIX).update(
+        received_at=F("placed_at") + timedelta(minutes=1)
+    )
+    lines, events = [], []
+    for plan, order in zip(plans, orders, strict=True):
+        for number, (listing, quantity) in enumerate(plan["lines"], 1):
+            outcome = plan["outcome"]
+            lines.append(
+                OrderLine(
+                    order=order,
+                    line_number=number,
+                    external_line_id=f"{order.external_id}-{number}",
+                    channel_sku=listing.channel_sku,
+                    sku=listing.sku,
+                    quantity=quantity,
+                    quantity_shipped=quantity if outcome == "shipped" else 0,
+                    quantity_cancelled=quantity if outcome == "cancelled" else 0,
+                    unit_price=20,
+                    state={"shipped": "shipped", "cancelled": "cancelled"}.get(
+                        outcome, "backordered"
+                    ),
+                )
             )
-        if channel.availability_endpoint_id:
-            _message(
-                f"demo:availability:{channel.code}",
-                topic=AVAILABILITY_TOPIC,
-                endpoint_id=channel.availability_endpoint_id,
-                payload={"channel": channel.code, "as_of": now.isoformat(), "items": {}},
-                state=OutboxMessage.State.DELIVERED,
-                attempts=1,
-                created_at=now - timedelta(minutes=3),
-                delivered_at=now - timedelta(minutes=3),
+        if plan["short"]:
+            events.append(OrderEvent(order=order, kind="state", to_state="backordered"))
+    lines = OrderLine.objects.bulk_create(lines, batch_size=2000)
+    node_of = {plan["order"].pk: plan["node"] for plan in plans}
+    Allocation.objects.bulk_create(
+        [
+            Allocation(
+                line=line, location=node_of[line.order_id], sku=line.sku, quantity=line.quantity
             )
-    if len(channels) > 1 and not IngestionError.objects.filter(code="demo_unmapped").exists():
-        IngestionError.objects.create(
-            channel_code=channels[1].code,
-            code="demo_unmapped",
-            field="lines[0].sku",
-            message="Channel SKU DEMO-UNKNOWN is not listed on this channel.",
-            raw_body='{"lines": [{"sku": "DEMO-UNKNOWN", "quantity": 1}]}',
-            body_size=51,
+            for line in lines
+            if line.state == "shipped"
+        ],
+        batch_size=2000,
+    )
+    OrderEvent.objects.bulk_create(events, batch_size=2000)
+    shipments = []
+    for sequence, plan in enumerate(plans):
+        if plan["outcome"] != "shipped" or not carriers:
+            continue
+        carrier = carriers[sequence % len(carriers)]
+        number = tracking_number_for(carrier, TRACKING_BASE + sequence)
+        shipments.append(
+            Shipment(
+                order=plan["order"],
+                location=plan["node"],
+                carrier=carrier,
+                tracking_number=number if plan["valid_tracking"] else f"X{number}",
+                state=Shipment.State.SHIPPED,
+                created_by=manager,
+                shipped_by=manager,
+                shipped_at=plan["order"].shipped_at,
+            )
         )
+    Shipment.objects.bulk_create(shipments, batch_size=1000)
+    _returns([plan for plan in plans if plan["outcome"] == "shipped"], lines, manager)
+
+
+def _returns(shipped: list[dict], lines: list[OrderLine], actor) -> None:
+    """Every 12th shipped order sends its first line back a few days later, inspected:
+    mostly restocked, some disposed (the return and recoverable figures)."""
+    reasons = list(ReturnReason.objects.filter(active=True).order_by("code"))
+    if not reasons:
+        return
+    first_line = {}
+    for line in lines:
+        first_line.setdefault(line.order_id, line)
+    picked = [plan for index, plan in enumerate(shipped) if index % 12 == 5]
+    rmas, rma_lines, receipts, items, inspections = [], [], [], [], []
+    for index, plan in enumerate(picked):
+        order = plan["order"]
+        when = order.shipped_at + timedelta(days=3 + index % 5)
+        rmas.append(
+            Rma(
+                number=f"{PREFIX}{order.pk}",
+                channel=order.channel,
+                order=order,
+                state="closed",
+                expected_by=when,
+                created_by=actor,
+                authorized_at=when - timedelta(days=2),
+                first_received_at=when,
+                received_at=when,
+                inspected_at=when,
+                closed_at=when,
+                state_changed_at=when,
+            )
+        )
+    rmas = Rma.objects.bulk_create(rmas)
+    for index, (plan, rma) in enumerate(zip(picked, rmas, strict=True)):
+        line = first_line[plan["order"].pk]
+        rma_lines.append(
+            RmaLine(
+                rma=rma,
+                order_line=line,
+                sku=line.sku,
+                quantity=line.quantity,
+                quantity_received=line.quantity,
+                reason=reasons[index % len(reasons)],
+            )
+        )
+        receipts.append(
+            ReturnReceipt(
+                rma=rma, location=plan["node"], received_by=actor, received_at=rma.received_at
+            )
+        )
+    rma_lines = RmaLine.objects.bulk_create(rma_lines)
+    receipts = ReturnReceipt.objects.bulk_create(receipts)
+    for rma, rma_line, receipt in zip(rmas, rma_lines, receipts, strict=True):
+        items.append(
+            ReceivedItem(
+                receipt=receipt,
+                rma=rma,
+                rma_line=rma_line,
+                sku=rma_line.sku,
+                location=receipt.location,
+                quantity=rma_line.quantity,
+                received_at=rma.received_at,
+            )
+        )
+    items = ReceivedItem.objects.bulk_create(items)
+    for index, item in enumerate(items):
+        damaged = index % 4 == 0
+        inspections.append(
+            Inspection(
+                rma=item.rma,
+                received_item=item,
+                quantity=item.quantity,
+                grade="damaged" if damaged else "like_new",
+                disposition="quarantine" if damaged else "restock",
+                inspected_by=actor,
+                inspected_at=item.received_at,
+            )
+        )
+    Inspection.objects.bulk_create(inspections)

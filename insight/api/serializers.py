@@ -1,40 +1,43 @@
 from rest_framework import serializers
 
+from insight.kpis import BREAKDOWNS
 
-class DirectionHealthSerializer(serializers.Serializer):
-    direction = serializers.ChoiceField(
-        choices=["orders_in", "availability_out", "tracking_out", "refunds_out"]
+
+class KpiDefinitionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    unit = serializers.ChoiceField(choices=["percent", "hours"])
+    formula = serializers.CharField()
+    breakdowns = serializers.ListField(child=serializers.ChoiceField(choices=BREAKDOWNS))
+    good = serializers.ChoiceField(choices=["high", "low"], help_text="Which way is better.")
+
+
+class KpiRowSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The day, week start, channel, node or family.")
+    numerator = serializers.DecimalField(max_digits=20, decimal_places=0)
+    denominator = serializers.DecimalField(max_digits=20, decimal_places=0)
+    value = serializers.DecimalField(max_digits=14, decimal_places=1, allow_null=True)
+
+
+class KpiFiltersSerializer(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    channel = serializers.CharField()
+    node = serializers.CharField()
+    family = serializers.CharField()
+
+
+class KpiFiguresSerializer(KpiDefinitionSerializer):
+    filters = KpiFiltersSerializer()
+    value = serializers.DecimalField(
+        max_digits=14, decimal_places=1, allow_null=True, help_text="Over the whole selection."
     )
-    label = serializers.CharField()
-    configured = serializers.BooleanField(
-        help_text="An endpoint (or, for orders in, an active channel) is set up."
-    )
-    threshold_minutes = serializers.IntegerField(help_text="Stale beyond this age.")
-    last_success = serializers.DateTimeField(allow_null=True)
-    backlog = serializers.IntegerField(
-        help_text="Messages waiting (orders in: refused payloads unresolved)."
-    )
-    oldest_pending = serializers.DateTimeField(allow_null=True)
-    failed = serializers.IntegerField(help_text="Dead-lettered messages now.")
-    failures_24h = serializers.IntegerField()
-    last_error = serializers.CharField(allow_blank=True)
-    last_error_at = serializers.DateTimeField(allow_null=True)
-    stale = serializers.BooleanField()
-    stale_reason = serializers.CharField(allow_blank=True)
+    by = serializers.CharField(allow_null=True)
+    rows = KpiRowSerializer(many=True)
 
 
-class ChannelHealthSerializer(serializers.Serializer):
-    channel = serializers.CharField(source="channel.code")
-    name = serializers.CharField(source="channel.name")
-    kind = serializers.CharField(source="channel.kind")
-    active = serializers.BooleanField(source="channel.active")
-    stale = serializers.BooleanField()
-    directions = serializers.SerializerMethodField()
-
-    def get_directions(self, health) -> list[dict]:
-        return DirectionHealthSerializer(
-            [row.as_dict() for row in health.directions], many=True
-        ).data
-
-    class Meta:
-        ref_name = "ChannelSyncHealth"
+class ThresholdSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    value = serializers.DecimalField(max_digits=14, decimal_places=2)
+    direction = serializers.ChoiceField(choices=["above", "below"])
+    active = serializers.BooleanField()

@@ -1,37 +1,108 @@
-"""Channel sync health for monitoring tools: the same figures as the back-office page."""
+"""KPI API for BI tools: every KPI with the dashboards' filters, read off the same facts
+through the same selectors (insight.kpis)."""
 
-from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from datetime import date
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from erp.models import Channel, OutboxMessage
-from insight.api.serializers import ChannelHealthSerializer
-from insight.sync_health import channel_sync_health
+from erp.errors import FieldError, ValidationFailed
+from insight.api import serializers as s
+from insight.forms import KpiFilterForm
+from insight.kpis import BREAKDOWNS, all_kpis, get_kpi
+from insight.kpis.wiring import may_read
+from insight.models import KpiThreshold
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("date_from", date, description="Orders placed from (ISO date; 28 days back)"),
+    OpenApiParameter("date_to", date, description="Orders placed up to (ISO date; today)"),
+    OpenApiParameter("channel", str, description="Channel code"),
+    OpenApiParameter("node", str, description="Stock node (location) code"),
+    OpenApiParameter("family", str, description="SKU family (line KPIs)"),
+]
 
 
-class SyncHealthView(GenericAPIView):
-    """Every channel with its four directions (orders in; availability, tracking and
-    refunds out): last success, backlog, oldest waiting, failures, last error, stale."""
+def _definition(kpi) -> dict:
+    return {
+        "key": kpi.key,
+        "name": kpi.name,
+        "unit": kpi.unit,
+        "formula": kpi.formula,
+        "breakdowns": list(kpi.breakdowns),
+        "good": kpi.good,
+    }
 
-    # Reading needs erp.view_outboxmessage (managers, finance, integrations).
-    queryset = OutboxMessage.objects.none()
-    serializer_class = ChannelHealthSerializer
+
+class KpiListView(GenericAPIView):
+    """Every KPI the caller may read, with its formula and breakdowns."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.KpiDefinitionSerializer
     pagination_class = None
 
-    @extend_schema(responses={200: ChannelHealthSerializer(many=True)})
     def get(self, request):
-        return Response(ChannelHealthSerializer(channel_sync_health(), many=True).data)
+        kpis = [_definition(kpi) for kpi in all_kpis() if may_read(request.user, kpi)]
+        return Response(s.KpiDefinitionSerializer(kpis, many=True).data)
 
 
-class ChannelSyncHealthView(GenericAPIView):
-    """One channel's sync health."""
+class KpiFiguresView(GenericAPIView):
+    """One KPI over the filters: the headline figure and, with `by`, its rows by day, week,
+    channel, node or SKU family."""
 
-    queryset = OutboxMessage.objects.none()
-    serializer_class = ChannelHealthSerializer
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.KpiFiguresSerializer
 
-    @extend_schema(responses={200: ChannelHealthSerializer})
-    def get(self, request, code: str):
-        channel = get_object_or_404(Channel, code=code)
-        [health] = channel_sync_health(channels=[channel])
-        return Response(ChannelHealthSerializer(health).data)
+    @extend_schema(
+        parameters=[
+            *FILTER_PARAMETERS,
+            OpenApiParameter("by", str, enum=list(BREAKDOWNS), description="Break down by"),
+        ]
+    )
+    def get(self, request, key):
+        kpi = get_kpi(key)
+        if kpi is None:
+            raise NotFound("No such KPI.")
+        if not may_read(request.user, kpi):
+            raise PermissionDenied(f"Your role may not read {kpi.name}.")
+        form = KpiFilterForm(request.query_params)
+        if not form.is_valid():
+            raise ValidationFailed.from_errors(
+                [
+                    FieldError(field, "invalid", str(message))
+                    for field, messages in form.errors.items()
+                    for message in messages
+                ]
+            )
+        by = request.query_params.get("by") or None
+        if by is not None and by not in kpi.breakdowns:
+            raise ValidationFailed(
+                f"{kpi.name} breaks down by {', '.join(kpi.breakdowns)}.",
+                field="by",
+                code="invalid_choice",
+            )
+        filters = form.filters(timezone.localdate())
+        headline = kpi.rows(filters, None)[0]
+        rows = kpi.rows(filters, by) if by else []
+        body = {
+            **_definition(kpi),
+            "filters": filters.__dict__,
+            "value": headline["value"],
+            "by": by,
+            "rows": [{**row, "key": str(row["key"])} for row in rows],
+        }
+        return Response(s.KpiFiguresSerializer(body).data)
+
+
+class ThresholdListView(GenericAPIView):
+    """The KPI thresholds the digest checks (changed in the back office, with a reason)."""
+
+    queryset = KpiThreshold.objects.all()
+    serializer_class = s.ThresholdSerializer
+    pagination_class = None
+
+    def get(self, request):
+        return Response(s.ThresholdSerializer(self.get_queryset().order_by("key"), many=True).data)

@@ -1,0 +1,3 @@
+"""Insight benchmarks: `bench kpis`."""
+
+from insight.benchmarks import kpis  # noqa: F401  registers it

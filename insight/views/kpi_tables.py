@@ -1,0 +1,79 @@
+"""One KPI as a table — by day, week, channel, node or family — and its CSV export (the
+filters on screen apply)."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from erp.exports import csv_response
+from erp.views.access import backoffice_view
+from erp.views.rendering import render_page_or_fragment
+from insight.forms import KpiFilterForm
+from insight.kpis import get_kpi
+from insight.kpis.wiring import may_read
+from insight.views.figures import kpi_panel, query_string
+
+BY_LABELS = {
+    "day": "Day",
+    "week": "Week of",
+    "channel": "Channel",
+    "node": "Node",
+    "family": "SKU family",
+}
+
+
+def _kpi_or_404(request, key):
+    kpi = get_kpi(key)
+    if kpi is None:
+        raise Http404("No such KPI.")
+    if not may_read(request.user, kpi):
+        raise PermissionDenied(f"Your role has no dashboard showing {kpi.name}.")
+    return kpi
+
+
+def _by(request, kpi) -> str:
+    by = request.GET.get("by", "")
+    return by if by in kpi.breakdowns else "channel"
+
+
+@require_GET
+@backoffice_view
+def kpi_page(request, key):
+    kpi = _kpi_or_404(request, key)
+    form = KpiFilterForm(request.GET)
+    filters, bucket = form.filters(timezone.localdate()), form.chosen_bucket()
+    by = _by(request, kpi)
+    context = {
+        "section": "insight",
+        "kpi": kpi,
+        "form": form,
+        "by": by,
+        "by_label": BY_LABELS[by],
+        "breakdowns": [(name, BY_LABELS[name]) for name in kpi.breakdowns],
+        "rows": kpi.rows(filters, by),
+        "panel": kpi_panel(kpi, filters, bucket),
+        "query": query_string(filters, bucket),
+        "csv_query": query_string(filters, bucket, by=by),
+    }
+    return render_page_or_fragment(
+        request,
+        page="insight/kpi.html",
+        fragment="insight/partials/kpi_table.html",
+        context=context,
+    )
+
+
+@require_GET
+@backoffice_view
+def kpi_csv(request, key):
+    kpi = _kpi_or_404(request, key)
+    filters = KpiFilterForm(request.GET).filters(timezone.localdate())
+    by = _by(request, kpi)
+    rows = kpi.rows(filters, by)
+    header = [BY_LABELS[by], "numerator", "denominator", f"{kpi.name} ({kpi.unit})"]
+    return csv_response(
+        f"{kpi.key}-by-{by}-{filters.date_from}-{filters.date_to}",
+        header,
+        ([row["key"], row["numerator"], row["denominator"], row["value"]] for row in rows),
+    )
