@@ -4,7 +4,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 
-from erp.views import approvals, dashboard, exceptions, master_data, records
+from erp.views import approvals, dashboard, exceptions, master_data, records, settings_screens
 from erp.views.auth import BackOfficeLoginView
 
 urlpatterns = [
@@ -32,5 +32,5 @@ urlpatterns = [
     path("inventory/", include("inventory.urls")),
     path("orders/", include("orders.urls")),
 ]
-for _screen in master_data.SCREENS:
+for _screen in (*master_data.SCREENS, settings_screens.APPROVAL_POLICIES):
     urlpatterns += records.screen_urls(_screen)

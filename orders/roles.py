@@ -17,9 +17,13 @@ _POLICY = {
     for action in ("add", "change", "delete", "view")
 }
 
-roles.register_role_permissions(roles.CUSTOMER_SERVICE, _VIEW | _CS)
-roles.register_role_permissions(roles.WAREHOUSE, _VIEW)
-roles.register_role_permissions(roles.FINANCE, _VIEW)
+# Everyone in the back office reads the routing rules; managers change them.
+_READ_POLICY = {name for name in _POLICY if ".view_" in name}
+
+roles.register_role_permissions(roles.CUSTOMER_SERVICE, _VIEW | _CS | _READ_POLICY)
+roles.register_role_permissions(roles.WAREHOUSE, _VIEW | _READ_POLICY)
+roles.register_role_permissions(roles.FINANCE, _VIEW | _READ_POLICY)
+roles.register_role_permissions(roles.BUYER, _READ_POLICY)
 roles.register_role_permissions(
     roles.MANAGER, _VIEW | _CS | _INGEST | _POLICY | {"orders.approve_split"}
 )

@@ -3,7 +3,17 @@
 
 from django.urls import path
 
-from returns.views import dock, figures, inspection, queue_actions, rma_create, rma_page, rmas
+from erp.views.records import screen_urls
+from returns.views import (
+    dock,
+    figures,
+    inspection,
+    queue_actions,
+    rma_create,
+    rma_page,
+    rmas,
+    settings,
+)
 
 app_name = "returns"
 
@@ -47,3 +57,5 @@ urlpatterns = [
         name="repair-complete",
     ),
 ]
+for _screen in settings.SCREENS:
+    urlpatterns += screen_urls(_screen)

@@ -51,7 +51,9 @@ class Screen:
     `rows(filters)` returns the filtered list queryset; `queryset()` the one a record page
     and the edit form load from. `create(actor=, data=, reason=)` and
     `update(<update_argument>=record, actor=, data=, reason=)` are the services' calls.
-    `preview(record, data)` returns sentences about the rows the change would affect
+    `export_columns` are (header, value of a record) pairs: the CSV's columns and, for
+    screens using the kit's own results and details templates, the table's and the record
+    page's. `preview(record, data)` returns sentences about the rows the change would affect
     now (record is None when creating). `namespace` is the URL namespace of the app
     that routes the screen ("" for none).
     """
@@ -68,8 +70,8 @@ class Screen:
     create: Callable[..., Model] | None
     update: Callable[..., Model]
     update_argument: str
-    results_template: str
-    details_template: str
+    results_template: str = "erp/partials/record_results.html"
+    details_template: str = "erp/partials/record_fields.html"
     namespace: str = ""
     section: str = ""
     group: str = ""
@@ -204,11 +206,15 @@ def _context(request, screen: Screen, **values) -> dict:
 def record_list(request, screen: Screen):
     forbid_unless_permitted(request.user, screen.permission("view"))
     filters = screen.filter_form_class(request.GET)
+    page = Paginator(_list_rows(screen, filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    columns = screen.columns()
     context = _context(
         request,
         screen,
         filters=filters,
-        page=Paginator(_list_rows(screen, filters), PAGE_SIZE).get_page(request.GET.get("page")),
+        page=page,
+        headers=[header for header, _ in columns],
+        table=[(record, [value(record) for _, value in columns]) for record in page.object_list],
         can_add=screen.can_create and request.user.has_perm(screen.permission("add")),
         can_change=request.user.has_perm(screen.permission("change")),
         export_query=request.GET.urlencode(),
@@ -242,6 +248,7 @@ def _render_record(request, screen: Screen, record: Model, tab: str, extra: dict
         screen,
         record=record,
         record_title=screen.describe(record),
+        fields=[(header, value(record)) for header, value in screen.columns()],
         tab=tab,
         can_change=request.user.has_perm(screen.permission("change")),
         **extra,
