@@ -208,6 +208,7 @@ class PolicyForm(ParsingModelForm):
 
 # --- master-data list filters --------------------------------------------------------------------
 
+
 class ActiveFilterForm(RecordFilterForm):
     active = forms.ChoiceField(required=False, choices=ACTIVE_CHOICES, label="Status")
 

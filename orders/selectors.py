@@ -195,14 +195,11 @@ def backordered_sku_ids(sku_ids) -> set[int]:
 
 # --- what a change of a routing rule would affect now (settings previews) -----------------
 
-# Orders still to be routed, allocated or shipped: a rule change can still reach them.
+# Orders with units still to ship (to route, allocate, pick or pack).
 NOT_YET_SHIPPED = [
-    OrderState.RECEIVED,
-    OrderState.ON_HOLD,
-    OrderState.READY,
-    OrderState.ALLOCATED,
-    OrderState.PARTIALLY_ALLOCATED,
-    OrderState.BACKORDERED,
+    state
+    for state in OrderState.values
+    if state not in {OrderState.SHIPPED, OrderState.CLOSED, OrderState.CANCELLED}
 ]
 
 
