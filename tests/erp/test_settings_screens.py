@@ -277,7 +277,22 @@ def test_other_roles_read_settings_but_cannot_change_them(client, cs_user, rules
     assert client.get(edit_url).status_code == 403
     before = _snapshot()
     assert client.post(edit_url, {"reason": "x"}).status_code == 403
+    assert client.post(screen.url("preview", record.pk)).status_code == 403
     assert _snapshot() == before
+
+
+@pytest.mark.parametrize("screen", SETTINGS_SCREENS, ids=lambda screen: screen.key)
+def test_each_edit_form_asks_for_a_reason_and_loads_its_preview(client, manager, rules, screen):
+    client.force_login(manager)
+    record = screen.queryset().first()
+
+    page = client.get(screen.url("edit", record.pk)).content.decode()
+    preview = client.post(screen.url("preview", record.pk), {}, **HTMX)
+
+    assert 'name="reason"' in page
+    assert f'hx-post="{screen.url("preview", record.pk)}"' in page
+    assert preview.status_code == 200
+    assert "Before you save" in preview.content.decode()
 
 
 def test_a_saved_setting_keeps_who_and_why_and_clears_the_rate_cache(
