@@ -4,26 +4,16 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 
-from erp.views import approvals, dashboard, exceptions, master_data, queue_work
+from erp.views import (
+    approvals,
+    dashboard,
+    exceptions,
+    master_data,
+    queue_work,
+    records,
+    settings_screens,
+)
 from erp.views.auth import BackOfficeLoginView
-
-
-def _screen_patterns(screen: master_data.Screen) -> list:
-    kwargs = {"screen": screen}
-    base = screen.path
-    return [
-        path(f"{base}/", master_data.record_list, kwargs, name=screen.urls["list"]),
-        path(f"{base}/new/", master_data.record_create, kwargs, name=screen.urls["create"]),
-        path(f"{base}/<int:pk>/", master_data.record_detail, kwargs, name=screen.urls["detail"]),
-        path(f"{base}/<int:pk>/edit/", master_data.record_edit, kwargs, name=screen.urls["edit"]),
-        path(
-            f"{base}/<int:pk>/history/",
-            master_data.record_history_tab,
-            kwargs,
-            name=screen.urls["history"],
-        ),
-    ]
-
 
 urlpatterns = [
     path("login/", BackOfficeLoginView.as_view(), name="login"),
@@ -56,11 +46,12 @@ urlpatterns = [
         name="exception-queue-release",
     ),
     path("skus/options/", master_data.sku_options, name="sku-options"),
+    path("settings/", records.settings_index, name="settings"),
     path("approvals/", approvals.approval_inbox, name="approval-inbox"),
     path("approvals/stats/", approvals.approval_stats, name="approval-stats"),
     path("approvals/<int:pk>/decide/", approvals.approval_decide, name="approval-decide"),
     path("inventory/", include("inventory.urls")),
     path("orders/", include("orders.urls")),
 ]
-for _screen in master_data.SCREENS:
-    urlpatterns += _screen_patterns(_screen)
+for _screen in (*master_data.SCREENS, settings_screens.APPROVAL_POLICIES):
+    urlpatterns += records.screen_urls(_screen)

@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse_lazy
 
 from erp.input_bounds import INTEGER_MAX, INTEGER_MIN
-from erp.models import Channel, ChannelListing, Location, Sku
+from erp.models import ApprovalPolicy, Channel, ChannelListing, Location, Sku
 
 Fieldsets = tuple[tuple[str, tuple[str, ...]], ...]
 
@@ -282,6 +282,50 @@ class ListingFilterForm(ListFilterForm):
         queryset = super().filter(queryset)
         channel = self.cleaned_data.get("channel")
         return queryset.filter(channel=channel) if channel else queryset
+
+
+class RecordFilterForm(Form):
+    """The back-office kit's list filter: a search box over `search_fields` plus the
+    filters a subclass adds in `filter`, bound to the query string.
+
+    A value that does not parse (a stale bookmark, a hand-edited URL) filters nothing
+    instead of showing an error on a search bar.
+    """
+
+    q = forms.CharField(required=False, label="Search", max_length=100)
+    search_fields: tuple[str, ...] = ()
+
+    def results(self, queryset: QuerySet) -> QuerySet:
+        self.is_valid()
+        search = self.cleaned_data.get("q", "").strip()
+        if search and self.search_fields:
+            condition = Q()
+            for name in self.search_fields:
+                condition |= Q(**{f"{name}__icontains": search})
+            queryset = queryset.filter(condition)
+        return self.filter(queryset, self.cleaned_data)
+
+    def filter(self, queryset: QuerySet, data: dict) -> QuerySet:
+        return queryset
+
+    def is_filtered(self) -> bool:
+        return any(self.cleaned_data.get(name) for name in self.fields)
+
+
+class ApprovalPolicyFilterForm(RecordFilterForm):
+    search_fields = ("kind", "label")
+
+
+class ApprovalPolicyForm(ParsingModelForm):
+    fieldsets = (("Approval", ("label", "threshold", "active")),)
+
+    class Meta:
+        model = ApprovalPolicy
+        fields = ["label", "threshold", "active"]
+        labels = {"threshold": "Approval needed above"}
+        help_texts = {
+            "threshold": "Requests whose amount (absolute) is above this wait for an approver."
+        }
 
 
 class QueueFilterForm(Form):

@@ -20,26 +20,31 @@ _VIEW_MASTER_DATA = [f"erp.view_{model}" for model in _MASTER_DATA]
 _EDIT_MASTER_DATA = [
     f"erp.{action}_{model}" for model in _MASTER_DATA for action in ("add", "change")
 ]
+# Approval thresholds: managers change them, the other back-office roles read them.
+_VIEW_SETTINGS = {"erp.view_approvalpolicy"}
+_EDIT_SETTINGS = {"erp.change_approvalpolicy"}
 
 # Other apps extend this mapping with their own permissions (see register_role_permissions).
 # People who work exception queues claim and release their items; managers also assign
 # them to others and set each queue's SLA.
 _WORK_QUEUES = {"erp.add_queueclaim", "erp.view_queuesla"}
 ROLE_PERMISSIONS: dict[str, set[str]] = {
-    WAREHOUSE: {*_VIEW_MASTER_DATA, *_WORK_QUEUES},
-    CUSTOMER_SERVICE: {*_VIEW_MASTER_DATA, *_WORK_QUEUES},
+    WAREHOUSE: {*_VIEW_MASTER_DATA, *_WORK_QUEUES, *_VIEW_SETTINGS},
+    CUSTOMER_SERVICE: {*_VIEW_MASTER_DATA, *_WORK_QUEUES, *_VIEW_SETTINGS},
     MANAGER: {
         *_VIEW_MASTER_DATA,
         *_EDIT_MASTER_DATA,
         *_WORK_QUEUES,
+        *_VIEW_SETTINGS,
+        *_EDIT_SETTINGS,
         "erp.assign_queueclaim",
         "erp.change_queuesla",
         "erp.view_outboxmessage",
         "erp.change_outboxmessage",
     },
-    FINANCE: {*_VIEW_MASTER_DATA, *_WORK_QUEUES, "erp.view_outboxmessage"},
+    FINANCE: {*_VIEW_MASTER_DATA, *_WORK_QUEUES, *_VIEW_SETTINGS, "erp.view_outboxmessage"},
     INTEGRATION: {*_VIEW_MASTER_DATA, *_EDIT_MASTER_DATA},
-    BUYER: {*_VIEW_MASTER_DATA, *_WORK_QUEUES},
+    BUYER: {*_VIEW_MASTER_DATA, *_WORK_QUEUES, *_VIEW_SETTINGS},
 }
 
 

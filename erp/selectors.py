@@ -1,6 +1,10 @@
 """Reads of master data and the outbox, shared by the API and the back office."""
 
+from datetime import timedelta
+from decimal import Decimal
+
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from erp.models import Channel, ChannelListing, Location, OutboxMessage, QueueClaim, Sku
 
@@ -120,3 +124,38 @@ def queue_export_rows(rows: QuerySet, *, queue_key: str, fields: tuple[str, ...]
         .values_list(*fields, "claim_owner", "claim_time")
         .iterator(chunk_size=2000)
     )
+
+
+def approval_policy_effect(policy, *, threshold, active: bool) -> list[str]:
+    """What a new threshold (or switching the kind off) would change now, from the
+    pending requests of the kind and those of the last 30 days: two aggregate queries."""
+    from erp.models import ApprovalRequest
+
+    threshold = Decimal(threshold)
+    pending = ApprovalRequest.objects.filter(
+        kind=policy.kind, state=ApprovalRequest.State.PENDING
+    ).aggregate(
+        total=Count("pk"),
+        at_or_below=Count("pk", filter=Q(amount__lte=threshold)),
+    )
+    since = timezone.now() - timedelta(days=30)
+    recent = ApprovalRequest.objects.filter(kind=policy.kind, requested_at__gte=since).aggregate(
+        total=Count("pk"),
+        at_or_below=Count("pk", filter=Q(amount__lte=threshold)),
+    )
+    noun = policy.label.lower()
+    if not active:
+        return [
+            f"Switched off: no new {noun} waits for approval.",
+            f"{pending['total']} pending request(s) stay in the inbox until decided.",
+        ]
+    lines = [
+        f"{pending['total']} {noun} request(s) wait for approval now; "
+        f"{pending['at_or_below']} of them are at or below {threshold} and a new one like "
+        "them would no longer wait.",
+        f"Of the {recent['total']} request(s) of the last 30 days, "
+        f"{recent['at_or_below']} were at or below {threshold} and would not have waited.",
+    ]
+    if threshold != policy.threshold:
+        lines.append(f"The threshold changes from {policy.threshold} to {threshold}.")
+    return lines

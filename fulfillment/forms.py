@@ -10,7 +10,7 @@ exactly the same things. A form never saves.
 from django import forms
 from django.db.models import Q, QuerySet
 
-from erp.forms import Form, ParsingModelForm
+from erp.forms import ACTIVE_CHOICES, Form, ParsingModelForm, RecordFilterForm
 from erp.models import Channel, Endpoint, Location
 from fulfillment.models import (
     Box,
@@ -207,35 +207,6 @@ class PolicyForm(ParsingModelForm):
 
 
 # --- master-data list filters --------------------------------------------------------------------
-
-ACTIVE_CHOICES = [("", "Active and inactive"), ("yes", "Active"), ("no", "Inactive")]
-
-
-class RecordFilterForm(Form):
-    """Search box plus filters, bound to the query string.
-
-    A value that does not parse (a stale bookmark, a hand-edited URL) filters nothing
-    instead of showing an error on a search bar.
-    """
-
-    q = forms.CharField(required=False, label="Search", max_length=100)
-    search_fields: tuple[str, ...] = ()
-
-    def results(self, queryset: QuerySet) -> QuerySet:
-        self.is_valid()
-        search = self.cleaned_data.get("q", "").strip()
-        if search and self.search_fields:
-            condition = Q()
-            for name in self.search_fields:
-                condition |= Q(**{f"{name}__icontains": search})
-            queryset = queryset.filter(condition)
-        return self.filter(queryset, self.cleaned_data)
-
-    def filter(self, queryset: QuerySet, data: dict) -> QuerySet:
-        return queryset
-
-    def is_filtered(self) -> bool:
-        return any(self.cleaned_data.get(name) for name in self.fields)
 
 
 class ActiveFilterForm(RecordFilterForm):

@@ -2,25 +2,10 @@
 
 from django.urls import path
 
+from erp.views.records import screen_urls
 from fulfillment.views import dashboard, master_data, packing, picking, shipments, short_picks
 
 app_name = "fulfillment"
-
-
-def _screen_patterns(screen: master_data.Screen) -> list:
-    kwargs = {"screen": screen}
-    base = f"setup/{screen.path}"
-    views = {
-        "list": ("", master_data.record_list),
-        "create": ("new/", master_data.record_create),
-        "detail": ("<int:pk>/", master_data.record_detail),
-        "edit": ("<int:pk>/edit/", master_data.record_edit),
-        "history": ("<int:pk>/history/", master_data.record_history_tab),
-    }
-    return [
-        path(f"{base}/{suffix}", view, kwargs, name=screen.route_name(action))
-        for action, (suffix, view) in views.items()
-    ]
 
 
 urlpatterns = [
@@ -64,4 +49,4 @@ urlpatterns = [
     path("shipments/<int:shipment_id>/void/", shipments.void_label, name="shipment-void"),
 ]
 for _screen in master_data.SCREENS:
-    urlpatterns += _screen_patterns(_screen)
+    urlpatterns += screen_urls(_screen, prefix="setup/")

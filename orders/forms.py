@@ -9,10 +9,20 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.db.models import QuerySet
 
-from erp.forms import Form, ParsingModelForm
+from erp.forms import Form, ParsingModelForm, RecordFilterForm
 from erp.models import Channel
+from inventory.forms import NodeField, SkuField
 from orders import selectors
-from orders.models import HoldReason, Order, OrderState
+from orders.models import (
+    ChannelOrderPolicy,
+    DropshipSource,
+    HoldReason,
+    Order,
+    OrderState,
+    ShippingRate,
+    ShippingZone,
+    SubstitutionRule,
+)
 from orders.services.validation import ADDRESS_FIELDS
 
 NOTE_MAX = 500
@@ -253,3 +263,110 @@ class ManualOrderForm(Form):
             if any(value.strip() for value in values):
                 rows.append((index, values))
         return rows
+
+
+# --- routing rules (settings screens) ---------------------------------------------------------
+
+
+class OrderPolicyForm(ParsingModelForm):
+    fieldsets = (
+        ("Channel", ("channel", "priority")),
+        ("Holds", ("risk_threshold", "require_captured_payment", "allow_substitution")),
+    )
+
+    class Meta:
+        model = ChannelOrderPolicy
+        fields = [
+            "channel",
+            "priority",
+            "risk_threshold",
+            "require_captured_payment",
+            "allow_substitution",
+        ]
+        labels = {"risk_threshold": "Hold orders scoring above (0–100)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].queryset = Channel.objects.order_by("code")
+
+
+class OrderPolicyEditForm(OrderPolicyForm):
+    """The channel of a policy is what it is; the rest changes."""
+
+    fieldsets = (
+        ("Channel", ("priority",)),
+        ("Holds", ("risk_threshold", "require_captured_payment", "allow_substitution")),
+    )
+
+    class Meta(OrderPolicyForm.Meta):
+        fields = ["priority", "risk_threshold", "require_captured_payment", "allow_substitution"]
+
+    def __init__(self, *args, **kwargs):
+        ParsingModelForm.__init__(self, *args, **kwargs)
+
+
+class ShippingZoneForm(ParsingModelForm):
+    fieldsets = (("Destination", ("country", "postal_prefix", "zone")),)
+
+    class Meta:
+        model = ShippingZone
+        fields = ["country", "postal_prefix", "zone"]
+        help_texts = {
+            "postal_prefix": "Blank: the whole country. The longest matching prefix wins.",
+            "zone": "The zone rates are priced to (e.g. east, west, remote).",
+        }
+
+
+class ShippingRateForm(ParsingModelForm):
+    fieldsets = (("Lane", ("origin_region", "zone", "cost", "transit_days")),)
+
+    class Meta:
+        model = ShippingRate
+        fields = ["origin_region", "zone", "cost", "transit_days"]
+        help_texts = {"origin_region": "The region of the shipping nodes (e.g. us-east)."}
+
+
+class DropshipSourceForm(ParsingModelForm):
+    fieldsets = (("Source", ("sku", "location", "cost", "transit_days")),)
+
+    sku = SkuField()
+    location = NodeField(label="Drop-ship supplier node")
+
+    class Meta:
+        model = DropshipSource
+        fields = ["sku", "location", "cost", "transit_days"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["sku"] = self.instance.sku.code
+            self.initial["location"] = self.instance.location.code
+
+
+class SubstitutionRuleForm(ParsingModelForm):
+    fieldsets = (("Product family", ("product_family", "allowed")),)
+
+    class Meta:
+        model = SubstitutionRule
+        fields = ["product_family", "allowed"]
+        labels = {"allowed": "Substitutes allowed"}
+
+
+class OrderPolicyFilterForm(RecordFilterForm):
+    search_fields = ("channel__code", "channel__name")
+
+
+class ShippingZoneFilterForm(RecordFilterForm):
+    search_fields = ("country", "postal_prefix", "zone")
+
+
+class ShippingRateFilterForm(RecordFilterForm):
+    search_fields = ("origin_region", "zone")
+
+
+class DropshipSourceFilterForm(RecordFilterForm):
+    search_fields = ("sku__code", "location__code")
+
+
+class SubstitutionRuleFilterForm(RecordFilterForm):
+    search_fields = ("product_family",)

@@ -2,9 +2,10 @@
 page shows, each in a fixed number of queries whatever the number of lines or events."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import (
+    Count,
     DecimalField,
     Exists,
     ExpressionWrapper,
@@ -17,18 +18,21 @@ from django.db.models import (
     Subquery,
     Sum,
 )
+from django.utils import timezone
 
-from erp.models import Channel
+from erp.models import Channel, Location
 from inventory.models import Reservation
 from orders.models import (
     Allocation,
     IngestionError,
+    LineState,
     Order,
     OrderEvent,
     OrderHold,
     OrderLine,
     OrderState,
     RoutingDecision,
+    ShippingZone,
 )
 
 
@@ -182,3 +186,105 @@ def backordered_sku_ids(sku_ids) -> set[int]:
     from orders.services.locking import backordered_sku_ids as read
 
     return read(sku_ids)
+
+
+# --- what a change of a routing rule would affect now (settings previews) -----------------
+
+# Orders with units still to ship (to route, allocate, pick or pack).
+NOT_YET_SHIPPED = [
+    state
+    for state in OrderState.values
+    if state not in {OrderState.SHIPPED, OrderState.CLOSED, OrderState.CANCELLED}
+]
+
+
+def _unshipped_orders() -> QuerySet[Order]:
+    return Order.objects.filter(state__in=NOT_YET_SHIPPED)
+
+
+def order_policy_effect(policy, *, channel, risk_threshold) -> list[str]:
+    """How many of the channel's orders of the last day were (and would be) held for risk,
+    and how many are on hold now: two aggregate queries."""
+
+    if channel is None:
+        return []
+    current = policy.risk_threshold if policy else None
+    since = timezone.now() - timedelta(days=1)
+    counts = Order.objects.filter(channel=channel, placed_at__gte=since).aggregate(
+        total=Count("pk"),
+        above_new=Count("pk", filter=Q(risk_score__gt=risk_threshold)),
+        above_current=Count("pk", filter=Q(risk_score__gt=current))
+        if current is not None
+        else Count(None),
+    )
+    held = _unshipped_orders().filter(channel=channel, state=OrderState.ON_HOLD).count()
+    lines = [
+        f"Of {channel.code}'s {counts['total']} order(s) of the last 24 hours, "
+        f"{counts['above_new']} score above {risk_threshold} and would be held for risk"
+        + (
+            f" ({counts['above_current']} at the current {current})."
+            if current is not None
+            else "."
+        ),
+        f"{held} order(s) of {channel.code} are on hold now; the new policy applies from the "
+        "next order and to held orders when they are evaluated again.",
+    ]
+    return lines
+
+
+def _zone_area(country: str, prefix: str) -> Q:
+    return Q(ship_country=country, ship_postal_code__startswith=prefix)
+
+
+def shipping_zone_effect(zone, *, country: str, postal_prefix: str, zone_code: str) -> list[str]:
+    """Unshipped orders whose address this row zones (longer prefixes of the same country
+    win, as in routing): one query for the longer prefixes, one count."""
+
+    country, prefix = (country or "").strip().upper(), (postal_prefix or "").strip().upper()
+    longer = ShippingZone.objects.filter(country=country, postal_prefix__startswith=prefix).exclude(
+        postal_prefix=prefix
+    )
+    orders = _unshipped_orders().filter(_zone_area(country, prefix))
+    for other in longer.values_list("postal_prefix", flat=True):
+        orders = orders.exclude(ship_postal_code__startswith=other)
+    count = orders.count()
+    area = f"{country}{' ' + prefix + '…' if prefix else ''}"
+    return [f"{count} unshipped order(s) ship to {area}: routing prices them as zone {zone_code}."]
+
+
+def shipping_rate_effect(
+    rate, *, origin_region: str, zone_code: str, cost, transit_days
+) -> list[str]:
+    """The unshipped orders going to the zone and the nodes shipping from the region."""
+
+    areas = Q(pk__in=[])
+    for country, prefix in ShippingZone.objects.filter(zone=zone_code).values_list(
+        "country", "postal_prefix"
+    ):
+        areas |= _zone_area(country, prefix)
+    count = _unshipped_orders().filter(areas).count()
+    nodes = list(
+        Location.objects.filter(region=origin_region, active=True, can_ship=True)
+        .order_by("code")
+        .values_list("code", flat=True)
+    )
+    lines = [
+        f"{count} unshipped order(s) ship to an area of zone {zone_code}.",
+        f"Nodes shipping from {origin_region}: {', '.join(nodes) or 'none'}; "
+        f"routing will price them at {cost} and {transit_days} day(s) to this zone.",
+    ]
+    if rate is not None and (rate.cost, rate.transit_days) != (cost, transit_days):
+        lines.append(f"Today: {rate.cost} and {rate.transit_days} day(s).")
+    return lines
+
+
+def backordered_lines_effect(*, sku_ids=None, family: str | None = None, verb: str) -> list[str]:
+    """Backordered lines (units) of these SKUs or of a product family: one aggregate."""
+
+    lines = OrderLine.objects.filter(state=LineState.BACKORDERED)
+    if sku_ids is not None:
+        lines = lines.filter(sku_id__in=list(sku_ids))
+    if family is not None:
+        lines = lines.filter(sku__product_family=family)
+    counts = lines.aggregate(lines=Count("pk"), units=Sum("quantity"))
+    return [f"{counts['lines']} backordered line(s) ({counts['units'] or 0} units) {verb}."]

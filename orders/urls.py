@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from orders.views import ingestion_errors, manual_orders, order_actions, order_list, order_page
+from erp.views.records import screen_urls
+from orders.views import (
+    ingestion_errors,
+    manual_orders,
+    order_actions,
+    order_list,
+    order_page,
+    settings,
+)
 
 app_name = "orders"
 
@@ -36,3 +44,5 @@ urlpatterns = [
         name="ingestion-error-resolve",
     ),
 ]
+for _screen in settings.SCREENS:
+    urlpatterns += screen_urls(_screen)

@@ -15,9 +15,9 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from erp.forms import Form
+from erp.forms import Form, ParsingModelForm, RecordFilterForm
 from erp.input_bounds import change_reason_max_length
-from erp.models import Channel, Location
+from erp.models import Channel, Endpoint, Location
 from orders.models import Order, OrderLine
 from returns.models import (
     OPEN_RMA_STATES,
@@ -25,6 +25,8 @@ from returns.models import (
     Grade,
     ReceivedItem,
     Refund,
+    ReturnPolicy,
+    ReturnReason,
     Rma,
     RmaLine,
     RmaState,
@@ -578,3 +580,72 @@ class FiguresFilterForm(Form):
 
 def _start_of(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+# --- return rules (settings screens) ------------------------------------------------------------
+
+POLICY_FIELDS = [
+    "window_days",
+    "receipt_expected_days",
+    "return_shipping_paid_by",
+    "restocking_fee_percent",
+    "refund_timing",
+    "never_restock",
+    "always_inspect_serials",
+    "refund_endpoint",
+]
+
+
+class ReturnPolicyForm(ParsingModelForm):
+    fieldsets = (
+        ("Applies to", ("channel", "product_family")),
+        (
+            "Window and shipping",
+            ("window_days", "receipt_expected_days", "return_shipping_paid_by"),
+        ),
+        ("Refund", ("restocking_fee_percent", "refund_timing", "refund_endpoint")),
+        ("Restocking", ("never_restock", "always_inspect_serials")),
+    )
+
+    class Meta:
+        model = ReturnPolicy
+        fields = ["channel", "product_family", *POLICY_FIELDS]
+        labels = {"restocking_fee_percent": "Restocking fee (%)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "channel" in self.fields:
+            self.fields["channel"].queryset = Channel.objects.order_by("code")
+        self.fields["refund_endpoint"].queryset = Endpoint.objects.order_by("code")
+
+
+class ReturnPolicyEditForm(ReturnPolicyForm):
+    """A policy's channel and family are what it is; the rules change."""
+
+    fieldsets = ReturnPolicyForm.fieldsets[1:]
+
+    class Meta(ReturnPolicyForm.Meta):
+        fields = POLICY_FIELDS
+
+
+class ReturnReasonForm(ParsingModelForm):
+    fieldsets = (("Reason", ("code", "label", "active", "counts_as_damage", "our_fault")),)
+
+    class Meta:
+        model = ReturnReason
+        fields = ["code", "label", "active", "counts_as_damage", "our_fault"]
+
+
+class ReturnReasonEditForm(ReturnReasonForm):
+    fieldsets = (("Reason", ("label", "active", "counts_as_damage", "our_fault")),)
+
+    class Meta(ReturnReasonForm.Meta):
+        fields = ["label", "active", "counts_as_damage", "our_fault"]
+
+
+class ReturnPolicyFilterForm(RecordFilterForm):
+    search_fields = ("channel__code", "product_family")
+
+
+class ReturnReasonFilterForm(RecordFilterForm):
+    search_fields = ("code", "label")

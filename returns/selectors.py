@@ -410,3 +410,40 @@ def channel_returns_to_match():
     """Channel returns refused (unknown order or SKU, more than shipped or paid), oldest
     first, until the channel's next delivery or a person settles them."""
     return UnmatchedChannelReturn.objects.filter(resolved_at__isnull=True).select_related("channel")
+
+
+# --- what a change of a return rule would affect now (settings previews) ------------------
+
+
+def return_policy_effect(*, channel, product_family: str, data: dict) -> list[str]:
+    """Open RMAs the policy covers (of the channel; of the family's SKUs for a family row):
+    one count. They keep the expected-by date they were given; refunds still to be posted
+    use the new fee and timing."""
+    if channel is None:
+        return []
+    rmas = Rma.objects.filter(channel=channel, state__in=OPEN_RMA_STATES)
+    if product_family:
+        rmas = rmas.filter(lines__sku__product_family=product_family).distinct()
+    scope = f"{channel.code} {product_family}" if product_family else f"all of {channel.code}"
+    window = data.get("window_days")
+    lines = [
+        f"This policy applies to {rmas.count()} open RMA(s) of {scope}: refunds not yet "
+        "posted for them use the new fee and timing.",
+        "Returns requested from now on are checked against "
+        + (f"a {window}-day window." if window is not None else "the inherited window."),
+    ]
+    fee = data.get("restocking_fee_percent")
+    if fee:
+        lines.append(f"{fee} % of the item amount is kept unless the return is our fault.")
+    return lines
+
+
+def return_reason_effect(reason, *, active: bool) -> list[str]:
+    """Open RMA lines giving this reason: one count."""
+    if reason is None:
+        return ["The next RMA can choose this reason."] if active else []
+    open_lines = RmaLine.objects.filter(reason=reason, rma__state__in=OPEN_RMA_STATES).count()
+    lines = [f"{open_lines} line(s) of open RMAs give this reason; they keep it."]
+    if not active:
+        lines.append("Inactive: the next RMA cannot choose it.")
+    return lines

@@ -3,6 +3,7 @@
 
 from django.urls import path
 
+from erp.views.records import screen_urls
 from returns.views import (
     dock,
     figures,
@@ -12,6 +13,7 @@ from returns.views import (
     rma_create,
     rma_page,
     rmas,
+    settings,
 )
 
 app_name = "returns"
@@ -57,3 +59,5 @@ urlpatterns = [
         name="repair-complete",
     ),
 ]
+for _screen in settings.SCREENS:
+    urlpatterns += screen_urls(_screen)

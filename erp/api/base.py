@@ -115,3 +115,37 @@ class ServiceViewSet(
 
     def _reload(self, instance):
         return self.get_queryset().get(pk=instance.pk)
+
+
+class ReasonMixin(serializers.Serializer):
+    """Settings are changed with a reason, kept in the history with the actor."""
+
+    reason = serializers.CharField(
+        write_only=True, max_length=100, help_text="Why: kept in the record's history."
+    )
+
+
+class SettingViewSet(ServiceViewSet):
+    """Settings through their services with the `reason` every write carries:
+    `create_service(actor=, data=, reason=)`, `update_service(instance, actor=, data=,
+    reason=)`. The same services as the back office's settings screens."""
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_input_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        reason = data.pop("reason")
+        instance = type(self).create_service(actor=request.user, data=data, reason=reason)
+        return Response(
+            self.get_serializer(self._reload(instance)).data, status=status.HTTP_201_CREATED
+        )
+
+    def update(self, request, *args, **kwargs):
+        instance = self.get_object()
+        partial = kwargs.pop("partial", False)
+        serializer = self.get_input_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        reason = data.pop("reason", "")
+        instance = type(self).update_service(instance, actor=request.user, data=data, reason=reason)
+        return Response(self.get_serializer(self._reload(instance)).data)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from erp.api import master_data, queues
+from erp.api import master_data, queues, settings
 from erp.api.routers import Router
 
 router = Router(trailing_slash=True)
@@ -8,6 +8,7 @@ router.register("skus", master_data.SkuViewSet, basename="sku")
 router.register("locations", master_data.LocationViewSet, basename="location")
 router.register("channels", master_data.ChannelViewSet, basename="channel")
 router.register("listings", master_data.ChannelListingViewSet, basename="listing")
+router.register("approval-policies", settings.ApprovalPolicyViewSet, basename="approval-threshold")
 
 _ITEM = "queues/<slug:key>/items/<int:object_id>"
 urlpatterns = [

@@ -16,6 +16,7 @@ from erp.errors import Conflict, NotFound, NotPermitted, ValidationFailed
 from erp.input_bounds import change_reason_max_length
 from erp.models import ApprovalPolicy, ApprovalRequest
 from erp.roles import require_permission
+from erp.services.master_data import save_record
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,29 @@ def policy_for(kind: str) -> ApprovalPolicy:
         },
     )
     return policy
+
+
+EDITABLE_POLICY_FIELDS = {"label", "threshold", "active"}
+
+
+def update_approval_policy(
+    *, policy: ApprovalPolicy, actor, data: dict, reason: str
+) -> ApprovalPolicy:
+    """Change a kind's threshold, label or whether it applies at all. The threshold is
+    never below zero (the model's validator); who may approve is the kind's registered
+    permission, set in code, not here. The next request of the kind reads the new value."""
+    unknown = sorted(set(data) - EDITABLE_POLICY_FIELDS)
+    if unknown:
+        raise ValidationFailed(
+            f"{unknown[0]} cannot be changed here.", field=unknown[0], code="not_editable"
+        )
+    return save_record(ApprovalPolicy, instance=policy, actor=actor, data=data, reason=reason)
+
+
+def ensure_policies() -> list[ApprovalPolicy]:
+    """A stored policy for every registered kind (idempotent), so each can be edited
+    before its first request."""
+    return [policy_for(kind.kind) for kind in registered_kinds()]
 
 
 def needs_approval(*, kind: str, amount: Decimal) -> bool:

@@ -89,6 +89,40 @@ def _write(model, *, instance, actor, data: dict, reason: str, rules) -> models.
     return instance
 
 
+def save_record(
+    model, *, instance, actor, data: dict, reason: str, checks=None, rules=None
+) -> models.Model:
+    """The write every setting and master-data record of the other apps goes through.
+
+    The actor holds `<app>.add_/change_<model>`; a reason is given (it becomes the
+    history entry's change reason); `checks(instance)` run before the model's own
+    validation, so a rule the database also holds is refused in words under its field;
+    the model's validation runs; `rules(instance)` (rules spanning records) run last.
+    Any error refuses the whole write and nothing is saved.
+    """
+    creating = instance is None
+    action = "add" if creating else "change"
+    require_permission(
+        actor,
+        f"{model._meta.app_label}.{action}_{model._meta.model_name}",
+        action=f"{action} {model._meta.verbose_name_plural}",
+    )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Say why this is changed.", field="reason", code="required")
+    instance = instance or model()
+    many_to_many = _apply(instance, data)
+    errors = checks(instance) if checks else []
+    if errors:
+        raise ValidationFailed.from_errors(errors)
+    _full_clean(instance)
+    errors = rules(instance) if rules else []
+    if errors:
+        raise ValidationFailed.from_errors(errors)
+    _save(instance, actor=actor, reason=reason, many_to_many=many_to_many)
+    return instance
+
+
 # --- rules that span records -------------------------------------------------------------
 
 

@@ -9,11 +9,8 @@ what in the model's history where it keeps one.
 
 import re
 
-from django.db import models
-
-from erp.errors import FieldError, ValidationFailed
-from erp.roles import require_permission
-from erp.services.master_data import _apply, _full_clean, _save
+from erp.errors import FieldError
+from erp.services.master_data import save_record
 from fulfillment.models import (
     Box,
     Carrier,
@@ -23,29 +20,10 @@ from fulfillment.models import (
 )
 
 
-def _write(
-    model, *, instance, actor, data: dict, reason: str, rules=None, checks=None
-) -> models.Model:
-    """`checks` run before the model's own validation, so a rule the database also holds
-    (a rate band's bounds) is refused in words, under its field; `rules` run after it."""
-    creating = instance is None
-    action = "add" if creating else "change"
-    require_permission(
-        actor,
-        f"fulfillment.{action}_{model._meta.model_name}",
-        action=f"{action} {model._meta.verbose_name_plural}",
+def _write(model, *, instance, actor, data: dict, reason: str, rules=None, checks=None):
+    return save_record(
+        model, instance=instance, actor=actor, data=data, reason=reason, rules=rules, checks=checks
     )
-    instance = instance or model()
-    many_to_many = _apply(instance, data)
-    errors = checks(instance) if checks else []
-    if errors:
-        raise ValidationFailed.from_errors(errors)
-    _full_clean(instance)
-    errors = rules(instance) if rules else []
-    if errors:
-        raise ValidationFailed.from_errors(errors)
-    _save(instance, actor=actor, reason=reason, many_to_many=many_to_many)
-    return instance
 
 
 # --- rules that span fields or records ------------------------------------------------------

@@ -37,7 +37,7 @@ UNSLOTTED = "~"
 
 
 @transaction.atomic
-def assign_slot(*, sku, location, code: str, actor) -> Slot:
+def assign_slot(*, sku, location, code: str, actor, reason: str = "") -> Slot:
     """Give a SKU its slot (aisle-bay-level) at a node; one slot per SKU and node, so a
     second assignment moves it. The slot's history records who moved it when."""
     require_permission(actor, "fulfillment.change_slot", action="assign slots")
@@ -58,6 +58,7 @@ def assign_slot(*, sku, location, code: str, actor) -> Slot:
     slot = slot or Slot(sku=sku, location=location)
     slot.code = code
     slot._history_user = actor
+    slot._change_reason = reason or None
     try:
         with transaction.atomic():
             slot.save()

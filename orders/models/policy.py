@@ -40,6 +40,8 @@ class SubstitutionRule(models.Model):
     product_family = models.CharField(max_length=64, unique=True)
     allowed = models.BooleanField(default=True)
 
+    history = HistoricalRecords()
+
     def __str__(self):
         return self.product_family
 
@@ -54,6 +56,8 @@ class DropshipSource(models.Model):
     cost = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
     transit_days = models.PositiveIntegerField(default=4)
 
+    history = HistoricalRecords()
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["sku", "location"], name="dropship_unique")]
 
@@ -67,6 +71,8 @@ class ShippingZone(models.Model):
     country = models.CharField(max_length=2)
     postal_prefix = models.CharField(max_length=10, blank=True)
     zone = models.CharField(max_length=16)
+
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [
@@ -84,6 +90,8 @@ class ShippingRate(models.Model):
     zone = models.CharField(max_length=16)
     cost = models.DecimalField(max_digits=10, decimal_places=2)
     transit_days = models.PositiveIntegerField()
+
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [

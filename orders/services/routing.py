@@ -93,12 +93,20 @@ def destination_zone(order: Order, zones: list[ShippingZone]) -> str:
 
 
 RATE_TABLE_SECONDS = 60
+RATE_TABLE_KEY = "orders:rate-table"
+
+
+def forget_rate_table() -> None:
+    """Drop the cached zones and rates (a zone or rate was saved): the next routing reads
+    them again."""
+    cache.delete(RATE_TABLE_KEY)
 
 
 def _rate_table():
     """Zones by country and rates by zone → origin region. Reference data, read on every
-    routing: kept in the cache for a minute (a rate edit applies within that minute)."""
-    table = cache.get("orders:rate-table")
+    routing: kept in the cache for a minute; saving a zone or rate clears it
+    (orders.services.settings), so the next order reads the change."""
+    table = cache.get(RATE_TABLE_KEY)
     if table is None:
         zones = defaultdict(list)
         for zone in ShippingZone.objects.all():
@@ -107,7 +115,7 @@ def _rate_table():
         for rate in ShippingRate.objects.all():
             rates[rate.zone][rate.origin_region] = rate
         table = (dict(zones), dict(rates))
-        cache.set("orders:rate-table", table, RATE_TABLE_SECONDS)
+        cache.set(RATE_TABLE_KEY, table, RATE_TABLE_SECONDS)
     return table
 
 

@@ -120,10 +120,11 @@ _POLICY_FIELDS = {
 
 @transaction.atomic
 def save_return_policy(
-    *, channel: Channel, actor, product_family: str = "", **values
+    *, channel: Channel, actor, product_family: str = "", reason: str = "", **values
 ) -> ReturnPolicy:
     """Create or change the policy of a channel (or of one product family of it). A window
-    or refund timing left unset is inherited (module docstring), never copied."""
+    or refund timing left unset is inherited (module docstring), never copied. `reason`
+    is kept in the history with the actor."""
     require_permission(actor, "returns.change_returnpolicy", action="change return policies")
     unknown = sorted(set(values) - _POLICY_FIELDS)
     if unknown:
@@ -146,8 +147,51 @@ def save_return_policy(
         setattr(policy, name, value)
     _clean(policy)
     policy._history_user = actor
+    policy._change_reason = reason.strip() or None
     policy.save()
     return policy
+
+
+def _required_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Say why this is changed.", field="reason", code="required")
+    return reason
+
+
+def create_return_policy(*, actor, data: dict, reason: str) -> ReturnPolicy:
+    """Add the policy of a channel or of one product family of it; one per pair."""
+    values = dict(data)
+    channel = values.pop("channel", None)
+    if channel is None:
+        raise ValidationFailed("Choose the channel.", field="channel", code="required")
+    family = (values.pop("product_family", "") or "").strip()
+    if ReturnPolicy.objects.filter(channel=channel, product_family=family).exists():
+        raise ValidationFailed(
+            f"{channel.code} already has a {'policy for ' + family if family else 'channel-wide policy'}"
+            "; edit that one.",
+            field="product_family",
+            code="unique",
+        )
+    return save_return_policy(
+        channel=channel,
+        product_family=family,
+        actor=actor,
+        reason=_required_reason(reason),
+        **values,
+    )
+
+
+def update_return_policy(*, policy: ReturnPolicy, actor, data: dict, reason: str) -> ReturnPolicy:
+    """Change a policy's window, fees, refund timing or restocking rules; its channel and
+    family stay. The next RMA of the channel (and family) is authorized under it."""
+    return save_return_policy(
+        channel=policy.channel,
+        product_family=policy.product_family,
+        actor=actor,
+        reason=_required_reason(reason),
+        **data,
+    )
 
 
 def _clean(instance) -> None:
@@ -168,9 +212,10 @@ def save_return_reason(
     active: bool | None = None,
     counts_as_damage: bool | None = None,
     our_fault: bool | None = None,
+    change_reason: str = "",
 ) -> ReturnReason:
     """Add a reason code or change one; codes are never deleted (RMAs refer to them),
-    only deactivated."""
+    only deactivated. `change_reason` is kept in the history with the actor."""
     require_permission(actor, "returns.change_returnreason", action="manage return reasons")
     code = code.strip()
     reason = ReturnReason.objects.select_for_update().filter(code=code).first()
@@ -189,5 +234,24 @@ def save_return_reason(
             setattr(reason, name, value)
     _clean(reason)
     reason._history_user = actor
+    reason._change_reason = change_reason.strip() or None
     reason.save()
     return reason
+
+
+def create_return_reason(*, actor, data: dict, reason: str) -> ReturnReason:
+    """Add a reason code; a code already in use is refused (edit it instead)."""
+    code = (data.get("code") or "").strip()
+    if ReturnReason.objects.filter(code=code).exists():
+        raise ValidationFailed(
+            f"The reason code {code} exists; edit it.", field="code", code="unique"
+        )
+    return save_return_reason(actor=actor, change_reason=_required_reason(reason), **data)
+
+
+def update_return_reason(*, return_reason: ReturnReason, actor, data: dict, reason: str):
+    """Change a reason code's label, flags or whether it may be chosen; the code stays."""
+    values = {name: value for name, value in data.items() if name != "code"}
+    return save_return_reason(
+        code=return_reason.code, actor=actor, change_reason=_required_reason(reason), **values
+    )

@@ -43,6 +43,7 @@ def test_a_manager_finds_a_sku_fixes_a_refused_edit_and_sees_it_in_history(
     rows.first.get_by_role("link", name="Edit").click()
     mark_document(page)
     page.get_by_label("Unit cost").fill("-2")
+    page.get_by_label("Reason for this change").fill("supplier price list")
     page.get_by_role("button", name="Save changes").click()
 
     expect(page.locator("#id_unit_cost_error")).to_have_text(

@@ -42,6 +42,7 @@ def sku_form_data(sku=None, **changes) -> dict:
     values = {name: getattr(sku, name) for name in SKU_FORM_FIELDS} if sku else {}
     values.update(changes)
     data = {name: value for name, value in values.items() if value is not False}
+    data.setdefault("reason", "test change")
     data["substitutes"] = [s.pk for s in changes.get("substitutes", [])] or (
         [s.pk for s in sku.substitutes.all()] if sku else []
     )
@@ -314,7 +315,7 @@ def test_a_valid_edit_saves_and_shows_up_in_the_history_tab_with_the_field_diff(
         entry for entry in history.context["history"].entries if entry.change_type == "changed"
     ]
     assert {(entry.record.history_user, entry.record.history_change_reason) for entry in edits} == {
-        (manager, "edited")
+        (manager, "test change")
     }
     changes = {change.label: change for entry in edits for change in entry.changes}
     assert (changes["Name"].old, changes["Name"].new) == ("Plain tee", "Organic tee")
@@ -384,7 +385,13 @@ def test_a_listing_of_an_inactive_sku_is_refused_on_the_sku_field(client, manage
 
     response = client.post(
         reverse("listing-create"),
-        {"channel": channel.pk, "sku": "OLD-1", "channel_sku": "AMZ-OLD-1", "active": "on"},
+        {
+            "channel": channel.pk,
+            "sku": "OLD-1",
+            "channel_sku": "AMZ-OLD-1",
+            "active": "on",
+            "reason": "x",
+        },
         **HTMX,
     )
 
@@ -399,7 +406,13 @@ def test_a_listing_is_created_with_the_sku_typed_by_code(client, manager):
 
     response = client.post(
         reverse("listing-create"),
-        {"channel": channel.pk, "sku": "TEE-01", "channel_sku": "AMZ-TEE", "active": "on"},
+        {
+            "channel": channel.pk,
+            "sku": "TEE-01",
+            "channel_sku": "AMZ-TEE",
+            "active": "on",
+            "reason": "x",
+        },
         **HTMX,
     )
 
@@ -432,6 +445,7 @@ def test_deactivating_a_channels_only_location_is_refused_on_the_active_box(clie
         "priority": location.priority,
         "shelf_floor": 0,
         "can_ship": "on",
+        "reason": "closing the node",
     }
 
     response = client.post(reverse("location-edit", args=[location.pk]), data, **HTMX)

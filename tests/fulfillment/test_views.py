@@ -209,6 +209,7 @@ def test_a_manager_creates_a_carrier_and_its_history_records_who(client, manager
     response = client.post(
         reverse("fulfillment:carrier-create"),
         {
+            "reason": "test change",
             "code": "DHLX",
             "name": "DHL Express",
             "active": "on",
@@ -230,14 +231,12 @@ def test_a_carrier_whose_tracking_format_is_not_a_pattern_is_refused_inline(clie
 
     response = client.post(
         reverse("fulfillment:carrier-create"),
-        {"code": "DHLX", "name": "DHL", "tracking_pattern": "^[0-9"},
+        {"reason": "test change", "code": "DHLX", "name": "DHL", "tracking_pattern": "^[0-9"},
         **HTMX,
     )
 
     assert response.status_code == 200
-    assert [t.name for t in response.templates][0] == (
-        "fulfillment/partials/master/record_form.html"
-    )
+    assert [t.name for t in response.templates][0] == ("erp/partials/record_form.html")
     assert "Not a regular expression" in form_errors(response)["tracking_pattern"][0]
     assert not Carrier.objects.exists()
 
@@ -247,7 +246,7 @@ def test_an_htmx_save_makes_the_browser_navigate_to_the_record(client, manager, 
 
     response = client.post(
         reverse("fulfillment:carrier-edit", args=[carrier.pk]),
-        {"code": "UPSX", "name": "UPS United", "active": "on"},
+        {"reason": "test change", "code": "UPSX", "name": "UPS United", "active": "on"},
         **HTMX,
     )
 
@@ -262,7 +261,8 @@ def test_setup_screens_are_for_managers_the_floor_may_only_look(client, warehous
     assert client.get(reverse("fulfillment:carrier-list")).status_code == 200
     assert client.get(reverse("fulfillment:carrier-create")).status_code == 403
     response = client.post(
-        reverse("fulfillment:carrier-edit", args=[carrier.pk]), {"code": "UPSX", "name": "X"}
+        reverse("fulfillment:carrier-edit", args=[carrier.pk]),
+        {"reason": "test change", "code": "UPSX", "name": "X"},
     )
     assert response.status_code == 403
     carrier.refresh_from_db()
@@ -276,6 +276,7 @@ def test_a_rate_band_overlapping_another_of_the_same_lane_is_refused(client, man
     response = client.post(
         reverse("fulfillment:rate-card-create"),
         {
+            "reason": "test change",
             "service": ground.pk,
             "origin_region": "us-east",
             "zone": "mid",
@@ -341,7 +342,7 @@ def test_the_floor_slots_a_sku_scanned_by_barcode(client, warehouse_user):
     assert form.context["form"]["location"].value() == "WH-EAST"
     response = client.post(
         reverse("fulfillment:slot-create"),
-        {"location": "WH-EAST", "sku": "0790000000011", "code": "A-01-3"},
+        {"reason": "test change", "location": "WH-EAST", "sku": "0790000000011", "code": "A-01-3"},
     )
 
     slot = Slot.objects.get()
@@ -361,7 +362,7 @@ def test_a_slot_code_that_is_not_aisle_bay_level_is_refused_inline(client, wareh
 
     response = client.post(
         reverse("fulfillment:slot-create"),
-        {"location": "WH-EAST", "sku": "TEE-01", "code": "shelf 4"},
+        {"reason": "test change", "location": "WH-EAST", "sku": "TEE-01", "code": "shelf 4"},
         **HTMX,
     )
 
@@ -378,7 +379,7 @@ def test_slotting_a_sku_again_at_its_node_moves_it(client, warehouse_user, manag
 
     response = client.post(
         reverse("fulfillment:slot-create"),
-        {"location": "WH-EAST", "sku": "TEE-01", "code": "b-02-2"},
+        {"reason": "test change", "location": "WH-EAST", "sku": "TEE-01", "code": "b-02-2"},
     )
 
     slot = Slot.objects.get()
@@ -408,7 +409,10 @@ def test_moving_a_slot_names_its_sku_and_node_and_keeps_history(client, warehous
 
     page = client.get(reverse("fulfillment:slot-edit", args=[slot.pk])).content.decode()
     assert "Edit slot A-01-1 · TEE-01 at WH-EAST" in page
-    client.post(reverse("fulfillment:slot-edit", args=[slot.pk]), {"code": "A-02-1"})
+    client.post(
+        reverse("fulfillment:slot-edit", args=[slot.pk]),
+        {"reason": "test change", "code": "A-02-1"},
+    )
 
     history = client.get(reverse("fulfillment:slot-history", args=[slot.pk]), **HTMX)
     assert history.context["history"].entries[0].changes[0].new == "A-02-1"
@@ -450,6 +454,7 @@ def test_a_channel_policy_is_set_with_its_endpoints(client, manager):
     client.post(
         reverse("fulfillment:policy-create"),
         {
+            "reason": "test change",
             "channel": channel.pk,
             "strict_penalties": "on",
             "confirm_window_hours": 24,
