@@ -15,6 +15,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from erp.errors import FieldError, ValidationFailed
 from erp.models import Channel, ChannelListing, Location, Sku
 from erp.roles import require_permission
+from erp.token_scope import require_channel_scope
 
 
 def _editable_fields(model) -> dict[str, models.Field]:
@@ -79,14 +80,26 @@ def _write(model, *, instance, actor, data: dict, reason: str, rules) -> models.
         f"erp.{action}_{model._meta.model_name}",
         action=f"{action} {model._meta.verbose_name_plural}",
     )
+    if instance is not None:
+        _require_channel_scope(actor, instance)
     instance = instance or model()
     many_to_many = _apply(instance, data)
+    _require_channel_scope(actor, instance)
     _full_clean(instance)
     errors = rules(instance, many_to_many, creating)
     if errors:
         raise ValidationFailed.from_errors(errors)
     _save(instance, actor=actor, reason=reason, many_to_many=many_to_many)
     return instance
+
+
+def _require_channel_scope(actor, instance) -> None:
+    """A channel-scoped API token edits only its own channels and their listings (before
+    and after the change: a listing cannot be moved to or from another channel)."""
+    if isinstance(instance, Channel):
+        require_channel_scope(actor, instance)
+    elif isinstance(instance, ChannelListing) and instance.channel_id is not None:
+        require_channel_scope(actor, instance.channel_id)
 
 
 # --- rules that span records -------------------------------------------------------------

@@ -17,6 +17,7 @@ from erp import fastsql
 from erp.errors import Conflict, NotFound, ValidationFailed
 from erp.models import Channel
 from erp.roles import require_permission
+from erp.token_scope import require_channel_scope
 from orders.adapters import AdapterError, parse_order
 from orders.adapters.base import ChannelStatus, NormalizedOrder
 from orders.models import IngestionError, LineState, Order, OrderLine, OrderState
@@ -86,6 +87,7 @@ def get_channel(code: str) -> Channel:
 def ingest_order(*, channel: Channel, payload: dict, actor) -> IngestResult:
     """Create or update one order from the channel's payload; validation and routing follow."""
     require_permission(actor, "orders.add_order", action="ingest orders")
+    require_channel_scope(actor, channel)
     normalized = _normalize(channel, payload)
     payload_hash = _hash(payload)
     # The address validator may call out: it runs before the transaction, never inside it.
