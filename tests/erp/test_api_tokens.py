@@ -234,9 +234,7 @@ def test_every_api_view_checks_the_token_scope():
             initkwargs = getattr(pattern.callback, "initkwargs", {}) or {}
             classes = initkwargs.get("permission_classes", view.permission_classes)
             for action in (getattr(pattern.callback, "actions", None) or {}).values():
-                extra = getattr(getattr(view, action, None), "kwargs", {}).get(
-                    "permission_classes"
-                )
+                extra = getattr(getattr(view, action, None), "kwargs", {}).get("permission_classes")
                 classes = list(classes) + list(extra or [])
             checked.append(path)
             if not all(issubclass(cls, TokenScopePermission) for cls in classes):
