@@ -14,6 +14,8 @@ class ErpConfig(AppConfig):
 
     def ready(self):
         from erp import auth_backends, exception_queues  # noqa: F401  signals, core queues
+        from erp.demo import register_demo_seeder
+        from erp.demo_api_tokens import seed_api_tokens
         from erp.navigation import register_nav
         from erp.roles import MANAGER, has_role
 
@@ -54,3 +56,4 @@ class ErpConfig(AppConfig):
 
         # Infrastructure, not business logic: keep role groups in step with the code.
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="erp-sync-roles")
+        register_demo_seeder("api-tokens", seed_api_tokens)

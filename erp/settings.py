@@ -249,6 +249,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "outbox-dispatch-due": {"task": "erp.tasks.dispatch_due_outbox_messages", "schedule": 30.0},
+    # API token request counts: from the cache counters into the table (erp.token_usage).
+    "api-token-usage-flush": {"task": "erp.tasks.flush_api_token_usage", "schedule": 60.0},
     "inventory-quarantine-expired-lots": {
         "task": "inventory.tasks.quarantine_expired_lots",
         "schedule": crontab(hour=0, minute=30),

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from erp import token_usage
 from erp.services import outbox
 
 
@@ -16,3 +17,8 @@ def dispatch_due_outbox_messages() -> int:
 @shared_task(ignore_result=True)
 def purge_delivered_outbox_messages() -> int:
     return outbox.purge_delivered_messages()
+
+
+@shared_task(ignore_result=True)
+def flush_api_token_usage() -> int:
+    return token_usage.flush_token_usage()
