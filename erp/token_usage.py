@@ -2,7 +2,7 @@
 
 Writing `request_count = request_count + 1` on every API request would add a row lock
 and a WAL write to each call and serialize a busy integration's parallel requests on
-one row. Instead each request does one atomic cache increment (Redis INCR, ~0.1 ms) and,
+one row. Instead each request does one atomic cache increment (Redis INCR) and,
 at most every `LAST_USED_RESOLUTION` seconds per process and token, one cache write of
 the time; `flush_token_usage` (beat, every minute, and whenever the tokens page opens)
 moves the counts into the table with one UPDATE per token that was used.
