@@ -5,6 +5,7 @@ from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 
 from erp.views import (
+    api_tokens,
     approvals,
     dashboard,
     exceptions,
@@ -50,6 +51,12 @@ urlpatterns = [
     path("approvals/", approvals.approval_inbox, name="approval-inbox"),
     path("approvals/stats/", approvals.approval_stats, name="approval-stats"),
     path("approvals/<int:pk>/decide/", approvals.approval_decide, name="approval-decide"),
+    path("settings/api-tokens/", api_tokens.token_list, name="api-token-list"),
+    path("settings/api-tokens/new/", api_tokens.token_create, name="api-token-create"),
+    path("settings/api-tokens/<int:pk>/", api_tokens.token_detail, name="api-token-detail"),
+    path("settings/api-tokens/<int:pk>/edit/", api_tokens.token_edit, name="api-token-edit"),
+    path("settings/api-tokens/<int:pk>/rotate/", api_tokens.token_rotate, name="api-token-rotate"),
+    path("settings/api-tokens/<int:pk>/revoke/", api_tokens.token_revoke, name="api-token-revoke"),
     path("inventory/", include("inventory.urls")),
     path("orders/", include("orders.urls")),
 ]

@@ -253,6 +253,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "erp.tasks.release_stale_queue_claims",
         "schedule": 600.0,
     },
+    # API token request counts: from the cache counters into the table (erp.token_usage).
+    "api-token-usage-flush": {"task": "erp.tasks.flush_api_token_usage", "schedule": 60.0},
     "inventory-quarantine-expired-lots": {
         "task": "inventory.tasks.quarantine_expired_lots",
         "schedule": crontab(hour=0, minute=30),

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from erp import token_usage
 from erp.services import outbox
 
 
@@ -33,3 +34,8 @@ def release_stale_queue_claims() -> int:
     from erp.services.queue_claims import release_stale_claims
 
     return release_stale_claims()
+
+
+@shared_task(ignore_result=True)
+def flush_api_token_usage() -> int:
+    return token_usage.flush_token_usage()

@@ -42,6 +42,24 @@ class FinanceConfig(AppConfig):
         # Registered last (INSTALLED_APPS order): it posts what the other apps' demo did.
         register_demo_seeder("finance", seed_finance)
         register_demo_seeder("finance-settlements", seed_settlements)
+        from erp.navigation import register_nav
+
+        register_nav(
+            "Finance",
+            "Journal",
+            "finance:journal",
+            "finance.view_journalentry",
+            order=10,
+            current="finance",
+        )
+        register_nav(
+            "Finance",
+            "Settlements",
+            "settlements:list",
+            "finance.view_settlement",
+            order=20,
+            current="settlements",
+        )
 
         # A fresh database posts correctly: the accounts the rules need exist after migrate
         # (and a channel created later gets its accounts on its first posting).

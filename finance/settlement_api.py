@@ -6,13 +6,13 @@ import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from erp.api import filters
 from erp.api.base import StrictFieldsMixin
 from erp.api.idempotency import IdempotentPostMixin
 from erp.api.parsers import MultiPartParser
+from erp.api.permissions import ScopedIsAuthenticated
 from erp.api.routers import Router
 from erp.errors import NotFound, ValidationFailed
 from erp.models import Channel
@@ -180,7 +180,7 @@ class SettlementViewSet(
 
     def get_permissions(self):
         if getattr(self, "action", None) == "create":
-            return [IsAuthenticated()]  # the import service checks finance.upload_settlement
+            return [ScopedIsAuthenticated()]  # the import service checks finance.upload_settlement
         return super().get_permissions()
 
     def get_parsers(self):
@@ -270,7 +270,7 @@ class VarianceViewSet(
         return found
 
     @extend_schema(request=VarianceNoteSerializer, responses=VarianceSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    @action(detail=True, methods=["post"], permission_classes=[ScopedIsAuthenticated])
     def accept(self, request, pk=None):
         note = self._note()
         variance = services.accept_variance(
@@ -279,7 +279,7 @@ class VarianceViewSet(
         return self._answer(variance.pk)
 
     @extend_schema(request=VarianceNoteSerializer, responses=VarianceSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    @action(detail=True, methods=["post"], permission_classes=[ScopedIsAuthenticated])
     def dispute(self, request, pk=None):
         note = self._note()
         variance = services.dispute_variance(

@@ -13,6 +13,16 @@ class FulfillmentConfig(AppConfig):
         from inventory.services.counts import register_off_shelf_source
 
         register_demo_seeder("fulfillment", seed_fulfillment)
+        from erp.navigation import register_nav
+
+        register_nav(
+            "Warehouse",
+            "Fulfillment",
+            "fulfillment:dashboard",
+            "fulfillment.view_wave",
+            order=10,
+            current="fulfillment",
+        )
         register_off_shelf_source(units_picked_not_shipped)
         _schedule_escalation()
 

@@ -15,6 +15,32 @@ class InsightConfig(AppConfig):
         from insight.kpis import wiring
         from insight.sync_demo import seed_sync_health
 
+        from erp.navigation import register_nav
+
         wiring.register()
+        register_nav(
+            "Insight",
+            "Dashboards",
+            "insight:home",
+            wiring.may_see_dashboards,
+            order=10,
+            current="insight",
+        )
+        register_nav(
+            "Insight",
+            "KPI thresholds",
+            "insight:thresholds",
+            "insight.view_kpithreshold",
+            order=20,
+            current="insight",
+        )
+        register_nav(
+            "Insight",
+            "Sync health",
+            "insight:sync-health",
+            "erp.view_outboxmessage",
+            order=30,
+            current="insight",
+        )
         register_demo_seeder("insight", seed_insight)
         register_demo_seeder("insight-sync-health", seed_sync_health)

@@ -12,3 +12,21 @@ class PurchasingConfig(AppConfig):
         from purchasing.services import purchase_orders, receiving  # noqa: F401  approval kinds
 
         register_demo_seeder("purchasing", seed_purchasing)
+        from erp.navigation import register_nav
+
+        register_nav(
+            "Purchasing",
+            "Purchase orders",
+            "purchasing:po-list",
+            "purchasing.view_purchaseorder",
+            order=10,
+            current="purchasing",
+        )
+        register_nav(
+            "Purchasing",
+            "Replenishment",
+            "purchasing:proposal-queue",
+            "purchasing.view_proposal",
+            order=20,
+            current="replenishment",
+        )

@@ -9,6 +9,7 @@ import os
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
+import re  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -66,6 +67,15 @@ def sign_in(page, live_server, user):
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+
+def open_nav(page, label: str) -> None:
+    """Open the main navigation's section that holds `label` and follow that link, as a
+    person does (the sections are disclosures: their links are hidden until opened)."""
+    nav = page.get_by_role("navigation", name="Main")
+    exact = page.locator("a", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+    nav.locator("details[data-navgroup]").filter(has=exact).locator("summary").click()
+    nav.get_by_role("link", name=label, exact=True).click()
 
 
 def mark_document(page):

@@ -13,6 +13,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 
 from erp.errors import ValidationFailed
 from erp.input_bounds import storable_datetime
+from erp.token_scope import scoped_to_token_channels
 
 
 class IsoDateTimeField(django_filters.fields.IsoDateTimeField):
@@ -35,7 +36,14 @@ class FilterSet(django_filters.FilterSet):
 
 
 class FilterBackend(DjangoFilterBackend):
+    """The filters a request names, and a channel-scoped API token's channels: lists of
+    records that belong to a channel show only the token's (erp.token_scope)."""
+
     filterset_base = FilterSet
+
+    def filter_queryset(self, request, queryset, view):
+        queryset = super().filter_queryset(request, queryset, view)
+        return scoped_to_token_channels(request.user, queryset)
 
 
 def parse_moment(value: str, *, field: str):

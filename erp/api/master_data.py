@@ -227,6 +227,7 @@ class ChannelViewSet(ServiceViewSet):
     serializer_class = ChannelSerializer
     filterset_class = ChannelFilter
     lookup_field = "code"
+    channel_url_kwarg = "code"
     queryset = Channel.objects.prefetch_related("eligible_locations")
     create_service = staticmethod(services.create_channel)
     update_service = staticmethod(

@@ -3,11 +3,11 @@ back office does (the same services)."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from erp.api.base import StrictFieldsMixin, id_field
+from erp.api.permissions import ScopedIsAuthenticated
 from erp.models import QueueClaim
 from erp.services import queue_claims
 
@@ -28,7 +28,7 @@ class AssignSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class _ItemView(APIView):
     # The services check claim/assign permissions; any signed-in account may ask.
-    permission_classes = [IsAuthenticated]
+    permission_classes = [ScopedIsAuthenticated]
     queryset = QueueClaim.objects.none()
 
 

@@ -1,3 +1,4 @@
+from erp.models.api_tokens import ApiAccess, ApiArea, ApiToken
 from erp.models.approvals import ApprovalPolicy, ApprovalRequest
 from erp.models.idempotency import IdempotencyRecord
 from erp.models.master_data import Channel, ChannelListing, Location, Sku
@@ -5,6 +6,9 @@ from erp.models.outbox import Endpoint, OutboxMessage
 from erp.models.queue_work import QueueClaim, QueueSla
 
 __all__ = [
+    "ApiAccess",
+    "ApiArea",
+    "ApiToken",
     "ApprovalPolicy",
     "ApprovalRequest",
     "Channel",

@@ -15,6 +15,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from erp.errors import FieldError, ValidationFailed
 from erp.models import Channel, ChannelListing, Location, Sku
 from erp.roles import require_permission
+from erp.token_scope import require_channel_scope
 
 
 def _editable_fields(model) -> dict[str, models.Field]:
@@ -79,8 +80,11 @@ def _write(model, *, instance, actor, data: dict, reason: str, rules) -> models.
         f"erp.{action}_{model._meta.model_name}",
         action=f"{action} {model._meta.verbose_name_plural}",
     )
+    if instance is not None:
+        _require_channel_scope(actor, instance)
     instance = instance or model()
     many_to_many = _apply(instance, data)
+    _require_channel_scope(actor, instance)
     _full_clean(instance)
     errors = rules(instance, many_to_many, creating)
     if errors:
@@ -110,8 +114,11 @@ def save_record(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why this is changed.", field="reason", code="required")
+    if instance is not None:
+        _require_channel_scope(actor, instance)
     instance = instance or model()
     many_to_many = _apply(instance, data)
+    _require_channel_scope(actor, instance)
     errors = checks(instance) if checks else []
     if errors:
         raise ValidationFailed.from_errors(errors)
@@ -121,6 +128,15 @@ def save_record(
         raise ValidationFailed.from_errors(errors)
     _save(instance, actor=actor, reason=reason, many_to_many=many_to_many)
     return instance
+
+
+def _require_channel_scope(actor, instance) -> None:
+    """A channel-scoped API token edits only its own channels and their listings (before
+    and after the change: a listing cannot be moved to or from another channel)."""
+    if isinstance(instance, Channel):
+        require_channel_scope(actor, instance)
+    elif getattr(instance, "channel_id", None) is not None:  # a listing, a channel's policy
+        require_channel_scope(actor, instance.channel_id)
 
 
 # --- rules that span records -------------------------------------------------------------

@@ -7,12 +7,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from erp.api import filters
 from erp.api.idempotency import IdempotentPostMixin
 from erp.api.pagination import IdCursorPagination
+from erp.api.permissions import ScopedIsAuthenticated
 from erp.errors import ValidationFailed
 from erp.models import Channel
 from finance import selectors
@@ -93,7 +93,7 @@ class PeriodViewSet(
     def get_permissions(self):
         # The period services check `finance.close_period` themselves.
         if self.action in ("close", "lock", "reopen"):
-            return [IsAuthenticated()]
+            return [ScopedIsAuthenticated()]
         return super().get_permissions()
 
     def _act(self, service):

@@ -10,13 +10,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from erp.api import filters
 from erp.api.base import ServiceViewSet
 from erp.api.idempotency import IdempotentPostMixin
+from erp.api.permissions import ScopedIsAuthenticated
 from erp.errors import NotFound, ValidationFailed
 from fulfillment.api import serializers as s
 from fulfillment.models import (
@@ -249,7 +249,7 @@ class PickTaskViewSet(IdempotentPostMixin, mixins.RetrieveModelMixin, viewsets.G
 
     # The services check the permissions (change_picktask, add_shortpick).
     @extend_schema(request=s.ConfirmPickSerializer, responses=s.PickTaskSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    @action(detail=True, methods=["post"], permission_classes=[ScopedIsAuthenticated])
     def confirm(self, request, pk=None):
         serializer = s.ConfirmPickSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -259,7 +259,7 @@ class PickTaskViewSet(IdempotentPostMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(self.get_serializer(self._task(task.pk)).data)
 
     @extend_schema(request=s.ShortPickInputSerializer, responses={201: s.ShortPickSerializer})
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    @action(detail=True, methods=["post"], permission_classes=[ScopedIsAuthenticated])
     def short(self, request, pk=None):
         serializer = s.ShortPickInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -294,7 +294,7 @@ class PackageViewSet(
 
     def get_permissions(self):
         # pack_order checks add_package itself.
-        return [IsAuthenticated()] if self.action == "create" else super().get_permissions()
+        return [ScopedIsAuthenticated()] if self.action == "create" else super().get_permissions()
 
     @extend_schema(request=s.PackInputSerializer, responses={201: s.PackageSerializer})
     def create(self, request):
@@ -365,14 +365,14 @@ class ShipmentViewSet(
         )
 
     @extend_schema(request=None, responses=s.ShipmentSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    @action(detail=True, methods=["post"], permission_classes=[ScopedIsAuthenticated])
     def confirm(self, request, pk=None):
         """Confirm that a labelled package left (fulfillment.confirm_shipment)."""
         shipment = shipping.confirm_shipment(shipment_id=self.get_object().pk, actor=request.user)
         return self._respond(shipment)
 
     @extend_schema(request=s.ManifestInputSerializer, responses=s.ShipmentSerializer(many=True))
-    @action(detail=False, methods=["post"], permission_classes=[IsAuthenticated])
+    @action(detail=False, methods=["post"], permission_classes=[ScopedIsAuthenticated])
     def manifest(self, request):
         """Confirm several labelled packages at once (the truck is loaded): all ship, or
         none does and the error names the one that cannot."""
@@ -385,7 +385,7 @@ class ShipmentViewSet(
         return Response(self.get_serializer([by_pk[x.pk] for x in shipped], many=True).data)
 
     @extend_schema(request=s.VoidInputSerializer, responses=s.ShipmentSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    @action(detail=True, methods=["post"], permission_classes=[ScopedIsAuthenticated])
     def void(self, request, pk=None):
         serializer = s.VoidInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -411,7 +411,7 @@ class LabelView(IdempotentPostMixin, GenericAPIView):
 
     serializer_class = s.ShipmentSerializer
     queryset = ShipmentViewSet.queryset
-    permission_classes = [IsAuthenticated]  # create_label checks add_shipment
+    permission_classes = [ScopedIsAuthenticated]  # create_label checks add_shipment
 
     @extend_schema(request=s.LabelInputSerializer, responses={201: s.ShipmentSerializer})
     def post(self, request):
@@ -435,7 +435,7 @@ class ExternalShipmentView(IdempotentPostMixin, GenericAPIView):
 
     serializer_class = s.ShipmentSerializer
     queryset = ShipmentViewSet.queryset
-    permission_classes = [IsAuthenticated]  # checks confirm_external_shipment
+    permission_classes = [ScopedIsAuthenticated]  # checks confirm_external_shipment
 
     @extend_schema(request=s.ExternalShipmentSerializer, responses={201: s.ShipmentSerializer})
     def post(self, request):

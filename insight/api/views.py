@@ -7,9 +7,9 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from erp.api.permissions import ScopedIsAuthenticated
 from erp.errors import FieldError, ValidationFailed
 from insight.api import serializers as s
 from insight.forms import KpiFilterForm
@@ -40,7 +40,7 @@ def _definition(kpi) -> dict:
 class KpiListView(GenericAPIView):
     """Every KPI the caller may read, with its formula and breakdowns."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [ScopedIsAuthenticated]
     serializer_class = s.KpiDefinitionSerializer
     pagination_class = None
 
@@ -53,7 +53,7 @@ class KpiFiguresView(GenericAPIView):
     """One KPI over the filters: the headline figure and, with `by`, its rows by day, week,
     channel, node or SKU family."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [ScopedIsAuthenticated]
     serializer_class = s.KpiFiguresSerializer
 
     @extend_schema(

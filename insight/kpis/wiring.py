@@ -44,6 +44,11 @@ def _register_digest_section() -> None:
     register_digest_section("kpis_past_threshold", "KPIs past threshold", digest_lines)
 
 
+def may_see_dashboards(user) -> bool:
+    """Whether the person has any KPI dashboard (the navigation's Insight entry)."""
+    return any(user.has_perm(permission) for permission in DASHBOARD_PERMISSIONS.values())
+
+
 def may_read(user, kpi) -> bool:
     """A KPI is readable by whoever may see a dashboard that shows it (managers and
     integrations see every dashboard)."""

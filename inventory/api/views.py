@@ -110,6 +110,7 @@ class ChannelAvailabilityView(GenericAPIView):
 
     serializer_class = s.AvailabilitySerializer
     queryset = ChannelAvailability.objects.none()
+    channel_url_kwarg = "code"
 
     @extend_schema(
         parameters=[OpenApiParameter("changed_since", str, description="ISO 8601 timestamp")],

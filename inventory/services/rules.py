@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 
 from erp.errors import ValidationFailed
 from erp.roles import require_permission
+from erp.token_scope import require_channel_scope
 from inventory.models import AllocationRule, SafetyStock
 
 RULE_FIELDS = {"channel", "sku", "protected", "buffer", "cap", "max_units", "threshold"}
@@ -25,8 +26,11 @@ def _save_rule(rule: AllocationRule, *, actor, data: dict) -> AllocationRule:
         raise ValidationFailed(
             f"Unknown field {unknown[0]}.", field=unknown[0], code="unknown_field"
         )
+    if rule.pk:  # the channel it is moved away from must be in scope too
+        require_channel_scope(actor, rule.channel_id)
     for name, value in data.items():
         setattr(rule, name, value)
+    require_channel_scope(actor, rule.channel_id)
     clash = AllocationRule.objects.filter(channel_id=rule.channel_id, sku_id=rule.sku_id).exclude(
         pk=rule.pk
     )
@@ -78,6 +82,7 @@ def update_allocation_rule(*, rule: AllocationRule, actor, data: dict) -> Alloca
 @transaction.atomic
 def delete_allocation_rule(*, rule: AllocationRule, actor) -> None:
     require_permission(actor, "inventory.delete_allocationrule", action="delete allocation rules")
+    require_channel_scope(actor, rule.channel_id)
     channels = _affected_channels(rule)
     rule._history_user = actor
     rule.delete()

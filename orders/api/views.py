@@ -16,7 +16,6 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import BaseParser
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,6 +23,7 @@ from erp.api import filters
 from erp.api.errors import error_response
 from erp.api.idempotency import IdempotentPostMixin
 from erp.api.parsers import paths_with_nul
+from erp.api.permissions import ScopedIsAuthenticated
 from erp.errors import DomainError, FieldError, PayloadTooLarge, ValidationFailed
 from erp.input_bounds import NUL_MESSAGE
 from orders.api import serializers as s
@@ -54,6 +54,7 @@ class OrderIngestView(IdempotentPostMixin, APIView):
 
     parser_classes = [RawBodyParser]
     queryset = Order.objects.none()
+    channel_url_kwarg = "code"
 
     def _limit(self) -> int:
         return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -182,7 +183,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     # The service checks `orders.cancel_order`; the model-permission default would ask for add_order.
     @extend_schema(request=s.CancelSerializer, responses=s.OrderSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    @action(detail=True, methods=["post"], permission_classes=[ScopedIsAuthenticated])
     def cancel(self, request, pk=None):
         serializer = s.CancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -197,7 +198,7 @@ class ManualOrderView(IdempotentPostMixin, APIView):
     """A keyed-in order (phone, B2B, replacement): the same service as the back-office
     form, which hands it to ingestion."""
 
-    permission_classes = [IsAuthenticated]  # the service checks orders.add_order
+    permission_classes = [ScopedIsAuthenticated]  # the service checks orders.add_order
     queryset = Order.objects.none()
 
     @extend_schema(
@@ -229,7 +230,7 @@ class ManualOrderView(IdempotentPostMixin, APIView):
 class IngestionErrorReplayView(APIView):
     """Replay a refused payload (as received, or the corrected `payload`) into its order."""
 
-    permission_classes = [IsAuthenticated]  # the service checks add_order and change_order
+    permission_classes = [ScopedIsAuthenticated]  # the service checks add_order and change_order
     queryset = Order.objects.none()
 
     @extend_schema(

@@ -17,6 +17,7 @@ from erp import fastsql
 from erp.errors import Conflict, NotFound, ValidationFailed
 from erp.models import Channel
 from erp.roles import require_permission
+from erp.token_scope import require_channel_scope
 from orders.adapters import AdapterError, parse_order
 from orders.adapters.base import ChannelStatus, NormalizedOrder
 from orders.models import IngestionError, LineState, Order, OrderLine, OrderState
@@ -99,6 +100,7 @@ def ingest_order(
     replays at once still make one order. `origin` (origin, entered_by, replaces_rma)
     says how a new order came to be other than from its channel."""
     require_permission(actor, "orders.add_order", action="ingest orders")
+    require_channel_scope(actor, channel)
     normalized = _normalize(channel, payload)
     payload_hash = _hash(payload)
     # The address validator may call out: it runs before the transaction, never inside it.

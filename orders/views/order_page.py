@@ -24,6 +24,7 @@ from orders.forms import (
     ShipToForm,
 )
 from orders.models import Order, OrderLine, OrderState
+from orders.page_actions import actions_for
 from orders.selectors import OrderDetail
 from orders.services.evaluation import ROUTABLE
 from orders.services.timeline import CANCELLABLE
@@ -160,6 +161,7 @@ def order_context(
         "open_action": open_action,
         "offered": offered,
         "offers_any": any(offered.values()),
+        "page_actions": actions_for(request.user, order),
         "stale_refusal": refused[1].non_field_errors() if stale_refusal else [],
         "routing_plan": PLAN_LABELS.get(detail.routing.plan, detail.routing.plan)
         if detail.routing

@@ -39,6 +39,7 @@ class _RawBody(BaseParser):
 class ChannelReturnIngestView(IdempotentPostMixin, APIView):
     parser_classes = [MultiPartParser, _RawBody]
     queryset = Rma.objects.none()  # POST needs returns.add_rma (the integration role)
+    channel_url_kwarg = "code"
 
     @extend_schema(
         request={

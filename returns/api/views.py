@@ -9,11 +9,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from erp.api import filters
 from erp.api.idempotency import IdempotentPostMixin
+from erp.api.permissions import ScopedIsAuthenticated
 from erp.errors import NotFound, ValidationFailed
 from orders.models import Order
 from returns import selectors
@@ -120,7 +120,7 @@ class RmaViewSet(
         return self._detail(rma.pk, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ReceiptInputSerializer, responses={201: s.RmaSerializer})
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    @action(detail=True, methods=["post"], permission_classes=[ScopedIsAuthenticated])
     def receipts(self, request, pk=None):
         data = self._input(s.ReceiptInputSerializer)
         rma_id = self._rma_id()
@@ -135,7 +135,7 @@ class RmaViewSet(
         return self._detail(rma_id, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.InspectionsInputSerializer, responses={201: s.RmaSerializer})
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    @action(detail=True, methods=["post"], permission_classes=[ScopedIsAuthenticated])
     def inspections(self, request, pk=None):
         data = self._input(s.InspectionsInputSerializer)
         rma_id = self._rma_id()
@@ -145,7 +145,7 @@ class RmaViewSet(
         return self._detail(rma_id, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.RefundRequestSerializer, responses={201: s.RefundSerializer})
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    @action(detail=True, methods=["post"], permission_classes=[ScopedIsAuthenticated])
     def refunds(self, request, pk=None):
         data = self._input(s.RefundRequestSerializer)
         refund = refunds.request_refund(
@@ -161,7 +161,7 @@ class RmaViewSet(
         detail=True,
         methods=["post"],
         url_path="channel-refunds",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[ScopedIsAuthenticated],
     )
     def channel_refunds(self, request, pk=None):
         data = self._input(s.ExternalRefundSerializer)
@@ -175,7 +175,7 @@ class RmaViewSet(
         return Response(s.RefundQuoteSerializer(quote_refund(rma)).data)
 
     @extend_schema(request=s.DecisionNoteSerializer, responses=s.RmaSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    @action(detail=True, methods=["post"], permission_classes=[ScopedIsAuthenticated])
     def close(self, request, pk=None):
         data = self._input(s.DecisionNoteSerializer)
         rma_id = self._rma_id()
@@ -183,7 +183,7 @@ class RmaViewSet(
         return self._detail(rma_id)
 
     @extend_schema(request=s.CancelReasonSerializer, responses=s.RmaSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    @action(detail=True, methods=["post"], permission_classes=[ScopedIsAuthenticated])
     def cancel(self, request, pk=None):
         data = self._input(s.CancelReasonSerializer)
         rma_id = self._rma_id()
@@ -234,17 +234,17 @@ class RefundViewSet(
         return Response(_refund_data(refund.pk))
 
     @extend_schema(request=s.DecisionNoteSerializer, responses=s.RefundSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    @action(detail=True, methods=["post"], permission_classes=[ScopedIsAuthenticated])
     def approve(self, request, pk=None):
         return self._decide(request, approve=True)
 
     @extend_schema(request=s.DecisionNoteSerializer, responses=s.RefundSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    @action(detail=True, methods=["post"], permission_classes=[ScopedIsAuthenticated])
     def reject(self, request, pk=None):
         return self._decide(request, approve=False)
 
     @extend_schema(request=s.DecisionNoteSerializer, responses=s.RefundSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    @action(detail=True, methods=["post"], permission_classes=[ScopedIsAuthenticated])
     def withdraw(self, request, pk=None):
         serializer = s.DecisionNoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from erp.errors import Conflict, ValidationFailed
 from erp.roles import require_permission
+from erp.token_scope import require_channel_scope
 from inventory.models import Lot
 from orders.models import OrderLine
 from returns import selectors
@@ -85,6 +86,7 @@ def create_rma_within(
     if not lines:
         raise ValidationFailed("Name at least one order line.", field="lines", code="required")
     order = lock_order(order_id)
+    require_channel_scope(actor, order.channel_id)
     external_reference = external_reference.strip()
     if (
         external_reference

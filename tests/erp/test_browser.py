@@ -16,7 +16,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from erp.models import OutboxMessage, Sku
-from tests.browser import assert_same_document, mark_document, sign_in
+from tests.browser import assert_same_document, mark_document, open_nav, sign_in
 from tests.factories import EndpointFactory, SkuFactory
 
 pytestmark = pytest.mark.browser
@@ -30,7 +30,7 @@ def test_a_manager_finds_a_sku_fixes_a_refused_edit_and_sees_it_in_history(
     SkuFactory.create_batch(5)
     sign_in(page, live_server, manager)
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="SKUs").click()
+    open_nav(page, "SKUs")
     mark_document(page)
     page.get_by_role("searchbox", name="Search SKUs").fill("organic")
 

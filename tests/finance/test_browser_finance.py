@@ -16,7 +16,7 @@ from playwright.sync_api import expect  # noqa: E402
 
 from finance.models import JournalEntry  # noqa: E402
 from fulfillment.models import Shipment  # noqa: E402
-from tests.browser import sign_in  # noqa: E402
+from tests.browser import open_nav, sign_in  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -29,7 +29,7 @@ def test_finance_follows_a_shipment_to_its_postings_and_reads_the_margin(
     entry = JournalEntry.objects.get(source_kind="shipment", source_id=shipment.pk)
     sign_in(page, live_server, finance_user)
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Finance").click()
+    open_nav(page, "Journal")
     expect(page.get_by_role("heading", name="Journal")).to_be_visible()
     page.get_by_label("Document").select_option("shipment")
     page.get_by_role("button", name="Apply").click()

@@ -16,7 +16,7 @@ from playwright.sync_api import expect  # noqa: E402
 
 from finance.models import Settlement, SettlementVariance, VarianceKind, VarianceState  # noqa: E402
 from finance.services.settlements import import_settlement  # noqa: E402
-from tests.browser import sign_in  # noqa: E402
+from tests.browser import open_nav, sign_in  # noqa: E402
 from tests.factories.erp import ChannelFactory  # noqa: E402
 from tests.factories.settlements import FIXTURES, booked_order, booked_refund, fixture  # noqa: E402
 
@@ -49,7 +49,7 @@ def books(transactional_db, finance_user):
 
 
 def _upload(page, channel_label: str, file_name: str, matched: str):
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settlements").click()
+    open_nav(page, "Settlements")
     page.get_by_label("Channel").first.select_option(label=channel_label)
     page.locator("#id_file").set_input_files(str(FIXTURES / file_name))
     page.get_by_role("button", name="Upload and reconcile").click()
@@ -71,10 +71,10 @@ def test_finance_uploads_the_three_samples_and_accepts_a_variance(
     expect(page.get_by_text("Order not found")).to_be_visible()
 
     # The list shows all three (plus the earlier Amazon settlement), with open variances.
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settlements").click()
+    open_nav(page, "Settlements")
     expect(page.locator("#settlement-results tbody tr")).to_have_count(4)
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Exceptions").click()
+    open_nav(page, "Exceptions")
     page.get_by_role("link", name="Settlement variances").first.click()
     fee = SettlementVariance.objects.get(kind=VarianceKind.FEE_MISMATCH)
     row = page.locator(f"#variance-{fee.pk}")

@@ -21,7 +21,7 @@ from erp.models import OutboxMessage
 from fulfillment.models import PickConfirmation, Shipment, Wave
 from inventory.models import Reservation, StockLedgerEntry
 from orders.models import OrderState
-from tests.browser import assert_same_document, mark_document, sign_in
+from tests.browser import assert_same_document, mark_document, open_nav, sign_in
 from tests.fulfillment.test_views import build_floor, place
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -46,7 +46,7 @@ def test_a_warehouse_user_picks_packs_labels_and_ships_an_order_with_a_scanner(
     sign_in(page, live_server, warehouse_user)
 
     # The dashboard: build the wave for the node.
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Warehouse").click()
+    open_nav(page, "Fulfillment")
     expect(page.get_by_role("heading", name="Warehouse · WH-EAST")).to_be_visible()
     mark_document(page)
     page.get_by_role("button", name="Build waves").click()

@@ -21,7 +21,7 @@ from erp.models import ApprovalRequest
 from inventory.models import CycleCount, InventoryAdjustment
 from inventory.services.adjustments import request_adjustment
 from inventory.services.movements import receive_stock
-from tests.browser import assert_same_document, mark_document, sign_in
+from tests.browser import assert_same_document, mark_document, open_nav, sign_in
 from tests.factories import LocationFactory, SkuFactory
 from tests.inventory.conftest import balance
 
@@ -52,7 +52,7 @@ def test_a_warehouse_user_counts_with_a_scanner_and_a_manager_closes_the_count(
     receive_stock(sku=mug, location=node, quantity=5, actor=manager)
     sign_in(page, live_server, warehouse_user)
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Counts").click()
+    open_nav(page, "Counts")
     page.get_by_role("link", name="New count").click()
     page.get_by_label("Node").select_option("WH-EAST")
     page.get_by_role("button", name="Open count").click()
@@ -126,7 +126,7 @@ def test_a_manager_approves_a_pending_write_off_in_the_inbox_and_the_stock_drops
     approval = ApprovalRequest.objects.get()
     sign_in(page, live_server, manager)
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Approvals").click()
+    open_nav(page, "Approvals")
     mark_document(page)
     row = page.locator(f"#approval-{approval.pk}")
     expect(row).to_contain_text("pallet dropped at the dock")

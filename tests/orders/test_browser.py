@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from tests.browser import assert_same_document, mark_document, sign_in  # noqa: E402
+from tests.browser import assert_same_document, mark_document, open_nav, sign_in  # noqa: E402
 
 # The ledger table refuses DELETE on SQLite, so the transactional flush needs PostgreSQL.
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -30,7 +30,7 @@ def test_customer_service_fixes_an_address_and_releases_a_risky_order_without_re
     page.on("dialog", lambda dialog: (confirmations.append(dialog.message), dialog.accept()))
     sign_in(page, live_server, cs_user)
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Exceptions").click()
+    open_nav(page, "Exceptions")
     page.get_by_role("link", name="Orders on hold").click()
     expect(page.locator("#queue-results tbody tr")).to_have_count(2)
     page.locator(f"#order-{misaddressed.pk}").get_by_role("link", name="#9001").click()

@@ -16,7 +16,7 @@ from erp.models import OutboxMessage  # noqa: E402
 from orders.models import ChannelOrderPolicy, ShippingRate, ShippingZone  # noqa: E402
 from orders.services.evaluation import evaluate_order  # noqa: E402
 from purchasing.models import PurchaseOrder  # noqa: E402
-from tests.browser import sign_in  # noqa: E402
+from tests.browser import open_nav, sign_in  # noqa: E402
 from tests.factories import (  # noqa: E402
     ChannelFactory,
     EndpointFactory,
@@ -68,7 +68,7 @@ def test_po_approved_sent_then_a_partial_receipt_reroutes_a_backorder(
 
     # The buyer raises the PO: 1,500 × 4.00 = 6,000, above the 5,000 approval threshold.
     sign_in(page, live_server, buyer)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Purchasing").click()
+    open_nav(page, "Purchase orders")
     page.get_by_role("link", name="New purchase order").click()
     page.get_by_label("Supplier").select_option("ACME")
     page.get_by_label("Ship to").select_option("EAST")
@@ -86,7 +86,7 @@ def test_po_approved_sent_then_a_partial_receipt_reroutes_a_backorder(
 
     # A manager approves it from the approvals inbox; it goes to the supplier by e-mail.
     sign_in(page, live_server, manager)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Approvals").click()
+    open_nav(page, "Approvals")
     page.get_by_role("link", name=re.compile(po.number)).first.click()
     page.get_by_role("button", name="Approve").click()
     expect(page.locator("h1")).to_contain_text("Sent")
@@ -95,7 +95,7 @@ def test_po_approved_sent_then_a_partial_receipt_reroutes_a_backorder(
 
     # The dock scans the PO, then the SKU, and books 300 of 1,500: a partial receipt.
     sign_in(page, live_server, warehouse_user)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Purchasing").click()
+    open_nav(page, "Purchase orders")
     page.locator(".page-head").get_by_role("link", name="Receive").click()
     scan_input = page.locator("#scan-code")
     expect(scan_input).to_be_focused()

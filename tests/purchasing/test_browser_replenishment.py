@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
 from purchasing.models import Proposal, PurchaseOrder  # noqa: E402
-from tests.browser import sign_in  # noqa: E402
+from tests.browser import open_nav, sign_in  # noqa: E402
 from tests.factories import SkuFactory  # noqa: E402
 from tests.factories.purchasing import SupplierFactory, SupplierItemFactory  # noqa: E402
 from tests.purchasing.planning import run, ship_weekly  # noqa: E402
@@ -38,7 +38,7 @@ def test_a_planner_reviews_proposals_and_accepts_one_into_a_draft_po(
     mug_line = proposal.lines.get(sku=mug)
 
     sign_in(page, live_server, planner)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Replenishment").click()
+    open_nav(page, "Replenishment")
     expect(page.get_by_role("heading", name="Reorder proposals")).to_be_visible()
     expect(page.locator('[data-supplier="ACME"]')).to_contain_text("Acme Supply")
     expect(page.locator('[data-supplier="GLOBEX"]')).to_contain_text("CAP-B")

@@ -24,7 +24,7 @@ from playwright.sync_api import expect  # noqa: E402
 from erp.models import ApprovalRequest, OutboxMessage  # noqa: E402
 from inventory.models import InventoryAdjustment, StockLedgerEntry  # noqa: E402
 from returns.models import Refund, Rma  # noqa: E402
-from tests.browser import assert_same_document, mark_document, sign_in  # noqa: E402
+from tests.browser import assert_same_document, mark_document, open_nav, sign_in  # noqa: E402
 from tests.factories import ChannelFactory, EndpointFactory, LocationFactory, SkuFactory  # noqa: E402
 from tests.factories.returns import (  # noqa: E402
     ReturnPolicyFactory,
@@ -111,7 +111,7 @@ def test_a_return_is_authorized_received_inspected_refunded_and_written_off(
 
     # The warehouse: the parcel scanned at the dock, counted, booked into inspection.
     switch_user(page, live_server, warehouse_user)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Returns").click()
+    open_nav(page, "Returns")
     page.get_by_role("navigation", name="Returns").get_by_role("link", name="Dock").click()
     scan_input = page.get_by_label("Scan the RMA or the order")
     expect(scan_input).to_be_focused()
@@ -175,7 +175,7 @@ def test_a_return_is_authorized_received_inspected_refunded_and_written_off(
 
     # The manager: the write-off and the refund together in the approvals inbox.
     switch_user(page, live_server, manager)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Approvals").click()
+    open_nav(page, "Approvals")
     expect(page.locator("#approval-results tbody tr")).to_have_count(2)
     write_off = InventoryAdjustment.objects.get()
     write_off_request = ApprovalRequest.objects.get(kind="inventory_write_off")

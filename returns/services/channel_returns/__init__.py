@@ -39,6 +39,7 @@ from django.db import transaction
 
 from erp.errors import DomainError, FieldError, NotPermitted, ValidationFailed
 from erp.roles import require_permission
+from erp.token_scope import require_channel_scope
 from orders.models import Order
 from returns import adapters
 from returns.adapters import AdapterError, ChannelReturn, ParsedReport, ReportEntry
@@ -90,6 +91,7 @@ def import_channel_return(
     nothing; one that cannot be tied to the order or its money is refused and queued.
     `topic`: the webhook topic the channel named (Shopify's X-Shopify-Topic), if any."""
     require_permission(actor, "returns.add_rma", action="import channel returns")
+    require_channel_scope(actor, channel)
     expected = adapters.WEBHOOK_TOPICS.get(channel.kind)
     if topic and expected and topic != expected:
         raise ValidationFailed(
@@ -110,6 +112,7 @@ def import_returns_report(*, channel, content: bytes | str, actor) -> ReportResu
     refused and queued on its own. A file that is not the report (columns missing, mixed
     decimal separators, too many rows) is refused whole."""
     require_permission(actor, "returns.add_rma", action="import channel returns")
+    require_channel_scope(actor, channel)
     try:
         report = adapters.parse_report(channel.kind, content)
     except AdapterError as error:
