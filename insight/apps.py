@@ -10,12 +10,11 @@ class InsightConfig(AppConfig):
 
     def ready(self):
         from erp.demo import register_demo_seeder
+        from erp.navigation import register_nav
         from insight import digest, roles  # noqa: F401  registers digest sections and roles
         from insight.demo import seed_insight
         from insight.kpis import wiring
         from insight.sync_demo import seed_sync_health
-
-        from erp.navigation import register_nav
 
         wiring.register()
         register_nav(
