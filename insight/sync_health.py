@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
@@ -177,13 +177,21 @@ def _outbox_figures(now) -> tuple[list[dict], dict[tuple, dict]]:
         )
         .order_by()
     )
-    errors = (
+    # The newest erring message of each (endpoint, topic, channel): the latest id per group
+    # in a subquery (portable: SQLite has no DISTINCT ON).
+    latest = (
         OutboxMessage.objects.filter(_sync_topics())
         .exclude(last_error="")
         .exclude(state=OutboxMessage.State.DELIVERED)
         .annotate(channel_code=KeyTextTransform("channel", "payload"))
-        .order_by("endpoint_id", "topic", "channel_code", "-pk")
-        .distinct("endpoint_id", "topic", "channel_code")
+        .values("endpoint_id", "topic", "channel_code")
+        .annotate(newest=Max("pk"))
+        .values("newest")
+        .order_by()
+    )
+    errors = (
+        OutboxMessage.objects.filter(pk__in=Subquery(latest))
+        .annotate(channel_code=KeyTextTransform("channel", "payload"))
         .values("endpoint_id", "topic", "channel_code", "last_error", "failed_at", "created_at")
     )
     last_errors = {(row["endpoint_id"], row["topic"], row["channel_code"]): row for row in errors}
@@ -252,11 +260,24 @@ def _orders_figures(now) -> tuple[dict[int, datetime], dict[str, dict], dict[str
         )
         .order_by()
     }
+    # The most recently received refusal of each channel (portable: no DISTINCT ON).
+    newest_of_channel = (
+        IngestionError.objects.filter(channel_code=OuterRef("channel_code"))
+        .order_by("-received_at", "-pk")
+        .values("pk")[:1]
+    )
+    newest_refusals = (
+        IngestionError.objects.order_by()
+        .values("channel_code")
+        .distinct()
+        .annotate(newest=Subquery(newest_of_channel))
+        .values("newest")
+    )
     last_refusals = {
         row["channel_code"]: row
-        for row in IngestionError.objects.order_by("channel_code", "-received_at", "-pk")
-        .distinct("channel_code")
-        .values("channel_code", "code", "field", "message", "received_at")
+        for row in IngestionError.objects.filter(pk__in=Subquery(newest_refusals)).values(
+            "channel_code", "code", "field", "message", "received_at"
+        )
     }
     return last_orders, refused, last_refusals
 

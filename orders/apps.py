@@ -24,7 +24,7 @@ class OrdersConfig(AppConfig):
             "orders:create",
             "orders.add_order",
             order=45,
-            current="orders",
+            current="new-order",
         )
         for order, (label, url_name, permission) in enumerate(
             [
