@@ -27,7 +27,8 @@ def _edit_in_browser(page, live_server, list_url, row_text, fields, reason):
     row = page.locator("#results tbody tr", has_text=row_text)
     row.get_by_role("link", name="Edit").click()
     for label, value in fields.items():
-        page.get_by_label(label, exact=True).fill(value)
+        # The label's text, and the required-field star after it when there is one.
+        page.get_by_label(re.compile(rf"^{re.escape(label)}\*?$")).fill(value)
     expect(page.locator("#record-preview li").first).to_be_visible()
     page.get_by_label("Reason for this change").fill(reason)
     page.get_by_role("button", name="Save changes").click()
