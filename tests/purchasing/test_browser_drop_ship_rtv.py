@@ -28,7 +28,7 @@ from purchasing.services.sending import ORDER_EMAIL_TOPIC  # noqa: E402
 from returns.services.inspection import inspect_return  # noqa: E402
 from returns.services.receiving import receive_return  # noqa: E402
 from returns.services.rmas import create_rma  # noqa: E402
-from tests.browser import sign_in  # noqa: E402
+from tests.browser import open_nav, sign_in  # noqa: E402
 from tests.factories import (  # noqa: E402
     ChannelFactory,
     EndpointFactory,
@@ -108,7 +108,7 @@ def test_a_drop_ship_line_becomes_a_supplier_po_and_ships_on_the_suppliers_confi
 
     # The buyer finds the drop-ship PO by the order's number and sees the order's line.
     sign_in(page, live_server, buyer)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Purchasing").click()
+    open_nav(page, "Purchase orders")
     page.get_by_label("Search purchase orders").fill(order.external_id)
     results = page.locator("#po-results")
     expect(results.get_by_role("row")).to_have_count(2)  # the header and the one PO
@@ -159,9 +159,7 @@ def test_a_drop_ship_line_becomes_a_supplier_po_and_ships_on_the_suppliers_confi
 
     # Customer service sees the order shipped, with the supplier's tracking number.
     sign_in(page, live_server, cs_user)
-    page.get_by_role("navigation", name="Main").get_by_role(
-        "link", name="Orders", exact=True
-    ).click()
+    open_nav(page, "Orders")
     page.get_by_label("Search orders").fill(order.external_id)
     page.locator("#order-results").get_by_role("link", name=order.external_id).click()
     page.wait_for_url(re.compile(rf"/orders/{order.pk}/$"))
@@ -224,7 +222,7 @@ def test_an_rtv_ships_quarantined_units_back_and_closes_with_a_credit_note(
 
     # The buyer opens an RTV for the claim on the supplier's page.
     sign_in(page, live_server, buyer)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Purchasing").click()
+    open_nav(page, "Purchase orders")
     page.get_by_role("link", name="Suppliers").first.click()
     page.get_by_role("link", name="ACME", exact=True).click()
     rtv_panel = page.locator("#supplier-rtv")
