@@ -77,7 +77,7 @@ def test_the_demo_has_carriers_services_rates_boxes_slots_and_policies(demo):
         slot_code(n) for n in range(30)
     }
     policies = {p.channel.code: p for p in ChannelFulfillmentPolicy.objects.select_related()}
-    assert set(policies) == {"WEB", "AMZ-US", "EBAY-US", "WMT", "WOO-EU", "B2B"}
+    assert set(policies) == {"WEB", "AMZ-US", "EBAY-US", "WMT", "WOO-EU", "B2B", "PHONE"}
     assert {code for code, p in policies.items() if p.strict_penalties} == {"AMZ-US", "WMT"}
     assert policies["AMZ-US"].confirm_window_hours == 24
     assert policies["B2B"].confirm_window_hours == 120
