@@ -109,5 +109,6 @@ class ThresholdListView(GenericAPIView):
     serializer_class = s.ThresholdSerializer
     pagination_class = None
 
+    @extend_schema(responses={200: s.ThresholdSerializer(many=True)})
     def get(self, request):
         return Response(s.ThresholdSerializer(self.get_queryset().order_by("key"), many=True).data)
