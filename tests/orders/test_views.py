@@ -143,7 +143,7 @@ def test_the_order_list_runs_the_same_queries_for_one_order_and_for_many(
         client.get(url)
     for number in range(12):
         place([(tee, 1)], ship_postal_code="ABC" if number % 2 else "62701")
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         response = client.get(url)
     assert len(response.context["page"].object_list) == 13
 
@@ -676,7 +676,7 @@ def test_the_hold_queue_runs_the_same_queries_for_one_order_and_for_many(
             ship_postal_code="ABC",
             payment_status="pending" if number % 2 else "captured",
         )
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         response = client.get(url)
     assert len(response.context["page"].object_list) == 13
 
