@@ -102,11 +102,39 @@ def _is_plain(field) -> bool:
 
 
 @cache
-def _insert_plan(model) -> tuple[list, tuple[str, ...]]:
+def _insert_plan(model, with_pk: bool = False) -> tuple[list, tuple[str, ...]]:
     """(attname or field to prepare, …) and the column names, once per model."""
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key or f.has_default()]
+    fields = [
+        f for f in model._meta.concrete_fields if with_pk or not f.primary_key or f.has_default()
+    ]
     steps = [f.attname if _is_plain(f) else f for f in fields]
     return steps, tuple(f.column for f in fields)
+
+
+@cache
+def _array_casts(model, with_pk: bool = False) -> tuple[str, ...] | None:
+    """Each inserted column's array type on PostgreSQL with server-side binding (None
+    elsewhere, or when a column's type has no plain array form, e.g. JSON)."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql" or not settings.FASTSQL_SERVER_BINDING:
+        return None
+    fields = [
+        f for f in model._meta.concrete_fields if with_pk or not f.primary_key or f.has_default()
+    ]
+    types = [f.cast_db_type(db) for f in fields]
+    if any(not t or "json" in t or "serial" in t for t in types):
+        return None
+    return tuple(f"{t}[]" for t in types)
+
+
+@lru_cache(maxsize=128)
+def _unnest_insert_sql(table: str, columns: tuple[str, ...], casts: tuple[str, ...], suffix):
+    quote = connection.ops.quote_name
+    arrays = ", ".join(f"%s::{cast}" for cast in casts)
+    return (
+        f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
+        f"SELECT * FROM unnest({arrays}){suffix}"
+    )
 
 
 def _row(obj, steps, db) -> list:
@@ -119,13 +147,20 @@ def _row(obj, steps, db) -> list:
     return values
 
 
-def insert(objs: list, *, on_conflict_do_nothing: bool = False, returning: bool = True) -> list:
+def insert(
+    objs: list,
+    *,
+    on_conflict_do_nothing: bool = False,
+    returning: bool = True,
+    with_pk: bool = False,
+) -> list:
     """INSERT `objs` (instances of one model) in one statement; sets each one's primary key.
 
     With `on_conflict_do_nothing`, rows that hit a unique constraint are skipped: their
     objects keep `pk = None` (one object per statement, so which one was skipped is known).
     With `returning=False` no key comes back (nothing waits for the answer inside a
-    `pipeline()`). Returns the objects that were written.
+    `pipeline()`); `with_pk` writes the primary keys the objects carry (drawn with
+    `next_id`) instead of letting the database assign them. Returns the objects written.
     """
     if not objs:
         return []
@@ -133,7 +168,7 @@ def insert(objs: list, *, on_conflict_do_nothing: bool = False, returning: bool 
         raise ValueError("on_conflict_do_nothing writes one object at a time")
     model = type(objs[0])
     meta = model._meta
-    steps, columns = _insert_plan(model)
+    steps, columns = _insert_plan(model, with_pk)
     db = connections[DEFAULT_DB_ALIAS]
     params = []
     for obj in objs:
@@ -142,10 +177,20 @@ def insert(objs: list, *, on_conflict_do_nothing: bool = False, returning: bool 
     suffix = (" ON CONFLICT DO NOTHING" if on_conflict_do_nothing else "") + (
         f" RETURNING {db.ops.quote_name(pk.column)}" if returning or on_conflict_do_nothing else ""
     )
-    sql = _insert_sql(meta.db_table, columns, len(objs), suffix)
+    casts = _array_casts(model, with_pk) if len(objs) > 1 else None
+    if casts:
+        # One array per column: the statement's text (and the statement PostgreSQL has
+        # prepared for it) is the same however many rows are written.
+        width = len(columns)
+        params = [params[index::width] for index in range(width)]
+        sql = _unnest_insert_sql(meta.db_table, columns, casts, suffix)
+    else:
+        sql = _insert_sql(meta.db_table, columns, len(objs), suffix)
     if not (returning or on_conflict_do_nothing):
         with cursor() as cur:
             cur.execute(sql, params)
+        for obj in objs:
+            obj._state.adding, obj._state.db = False, db.alias
         return objs
     with cursor() as cur:
         cur.execute(sql, params)
@@ -204,22 +249,103 @@ def update(obj, fields: list[str]) -> None:
         cur.execute(sql, [*params, obj.pk])
 
 
+@cache
+def _history_model(model):
+    """The historical model django-simple-history made for `model` (read once: its
+    descriptor builds a manager class on every access)."""
+    return getattr(model, model._meta.simple_history_manager_attribute).model
+
+
+def insert_history(objs: list, *, history_type: str, actor, reason: str = "") -> None:
+    """Write the history rows of `objs` (instances of one model registered with
+    django-simple-history) as its signal would after a save — every tracked field, the
+    actor, the reason, "+" created / "~" changed — in one statement, without waiting for
+    an answer (a `pipeline()` sends it with the change itself)."""
+    if not objs:
+        return
+    history = _history_model(type(objs[0]))
+    from django.utils import timezone
+
+    now = timezone.now()
+    names = [field.attname for field in history.tracked_fields]
+    insert(
+        [
+            history(
+                history_date=getattr(obj, "_history_date", now),
+                history_type=history_type,
+                history_user_id=getattr(actor, "pk", None),
+                history_change_reason=reason or getattr(obj, "_change_reason", None) or None,
+                **{name: getattr(obj, name) for name in names},
+            )
+            for obj in objs
+        ],
+        returning=False,
+    )
+
+
 def insert_keys(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
     """INSERT … ON CONFLICT DO NOTHING of `rows` (values of `fields`, primary key included,
     prepared as the ORM does): a work queue whose rows are keys that may already be there."""
+    insert_values(model, fields, rows, on_conflict_do_nothing=True)
+
+
+def insert_values(
+    model,
+    fields: tuple[str, ...],
+    rows: list[tuple],
+    *,
+    returning: bool = False,
+    on_conflict_do_nothing: bool = False,
+) -> list | None:
+    """INSERT `rows` — tuples of values for `fields`, with no model instances built (no
+    defaults, no `pre_save`: the caller gives every value) — in one statement; each value
+    is prepared for the database as the ORM would (plain columns as they are). With
+    `returning`, the new primary keys come back in the order of `rows`."""
     if not rows:
-        return
+        return [] if returning else None
     meta = model._meta
     db = connections[DEFAULT_DB_ALIAS]
-    targets = [meta.get_field(name) for name in fields]
-    sql = _insert_sql(
-        meta.db_table, tuple(f.column for f in targets), len(rows), " ON CONFLICT DO NOTHING"
+    targets = _fields(model, fields)
+    columns = tuple(f.column for f in targets)
+    suffix = (" ON CONFLICT DO NOTHING" if on_conflict_do_nothing else "") + (
+        f" RETURNING {db.ops.quote_name(meta.pk.column)}" if returning else ""
     )
-    params = [
-        f.get_db_prep_save(value, db) for row in rows for f, value in zip(targets, row, strict=True)
-    ]
+    prepare = [None if _is_plain(f) else f for f in targets]
+    casts = _column_casts(model, fields) if len(rows) > 1 else None
+    if casts:
+        params = [
+            list(column) if field is None else [field.get_db_prep_save(v, db) for v in column]
+            for field, column in zip(prepare, zip(*rows, strict=True), strict=True)
+        ]
+        sql = _unnest_insert_sql(meta.db_table, columns, casts, suffix)
+    else:
+        params = [
+            value if field is None else field.get_db_prep_save(value, db)
+            for row in rows
+            for field, value in zip(prepare, row, strict=True)
+        ]
+        sql = _insert_sql(meta.db_table, columns, len(rows), suffix)
     with cursor() as cur:
         cur.execute(sql, params)
+        if returning:
+            return [row[0] for row in cur.fetchall()]
+    return None
+
+
+@cache
+def _fields(model, names: tuple[str, ...]) -> list:
+    return [model._meta.get_field(name) for name in names]
+
+
+@cache
+def _column_casts(model, names: tuple[str, ...]) -> tuple[str, ...] | None:
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql" or not settings.FASTSQL_SERVER_BINDING:
+        return None
+    types = [f.cast_db_type(db) for f in _fields(model, names)]
+    if any(not t or "json" in t or "serial" in t for t in types):
+        return None
+    return tuple(f"{t}[]" for t in types)
 
 
 def update_rows(model, rows, fields: list[str]) -> None:

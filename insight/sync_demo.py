@@ -18,7 +18,7 @@ def _message(dedupe_key: str, **fields) -> None:
     OutboxMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
 
 
-def seed_sync_health(users) -> None:
+def seed_sync_health(users) -> str:
     now = timezone.now()
     policies = {
         policy.channel_id: policy.tracking_endpoint
@@ -73,3 +73,4 @@ def seed_sync_health(users) -> None:
             raw_body='{"lines": [{"sku": "DEMO-UNKNOWN", "quantity": 1}]}',
             body_size=51,
         )
+    return f"sync history for {len(channels)} channels (the first one failing)"

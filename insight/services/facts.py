@@ -18,10 +18,10 @@ from django.db.models import (
     BigIntegerField,
     Case,
     Count,
-    DurationField,
     Exists,
-    ExpressionWrapper,
     F,
+    FloatField,
+    Func,
     IntegerField,
     Min,
     OuterRef,
@@ -31,7 +31,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Extract, TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from erp.models import Channel
@@ -63,8 +63,26 @@ class RefreshResult:
     refreshed_to: datetime
 
 
+class _SecondsBetween(Func):
+    """Seconds from `earlier` to `later` (two datetime columns), on PostgreSQL and on the
+    SQLite of `make run` (which has no interval type)."""
+
+    template = "EXTRACT(EPOCH FROM (%(expressions)s))"
+    arg_joiner = " - "
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler,
+            connection,
+            template="((julianday(%(expressions)s)) * 86400.0)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
+
+
 def _seconds(later: str, earlier: str):
-    return Extract(ExpressionWrapper(F(later) - F(earlier), output_field=DurationField()), "epoch")
+    return _SecondsBetween(F(later), F(earlier))
 
 
 def _local_day(field: str):

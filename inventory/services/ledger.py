@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
 
 from erp import events, fastsql
@@ -37,6 +37,23 @@ ON_HAND_MAX = min(
     integer_range(StockBalance._meta.get_field("on_hand"))[1],
     integer_range(LotBalance._meta.get_field("on_hand"))[1],
 )
+
+
+MOVEMENT_KINDS = frozenset(MovementKind.values)
+LEDGER_FIELDS = (
+    "sku",
+    "location",
+    "status",
+    "lot",
+    "quantity",
+    "kind",
+    "reference",
+    "reason",
+    "actor",
+    "occurred_at",
+    "recorded_at",
+)
+LEDGER_ATTNAMES = ["id", *(StockLedgerEntry._meta.get_field(f).attname for f in LEDGER_FIELDS)]
 
 
 @dataclass(frozen=True)
@@ -66,34 +83,42 @@ def post_movements(
     `reference` names the document; a movement's own `reference` overrides it (a truck's
     parcels post together, each entry naming its shipment).
     """
-    if kind not in MovementKind.values:
+    if kind not in MOVEMENT_KINDS:
         raise ValidationFailed(f"Unknown movement kind {kind!r}.", field="kind")
     movements = [move for move in movements if move.quantity != 0]
     reserved_changes = reserved_changes or {}
-    # Pipelined: BEGIN (when this opens the transaction) travels with the balance update,
-    # and the dirty marks with the ledger insert: two round trips for the whole posting.
+    # Pipelined: BEGIN (when this opens the transaction) travels with the balance update
+    # (which also queues the SKUs whose sellable stock moved for availability
+    # republication), then the ledger insert: two round trips for the whole posting.
     with transaction.atomic(savepoint=False), fastsql.pipeline():
         changes = _balance_changes(movements, reserved_changes)
         _apply_to_balances(changes)
         _apply_to_lot_balances([m for m in movements if m.lot_id])
         now = timezone.now()
-        entries = [
-            StockLedgerEntry(
-                sku_id=m.sku_id,
-                location_id=m.location_id,
-                status=m.status,
-                lot_id=m.lot_id,
-                quantity=m.quantity,
-                kind=kind,
-                reference=(m.reference or reference)[:128],
-                reason=reason[:255],
-                actor=actor,
-                occurred_at=occurred_at or now,
+        occurred_at = occurred_at or now
+        actor_id = getattr(actor, "pk", None)
+        reason = reason[:255]
+        rows = [
+            (
+                m.sku_id,
+                m.location_id,
+                m.status,
+                m.lot_id,
+                m.quantity,
+                kind,
+                (m.reference or reference)[:128],
+                reason,
+                actor_id,
+                occurred_at,
+                now,
             )
             for m in movements
         ]
-        mark_availability_dirty({key[0] for key in changes if key[2] == StockStatus.SELLABLE})
-        fastsql.insert(entries)
+        ids = fastsql.insert_values(StockLedgerEntry, LEDGER_FIELDS, rows, returning=True)
+        entries = [
+            StockLedgerEntry.from_db(DEFAULT_DB_ALIAS, LEDGER_ATTNAMES, (pk, *row))
+            for pk, row in zip(ids, rows, strict=True)
+        ]
         announce_sellable_stock(
             {m.sku_id for m in movements if m.status == StockStatus.SELLABLE and m.quantity > 0},
             actor=actor,

@@ -7,19 +7,23 @@ UPDATE with row-value matching instead of an ORM filter built from OR-ed Q objec
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from django.db import connection
 from django.utils import timezone
 
 from erp import fastsql
-from erp.models import Sku
+from erp.models import Location, Sku
 from inventory.models import (
+    AvailabilityDirty,
     CycleCount,
     CycleCountLine,
     LotBalance,
     SkuCost,
     StockBalance,
     StockStatus,
+    Transfer,
+    TransferLine,
 )
 from inventory.selectors import ATP_FROM, ATP_SQL
 
@@ -39,26 +43,47 @@ def apply_balance_changes(
 ) -> list[BalanceKey]:
     """Add (on_hand, reserved) changes to the balance rows of their keys, in one statement:
     the rows are locked in primary-key order first (a CTE with FOR UPDATE), then updated
-    only where the result stays valid (0 ≤ on_hand ≤ `limit`, 0 ≤ reserved ≤ on_hand).
+    only where the result stays valid (0 ≤ on_hand ≤ `limit`, 0 ≤ reserved ≤ on_hand), and
+    the SKUs whose sellable rows changed are queued for availability republication
+    (`AvailabilityDirty`; in the same statement on PostgreSQL).
 
     Returns the keys NOT applied — no row yet, or the change would break a rule — for the
     caller to create or refuse; the rows that were found stay locked either way."""
     if not changes:
         return []
     keys = sorted(changes)
+    postgres = connection.vendor == "postgresql"
+    db = connection
+    now = db.ops.adapt_datetimefield_value(timezone.now())
+    params = [value for key in keys for value in key]
+    params += [value for key in keys for value in (*key, *changes[key])]
+    params.append(now)
+    params.append(limit)
+    if postgres:
+        params.append(now)
+    with fastsql.cursor() as cur:
+        cur.execute(_apply_sql(len(keys), postgres), params)
+        applied = {tuple(row) for row in cur.fetchall()}
+    if not postgres:
+        from inventory.services.ledger import mark_availability_dirty
+
+        mark_availability_dirty(key[0] for key in applied if key[2] == StockStatus.SELLABLE)
+    return [key for key in keys if key not in applied]
+
+
+@lru_cache(maxsize=64)
+def _apply_sql(count: int, postgres: bool) -> str:
     table = StockBalance._meta.db_table
+    dirty = AvailabilityDirty._meta.db_table
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    rows = ", ".join(["(%s, %s, %s)"] * len(keys))
+    rows = ", ".join(["(%s, %s, %s)"] * count)
     # Typed VALUES on PostgreSQL: the sums are computed in bigint, so nothing overflows the
     # column before the bound refuses it.
-    casts = _VALUE_CASTS if connection.vendor == "postgresql" else ("",) * 5
+    casts = _VALUE_CASTS if postgres else ("",) * 5
     value_row = "(" + ", ".join(f"%s{cast}" for cast in casts) + ")"
-    values = ", ".join([value_row] * len(keys))
-    sql = (
-        f"WITH locked AS (SELECT id FROM {table}"
-        f" WHERE (sku_id, location_id, status) IN ({rows}) ORDER BY id{lock}),"
-        f" v (sku_id, location_id, status, d_on_hand, d_reserved) AS (VALUES {values})"
-        f" UPDATE {table} SET on_hand = {table}.on_hand + v.d_on_hand,"
+    values = ", ".join([value_row] * count)
+    update = (
+        f"UPDATE {table} SET on_hand = {table}.on_hand + v.d_on_hand,"
         f" reserved = {table}.reserved + v.d_reserved, updated_at = %s"
         f" FROM locked, v"
         f" WHERE {table}.id = locked.id AND {table}.sku_id = v.sku_id"
@@ -67,15 +92,20 @@ def apply_balance_changes(
         f" AND {table}.reserved + v.d_reserved BETWEEN 0 AND {table}.on_hand + v.d_on_hand"
         f" RETURNING {table}.sku_id, {table}.location_id, {table}.status"
     )
-    db = connection
-    params = [value for key in keys for value in key]
-    params += [value for key in keys for value in (*key, *changes[key])]
-    params.append(db.ops.adapt_datetimefield_value(timezone.now()))
-    params.append(limit)
-    with fastsql.cursor() as cur:
-        cur.execute(sql, params)
-        applied = {tuple(row) for row in cur.fetchall()}
-    return [key for key in keys if key not in applied]
+    head = (
+        f"WITH locked AS (SELECT id FROM {table}"
+        f" WHERE (sku_id, location_id, status) IN ({rows}) ORDER BY id{lock}),"
+        f" v (sku_id, location_id, status, d_on_hand, d_reserved) AS (VALUES {values})"
+    )
+    if not postgres:
+        return f"{head} {update}"
+    return (
+        f"{head}, applied AS ({update}),"
+        f" marked AS (INSERT INTO {dirty} (sku_id, marked_at)"
+        f" SELECT DISTINCT sku_id, %s::timestamptz FROM applied"
+        f" WHERE status = '{StockStatus.SELLABLE}' ON CONFLICT DO NOTHING)"
+        f" SELECT sku_id, location_id, status FROM applied"
+    )
 
 
 def read_balances(keys) -> dict[BalanceKey, StockBalance]:
@@ -177,6 +207,42 @@ def _select(model, fields, keys, *, lock: bool) -> dict:
         model.from_db(connection.alias, names, [row[index] for index in order]) for row in rows
     )
     return {tuple(getattr(obj, name) for name in fields): obj for obj in objects}
+
+
+def lock_transfer(transfer_id: int) -> Transfer | None:
+    """The transfer row, locked, with the code of the node it comes from
+    (`from_location_code`); None when there is no such transfer. Every writer of a
+    transfer locks it before its lines (`lock_transfer_lines`)."""
+    concrete = Transfer._meta.concrete_fields
+    lock = " FOR UPDATE OF t" if connection.features.has_select_for_update else ""
+    with fastsql.cursor() as cur:
+        cur.execute(
+            f"SELECT {', '.join('t.' + field.column for field in concrete)}, l.code"
+            f" FROM {Transfer._meta.db_table} t JOIN {Location._meta.db_table} l"
+            f" ON l.id = t.from_location_id WHERE t.id = %s{lock}",
+            [transfer_id],
+        )
+        row = cur.fetchone()
+    if row is None:
+        return None
+    transfer = Transfer.from_db(connection.alias, [f.attname for f in concrete], row[:-1])
+    transfer.from_location_code = row[-1]
+    return transfer
+
+
+def lock_transfer_lines(transfer_id: int) -> list[TransferLine]:
+    """The lines of a transfer its caller has locked, locked in primary-key order."""
+    concrete = TransferLine._meta.concrete_fields
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with fastsql.cursor() as cur:
+        cur.execute(
+            f"SELECT {', '.join(field.column for field in concrete)}"
+            f" FROM {TransferLine._meta.db_table} WHERE transfer_id = %s ORDER BY id{lock}",
+            [transfer_id],
+        )
+        rows = cur.fetchall()
+    names = [field.attname for field in concrete]
+    return [TransferLine.from_db(connection.alias, names, row) for row in rows]
 
 
 def read_unit_costs(sku_ids, *, scope_location_id: int | None) -> dict[int, Decimal]:

@@ -12,6 +12,7 @@ from erp.roles import require_permission
 from inventory.models import AdjustmentReason, MovementKind, StockStatus, Transfer, TransferLine
 from inventory.services.adjustments import request_adjustment
 from inventory.services.ledger import Movement, post_movements
+from inventory.services.locking import lock_transfer, lock_transfer_lines
 from inventory.services.validation import (
     check_lot_and_serials,
     check_quantity,
@@ -57,22 +58,6 @@ def create_transfer(
         created_by=actor,
         shipped_at=timezone.now(),
     )
-    transfer._history_user = actor
-    transfer.save(force_insert=True)
-    if not drawn:
-        transfer.number = f"TRF-{transfer.pk:06d}"
-        transfer.save(update_fields=["number"])
-    TransferLine.objects.bulk_create(
-        [
-            TransferLine(
-                transfer=transfer,
-                sku=line["sku"],
-                lot=line.get("lot"),
-                quantity_shipped=line["quantity"],
-            )
-            for line in lines
-        ]
-    )
     movements = []
     for line in lines:
         lot_id = line["lot"].pk if line.get("lot") else None
@@ -86,23 +71,40 @@ def create_transfer(
                 line["sku"].pk, to_location.pk, StockStatus.IN_TRANSIT, line["quantity"], lot_id
             )
         )
-    post_movements(
-        movements=movements,
-        kind=MovementKind.TRANSFER_OUT,
-        actor=actor,
-        reference=transfer.number,
-        reason=f"transfer to {to_location.code}",
-    )
+    # The transfer, its history row, its lines and the ledger's posting: sent together.
+    with fastsql.pipeline():
+        if drawn:
+            fastsql.insert([transfer], returning=False, with_pk=True)
+            fastsql.insert_history([transfer], history_type="+", actor=actor)
+        else:
+            transfer._history_user = actor
+            transfer.save(force_insert=True)
+            transfer.number = f"TRF-{transfer.pk:06d}"
+            transfer.save(update_fields=["number"])
+        fastsql.insert(
+            [
+                TransferLine(
+                    transfer=transfer,
+                    sku=line["sku"],
+                    lot=line.get("lot"),
+                    quantity_shipped=line["quantity"],
+                )
+                for line in lines
+            ],
+            returning=False,
+        )
+        post_movements(
+            movements=movements,
+            kind=MovementKind.TRANSFER_OUT,
+            actor=actor,
+            reference=transfer.number,
+            reason=f"transfer to {to_location.code}",
+        )
     return transfer
 
 
 def _locked_open_transfer(transfer_id: int) -> Transfer:
-    transfer = (
-        Transfer.objects.select_for_update(of=("self",))
-        .select_related("from_location", "to_location")
-        .filter(pk=transfer_id)
-        .first()
-    )
+    transfer = lock_transfer(transfer_id)
     if transfer is None:
         raise NotFound("No such transfer.")
     if transfer.state not in (Transfer.State.IN_TRANSIT, Transfer.State.PARTIALLY_RECEIVED):
@@ -117,8 +119,8 @@ def receive_transfer(*, transfer_id: int, received: dict[int, int], actor) -> Tr
     """Receive some or all outstanding units: `received` maps transfer line id → quantity."""
     require_permission(actor, "inventory.change_transfer", action="receive transfers")
     transfer = _locked_open_transfer(transfer_id)
-    lines = {line.pk: line for line in transfer.lines.select_for_update().order_by("pk")}
-    movements, changed = [], []
+    lines = {line.pk: line for line in lock_transfer_lines(transfer.pk)}
+    movements, changed = [], {}
     for line_id, quantity in received.items():
         line = lines.get(int(line_id))
         if line is None:
@@ -135,7 +137,7 @@ def receive_transfer(*, transfer_id: int, received: dict[int, int], actor) -> Tr
                 code="max_value",
             )
         line.quantity_received += quantity
-        changed.append(line)
+        changed[line.pk] = line.quantity_received
         movements.append(
             Movement(
                 line.sku_id, transfer.to_location_id, StockStatus.IN_TRANSIT, -quantity, line.lot_id
@@ -150,21 +152,23 @@ def receive_transfer(*, transfer_id: int, received: dict[int, int], actor) -> Tr
         raise ValidationFailed(
             "Enter a quantity received for at least one line.", field="lines", code="required"
         )
-    fastsql.update_rows(TransferLine, changed, ["quantity_received"])
-    post_movements(
-        movements=movements,
-        kind=MovementKind.TRANSFER_IN,
-        actor=actor,
-        reference=transfer.number,
-        reason=f"received from {transfer.from_location.code}",
-    )
     outstanding = sum(line.outstanding for line in lines.values())
     transfer.state = (
         Transfer.State.RECEIVED if outstanding == 0 else Transfer.State.PARTIALLY_RECEIVED
     )
     transfer.closed_at = timezone.now() if outstanding == 0 else None
-    transfer._history_user = actor
-    transfer.save(update_fields=["state", "closed_at"])
+    # Lines, ledger, balances, the transfer and its history row: sent together.
+    with fastsql.pipeline():
+        fastsql.set_by_pk(TransferLine, "quantity_received", changed)
+        post_movements(
+            movements=movements,
+            kind=MovementKind.TRANSFER_IN,
+            actor=actor,
+            reference=transfer.number,
+            reason=f"received from {transfer.from_location_code}",
+        )
+        fastsql.update(transfer, ["state", "closed_at"])
+        fastsql.insert_history([transfer], history_type="~", actor=actor)
     return transfer
 
 
