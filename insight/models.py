@@ -38,6 +38,12 @@ class OrderDayFact(models.Model):
     oversold = models.PositiveIntegerField(
         default=0, help_text="Orders that could not be fully allocated when they arrived."
     )
+    returns_closed = models.PositiveIntegerField(
+        default=0, help_text="Closed RMAs of these orders."
+    )
+    return_cycle_seconds = models.BigIntegerField(
+        default=0, help_text="Σ RMA authorized → closed, over the closed RMAs."
+    )
 
     class Meta:
         constraints = [
