@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -440,3 +441,29 @@ def test_the_money_kpis_show_on_their_roles_dashboards(client, request, role, ke
     body = page.content.decode()
     for key in keys:
         assert reverse("insight:kpi", args=[key]) in body, key
+
+
+# --- the demo -------------------------------------------------------------------------------
+
+MONEY_KPIS = [
+    "return_cycle_time",
+    "refund_total",
+    "write_off_total",
+    "supplier_on_time_rate",
+    "supplier_fill_rate",
+    "margin_by_channel",
+]
+
+
+def test_the_whole_demo_gives_every_money_kpi_a_figure_on_first_sign_in():
+    call_command("seed_demo", skus=30)
+
+    filters = Filters.default()
+    for key in MONEY_KPIS:
+        kpi = get_kpi(key)
+        assert kpi.value(filters) is not None, key
+        bars = [row for row in kpi.rows(filters, kpi.bars_by) if row["value"] is not None]
+        assert len(bars) >= 2, key
+        if "day" in kpi.breakdowns:
+            days = [row for row in kpi.rows(filters, "day") if row["value"] is not None]
+            assert len(days) >= 7, key
