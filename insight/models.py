@@ -128,6 +128,7 @@ class KpiThreshold(models.Model):
             ("view_cs_dashboard", "Can view the customer-service KPI dashboard"),
             ("view_manager_dashboard", "Can view the manager KPI dashboard"),
             ("view_finance_dashboard", "Can view the finance KPI dashboard"),
+            ("view_buyer_dashboard", "Can view the buyer KPI dashboard"),
         ]
         constraints = [
             models.CheckConstraint(

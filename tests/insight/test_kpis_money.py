@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from erp import roles
 from finance.services.chart import accounts_for
 from finance.services.posting import credit, debit, post_entry
 from insight.kpis import Filters, get_kpi
@@ -18,7 +19,7 @@ from inventory.models import InventoryAdjustment
 from inventory.services.adjustments import request_adjustment
 from purchasing.models import PurchaseOrder, PurchaseOrderLine
 from returns.models import Refund, Rma
-from tests.factories.erp import ChannelFactory, LocationFactory, SkuFactory
+from tests.factories.erp import ChannelFactory, LocationFactory, SkuFactory, UserFactory
 from tests.factories.fulfillment import stocked_sku
 from tests.factories.purchasing import SupplierFactory
 from tests.insight.builders import at, order
@@ -467,3 +468,15 @@ def test_the_whole_demo_gives_every_money_kpi_a_figure_on_first_sign_in():
         if "day" in kpi.breakdowns:
             days = [row for row in kpi.rows(filters, "day") if row["value"] is not None]
             assert len(days) >= 7, key
+
+
+def test_buyers_have_a_dashboard_of_their_suppliers_figures(client, role_groups):
+    buyer = UserFactory(username="buyer-user", roles=[roles.BUYER])
+    client.force_login(buyer)
+    assert client.get(reverse("insight:home")).url == reverse("insight:dashboard", args=["buyer"])
+    body = client.get(reverse("insight:dashboard", args=["buyer"])).content.decode()
+    for key in ("supplier_on_time_rate", "supplier_fill_rate"):
+        assert reverse("insight:kpi", args=[key]) in body
+    assert reverse("insight:kpi", args=["refund_total"]) not in body
+    assert client.get(reverse("insight:dashboard", args=["finance"])).status_code == 403
+    assert client.get(reverse("insight:kpi", args=["margin_by_channel"])).status_code == 403
