@@ -480,3 +480,18 @@ def test_buyers_have_a_dashboard_of_their_suppliers_figures(client, role_groups)
     assert reverse("insight:kpi", args=["refund_total"]) not in body
     assert client.get(reverse("insight:dashboard", args=["finance"])).status_code == 403
     assert client.get(reverse("insight:kpi", args=["margin_by_channel"])).status_code == 403
+
+
+def test_the_api_gives_amounts_to_the_cent(refunds, api):
+    listed_kpis = {row["key"]: row for row in api.get("/api/v1/insight/kpis/").json()}
+    assert listed_kpis["refund_total"]["unit"] == "amount"
+    assert "supplier" in listed_kpis["supplier_fill_rate"]["breakdowns"]
+    body = api.get(
+        "/api/v1/insight/kpis/refund_total/",
+        {"date_from": "2026-11-02", "date_to": "2026-11-15", "by": "channel"},
+    ).json()
+    assert body["value"] == "40.00"
+    assert body["rows"] == [
+        {"key": "AMZ", "numerator": "35.50", "denominator": "2", "value": "35.50"},
+        {"key": "SHOP", "numerator": "4.50", "denominator": "1", "value": "4.50"},
+    ]
