@@ -6,7 +6,10 @@ their lines, allocations and parcels, then one full refresh of the facts. Writte
 The orders end shipped or cancelled (a few recent ones wait on stock), so no queue or
 router acts on them later; a share of the shipped ones came back and were inspected (their
 units went to quarantine or back on the shelf in the demo story, not through the ledger:
-the returns demo of the returns app shows the real flow)."""
+the returns demo of the returns app shows the real flow), each closed and refunded. A unit
+is written off every few days (through the adjustment service) and each supplier's purchase
+orders arrive over the weeks, so the money and supplier KPIs have history too; the margin
+by channel reads the postings finance's demo made."""
 
 import random
 from datetime import timedelta
@@ -16,18 +19,22 @@ from django.db.models import F
 from django.utils import timezone
 
 from erp import roles
-from erp.errors import ValidationFailed
-from erp.models import Channel, ChannelListing, Location
+from erp.errors import DomainError, ValidationFailed
+from erp.models import Channel, ChannelListing, Location, Sku
+from erp.services import approvals
 from fulfillment.models import Carrier, Shipment
 from fulfillment.services.labels import tracking_number_for
 from insight.models import KpiThreshold
 from insight.services.facts import refresh_facts
-from inventory.models import CycleCount, StockBalance
+from inventory.models import CycleCount, InventoryAdjustment, StockBalance
+from inventory.services.adjustments import WRITE_OFF_KIND, request_adjustment
 from inventory.services.counts import close_count, create_count, record_count
 from orders.models import Allocation, Order, OrderEvent, OrderLine
+from purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
 from returns.models import (
     Inspection,
     ReceivedItem,
+    Refund,
     ReturnReason,
     ReturnReceipt,
     Rma,
@@ -57,11 +64,129 @@ def seed_insight(users) -> str:
                 threshold._history_user, threshold._change_reason = manager, "Demo targets"
                 threshold.save()
     counts = _counts(users.get(roles.WAREHOUSE), random.Random(17))
+    write_offs = _write_offs(users.get(roles.WAREHOUSE) or manager, random.Random(18))
+    purchase_orders = _purchase_orders(manager, random.Random(19))
     refreshed = refresh_facts(full=True)
     return (
-        f"{orders} orders over {DAYS} days of KPI history, {counts} cycle counts; "
+        f"{orders} orders over {DAYS} days of KPI history, {counts} cycle counts, "
+        f"{write_offs} write-offs, {purchase_orders} received purchase orders; "
         f"facts for {refreshed.days} days"
     )
+
+
+WRITE_OFF_EVERY = 3  # days
+WRITE_OFF_REASONS = ["damage", "damage", "shrink", "expired"]
+
+
+def _write_offs(actor, rng) -> int:
+    """A unit written off every few days at the stocked nodes, through the adjustment
+    service (valued as it values them) on SKUs cheap enough to post at once; the posting day
+    is moved back into the weeks shown."""
+    # SKUs a one-unit write-off of posts at once (a dearer one would wait for approval).
+    threshold = approvals.policy_for(WRITE_OFF_KIND).threshold
+    stocked = list(
+        StockBalance.objects.filter(
+            status="sellable",
+            on_hand__gt=3,
+            sku__unit_cost__lte=threshold,
+            sku__lot_tracked=False,
+            sku__serial_tracked=False,
+            location__active=True,
+        )
+        .select_related("sku", "location")
+        .order_by("location_id", "sku_id")
+    )
+    if not stocked:
+        return 0
+    now, made = timezone.now(), 0
+    for day in range(DAYS - 1, 0, -WRITE_OFF_EVERY):
+        balance = rng.choice(stocked)
+        try:
+            adjustment = request_adjustment(
+                sku=balance.sku,
+                location=balance.location,
+                quantity=-1,
+                reason_code=rng.choice(WRITE_OFF_REASONS),
+                actor=actor,
+                note=f"{PREFIX}write-off",
+            )
+        except DomainError:
+            continue
+        if adjustment.state == InventoryAdjustment.State.POSTED:
+            when = now - timedelta(days=day, hours=rng.uniform(0, 8))
+            InventoryAdjustment.objects.filter(pk=adjustment.pk).update(
+                created_at=when, posted_at=when
+            )
+            made += 1
+    return made
+
+
+PO_EVERY = 2  # days
+
+
+def _purchase_orders(actor, rng) -> int:
+    """Standard purchase orders received over the weeks from each active supplier, some
+    late, some short (closed short): the supplier on-time and fill rates. Written as the
+    receiving services leave them (the purchasing demo shows the real flow)."""
+    suppliers = list(
+        Supplier.objects.filter(active=True, dropship_location__isnull=True).order_by("code")
+    )
+    nodes = list(Location.objects.filter(active=True, kind=Location.Kind.WAREHOUSE))
+    skus = list(Sku.objects.filter(active=True).order_by("code")[:40])
+    if not (suppliers and nodes and skus):
+        return 0
+    now, plans = timezone.now(), []
+    for number, day in enumerate(range(DAYS - 1, 0, -PO_EVERY), 1):
+        supplier = suppliers[number % len(suppliers)]
+        received = now - timedelta(days=day, hours=rng.uniform(0, 8))
+        late = rng.random() < 0.2 + 0.15 * (number % len(suppliers))
+        expected = timezone.localdate(received) + timedelta(
+            days=-rng.randint(1, 4) if late else rng.randint(0, 3)
+        )
+        short = rng.random() < 0.25
+        plans.append(
+            (
+                PurchaseOrder(
+                    number=f"{PREFIX}PO-{number:03d}",
+                    supplier=supplier,
+                    destination=rng.choice(nodes),
+                    currency=supplier.currency,
+                    state="closed" if short else "received",
+                    expected_date=expected,
+                    requested_by=actor,
+                    note="Demo purchase order",
+                    state_changed_at=received,
+                    sent_at=received - timedelta(days=10),
+                    received_at=None if short else received,
+                    closed_at=received if short else None,
+                ),
+                [
+                    (sku, quantity, quantity - rng.randint(1, quantity) if short else quantity)
+                    for sku, quantity in (
+                        (rng.choice(skus), rng.choice([12, 24, 48]))
+                        for _ in range(rng.randint(1, 3))
+                    )
+                ],
+                expected,
+            )
+        )
+    purchase_orders = PurchaseOrder.objects.bulk_create([plan[0] for plan in plans])
+    PurchaseOrderLine.objects.bulk_create(
+        [
+            PurchaseOrderLine(
+                purchase_order=purchase_order,
+                line_number=line_number,
+                sku=sku,
+                quantity_ordered=ordered,
+                quantity_received=received,
+                unit_cost=sku.unit_cost,
+                expected_date=expected,
+            )
+            for purchase_order, (_, lines, expected) in zip(purchase_orders, plans, strict=True)
+            for line_number, (sku, ordered, received) in enumerate(lines, 1)
+        ]
+    )
+    return len(purchase_orders)
 
 
 COUNTS = 8
@@ -255,9 +380,13 @@ def _returns(shipped: list[dict], lines: list[OrderLine], actor) -> None:
         first_line.setdefault(line.order_id, line)
     picked = [plan for index, plan in enumerate(shipped) if index % 12 == 5]
     rmas, rma_lines, receipts, items, inspections = [], [], [], [], []
+    now = timezone.now()
     for index, plan in enumerate(picked):
         order = plan["order"]
         when = order.shipped_at + timedelta(days=3 + index % 5)
+        # Closed (refunded) from a few hours to three days after the parcel arrived: the
+        # return cycle time.
+        closed = min(when + timedelta(hours=4 + (index % 5) * 17), now)
         rmas.append(
             Rma(
                 number=f"{PREFIX}{order.pk}",
@@ -270,8 +399,8 @@ def _returns(shipped: list[dict], lines: list[OrderLine], actor) -> None:
                 first_received_at=when,
                 received_at=when,
                 inspected_at=when,
-                closed_at=when,
-                state_changed_at=when,
+                closed_at=closed,
+                state_changed_at=closed,
             )
         )
     rmas = Rma.objects.bulk_create(rmas)
@@ -321,3 +450,30 @@ def _returns(shipped: list[dict], lines: list[OrderLine], actor) -> None:
             )
         )
     Inspection.objects.bulk_create(inspections)
+    Refund.objects.bulk_create(
+        [
+            _refund(rma, rma_line, actor)
+            for rma, rma_line in zip(rmas, rma_lines, strict=True)
+            if rma.closed_at <= now
+        ]
+    )
+
+
+def _refund(rma: Rma, rma_line: RmaLine, actor) -> Refund:
+    """The refund that closed the RMA, posted when it closed (the refund total)."""
+    amount = rma_line.order_line.unit_price * rma_line.quantity
+    return Refund(
+        number=f"{PREFIX}R{rma.pk}",
+        rma=rma,
+        order=rma.order,
+        channel=rma.channel,
+        state="posted",
+        currency=rma.order.currency,
+        items_amount=amount,
+        computed_amount=amount,
+        amount=amount,
+        note="Demo refund",
+        requested_by=actor,
+        requested_at=rma.closed_at - timedelta(hours=1),
+        posted_at=rma.closed_at,
+    )

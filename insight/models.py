@@ -38,6 +38,12 @@ class OrderDayFact(models.Model):
     oversold = models.PositiveIntegerField(
         default=0, help_text="Orders that could not be fully allocated when they arrived."
     )
+    returns_closed = models.PositiveIntegerField(
+        default=0, help_text="Closed RMAs of these orders."
+    )
+    return_cycle_seconds = models.BigIntegerField(
+        default=0, help_text="Σ RMA authorized → closed, over the closed RMAs."
+    )
 
     class Meta:
         constraints = [
@@ -122,6 +128,7 @@ class KpiThreshold(models.Model):
             ("view_cs_dashboard", "Can view the customer-service KPI dashboard"),
             ("view_manager_dashboard", "Can view the manager KPI dashboard"),
             ("view_finance_dashboard", "Can view the finance KPI dashboard"),
+            ("view_buyer_dashboard", "Can view the buyer KPI dashboard"),
         ]
         constraints = [
             models.CheckConstraint(

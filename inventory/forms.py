@@ -22,6 +22,7 @@ from inventory.models import (
     StockStatus,
     Transfer,
 )
+from inventory.models.documents import WRITE_OFF
 
 HELD_OR_SELLABLE = [
     (status.value, status.label) for status in StockStatus if status != StockStatus.IN_TRANSIT
@@ -434,8 +435,38 @@ class StateFilterForm(SearchForm):
         return self.cleaned_data.get("state", "") if self.is_valid() else ""
 
 
+def _date_field(label: str) -> forms.DateField:
+    return forms.DateField(
+        required=False,
+        label=label,
+        widget=forms.DateInput(attrs={"type": "date", "aria-label": label}),
+    )
+
+
 class AdjustmentFilterForm(StateFilterForm):
+    """State and search, plus write-offs only and the days they posted (the write-off
+    total's drill-down)."""
+
     state_choices = InventoryAdjustment.State.choices
+    kind = forms.ChoiceField(
+        required=False,
+        choices=[("", "All kinds"), ("write_off", "Write-offs only")],
+        label="Kind",
+    )
+    posted_from = _date_field("Posted from")
+    posted_to = _date_field("Posted to")
+
+    def narrow(self, rows):
+        if not self.is_valid():
+            return rows
+        data = self.cleaned_data
+        if data.get("kind") == "write_off":
+            rows = rows.filter(WRITE_OFF)
+        if data.get("posted_from"):
+            rows = rows.filter(posted_at__date__gte=data["posted_from"])
+        if data.get("posted_to"):
+            rows = rows.filter(posted_at__date__lte=data["posted_to"])
+        return rows
 
 
 class TransferFilterForm(StateFilterForm):

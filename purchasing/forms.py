@@ -1,6 +1,7 @@
 """Back-office forms: they parse input; the services validate and write."""
 
 from django import forms
+from django.db.models.functions import Coalesce
 
 from erp.forms import Form
 from erp.models import Endpoint, Location
@@ -8,6 +9,7 @@ from inventory.forms import NodeField, SkuField, StateFilterForm
 from purchasing.models import (
     LandedCharge,
     PaymentTerms,
+    PurchaseOrder,
     PurchaseOrderState,
     Supplier,
 )
@@ -63,6 +65,32 @@ class PurchaseOrderFilterForm(StateFilterForm):
         empty_label="All suppliers",
     )
     overdue = forms.BooleanField(required=False, label="Overdue only")
+    # The supplier KPIs' drill-down: POs whose receiving ended (received, else closed) then.
+    received_from = forms.DateField(
+        required=False,
+        label="Receiving ended from",
+        widget=forms.DateInput(attrs={"type": "date", "aria-label": "Receiving ended from"}),
+    )
+    received_to = forms.DateField(
+        required=False,
+        label="Receiving ended to",
+        widget=forms.DateInput(attrs={"type": "date", "aria-label": "Receiving ended to"}),
+    )
+
+    def received_between(self, rows):
+        """Standard POs wholly received or closed on the days chosen."""
+        data = self.cleaned_data if self.is_valid() else {}
+        if not (data.get("received_from") or data.get("received_to")):
+            return rows
+        rows = rows.filter(
+            kind=PurchaseOrder.Kind.STANDARD,
+            state__in=[PurchaseOrderState.RECEIVED, PurchaseOrderState.CLOSED],
+        ).alias(receiving_ended=Coalesce("received_at", "closed_at"))
+        if data.get("received_from"):
+            rows = rows.filter(receiving_ended__date__gte=data["received_from"])
+        if data.get("received_to"):
+            rows = rows.filter(receiving_ended__date__lte=data["received_to"])
+        return rows
 
     def supplier_value(self):
         return self.cleaned_data.get("supplier") if self.is_valid() else None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from erp.forms import Form, ParsingModelForm, RecordFilterForm
@@ -21,6 +21,7 @@ from erp.models import Channel, Endpoint, Location
 from orders.models import Order, OrderLine
 from returns.models import (
     OPEN_RMA_STATES,
+    POSTED_REFUND_STATES,
     Disposition,
     Grade,
     ReceivedItem,
@@ -85,6 +86,14 @@ def _listed_field(
 # --- the RMA list ------------------------------------------------------------------------------
 
 
+def _date_field(label: str) -> forms.DateField:
+    return forms.DateField(
+        required=False,
+        label=label,
+        widget=forms.DateInput(attrs={"type": "date", "aria-label": label}),
+    )
+
+
 class RmaFilterForm(Form):
     """Search and filters of the RMA list, from the query string; a value that does not
     parse filters nothing."""
@@ -98,10 +107,27 @@ class RmaFilterForm(Form):
         empty_label="All channels",
     )
     overdue = forms.BooleanField(required=False, label="Overdue only")
+    # The KPIs' drill-downs: RMAs of orders placed in a period (return cycle time), RMAs
+    # with a refund posted in a period (refund total).
+    placed_from = _date_field("Order placed from")
+    placed_to = _date_field("Order placed to")
+    refunded_from = _date_field("Refunded from")
+    refunded_to = _date_field("Refunded to")
 
     def results(self, queryset: QuerySet) -> QuerySet:
         self.is_valid()
         data = self.cleaned_data
+        if data.get("placed_from"):
+            queryset = queryset.filter(order__placed_at__date__gte=data["placed_from"])
+        if data.get("placed_to"):
+            queryset = queryset.filter(order__placed_at__date__lte=data["placed_to"])
+        if data.get("refunded_from") or data.get("refunded_to"):
+            refunds = Refund.objects.filter(rma=OuterRef("pk"), state__in=POSTED_REFUND_STATES)
+            if data.get("refunded_from"):
+                refunds = refunds.filter(posted_at__date__gte=data["refunded_from"])
+            if data.get("refunded_to"):
+                refunds = refunds.filter(posted_at__date__lte=data["refunded_to"])
+            queryset = queryset.filter(Exists(refunds))
         search = data.get("q", "").strip()
         if search:
             queryset = queryset.filter(

@@ -1,6 +1,6 @@
-"""The KPI registry: every KPI defined once (insight.kpis.definitions), each a selector
-whose docstring gives its formula, read by the dashboards, the CSV export, the API and the
-digest alike.
+"""The KPI registry: every KPI defined once (insight.kpis.definitions; the money and supplier
+figures in insight.kpis.money), each a selector whose docstring gives its formula, read by
+the dashboards, the CSV export, the API and the digest alike.
 
 A KPI's selector takes `Filters` and a breakdown (`by`: None for the headline figure, or one
 of BREAKDOWNS it supports) and returns rows of {key, numerator, denominator, value}.
@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-BREAKDOWNS = ("day", "week", "channel", "node", "family")
+BREAKDOWNS = ("day", "week", "channel", "node", "family", "supplier")
 DEFAULT_DAYS = 28
 
 
@@ -94,4 +94,4 @@ def get_kpi(key: str) -> Kpi | None:
 
 
 def _load() -> None:
-    from insight.kpis import definitions  # noqa: F401  registers them
+    from insight.kpis import definitions, money  # noqa: F401  registers them

@@ -8,6 +8,7 @@ DASHBOARD_PERMISSIONS = {
     "cs": "insight.view_cs_dashboard",
     "manager": "insight.view_manager_dashboard",
     "finance": "insight.view_finance_dashboard",
+    "buyer": "insight.view_buyer_dashboard",
 }
 _THRESHOLDS = {"insight.view_kpithreshold"}
 
@@ -22,6 +23,8 @@ def register() -> None:
         roles.CUSTOMER_SERVICE, {DASHBOARD_PERMISSIONS["cs"], *_THRESHOLDS}
     )
     roles.register_role_permissions(roles.FINANCE, {DASHBOARD_PERMISSIONS["finance"], *_THRESHOLDS})
+    # Buyers follow their suppliers' on-time and fill rates.
+    roles.register_role_permissions(roles.BUYER, {DASHBOARD_PERMISSIONS["buyer"], *_THRESHOLDS})
     # Managers run the business from every figure and keep the thresholds; integrations
     # (BI tools) read every KPI through the API.
     roles.register_role_permissions(
@@ -58,6 +61,7 @@ def may_read(user, kpi) -> bool:
             ("warehouse", roles.WAREHOUSE),
             ("cs", roles.CUSTOMER_SERVICE),
             ("finance", roles.FINANCE),
+            ("buyer", roles.BUYER),
         )
         if role in kpi.roles
     }

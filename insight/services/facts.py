@@ -181,7 +181,7 @@ def _order_rows(placed: Q) -> list[OrderDayFact]:
         )
         .order_by()
     )
-    return [
+    facts = [
         OrderDayFact(
             day=row["fact_day"],
             channel_id=row["channel_id"],
@@ -200,6 +200,39 @@ def _order_rows(placed: Q) -> list[OrderDayFact]:
         )
         for row in rows
     ]
+    _add_return_cycles(facts, placed)
+    return facts
+
+
+def _add_return_cycles(facts: list[OrderDayFact], placed: Q) -> None:
+    """Closed RMAs of the orders and Σ authorized → closed, onto their order's fact row."""
+    by_key = {(fact.day, fact.channel_id, fact.node_id): fact for fact in facts}
+    node = Subquery(
+        Allocation.objects.filter(line__order=OuterRef("order"))
+        .order_by()
+        .values("line__order")
+        .annotate(node=Min("location"))
+        .values("node")
+    )
+    cycles = (
+        Rma.objects.filter(
+            order__in=Order.objects.filter(placed),
+            state=RmaState.CLOSED,
+            closed_at__isnull=False,
+        )
+        .annotate(fact_day=_local_day("order__placed_at"), fact_node=node)
+        .values("fact_day", "order__channel_id", "fact_node")
+        .annotate(
+            n_closed=Count("pk"),
+            s_cycle=Sum(_seconds("closed_at", "authorized_at"), output_field=BigIntegerField()),
+        )
+        .order_by()
+    )
+    for row in cycles:
+        fact = by_key.get((row["fact_day"], row["order__channel_id"], row["fact_node"]))
+        if fact is not None:
+            fact.returns_closed = row["n_closed"]
+            fact.return_cycle_seconds = int(row["s_cycle"] or 0)
 
 
 def _line_rows(placed: Q) -> list[LineDayFact]:

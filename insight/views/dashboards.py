@@ -23,6 +23,7 @@ DASHBOARDS = {
     "cs": ("Customer service", roles.CUSTOMER_SERVICE),
     "manager": ("Manager", roles.MANAGER),
     "finance": ("Finance", roles.FINANCE),
+    "buyer": ("Buyer", roles.BUYER),
 }
 SYNC_TILE = "insight/partials/sync_health_tile.html"
 

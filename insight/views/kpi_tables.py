@@ -20,6 +20,7 @@ BY_LABELS = {
     "channel": "Channel",
     "node": "Node",
     "family": "SKU family",
+    "supplier": "Supplier",
 }
 
 

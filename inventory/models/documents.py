@@ -75,6 +75,8 @@ class AdjustmentReason(models.TextChoices):
 
 
 WRITE_OFF_REASONS = {AdjustmentReason.DAMAGE, AdjustmentReason.SHRINK, AdjustmentReason.EXPIRED}
+# InventoryAdjustment.is_write_off, as a filter.
+WRITE_OFF = Q(quantity__lt=0, reason_code__in=WRITE_OFF_REASONS)
 
 
 class InventoryAdjustment(models.Model):
@@ -120,6 +122,8 @@ class InventoryAdjustment(models.Model):
             models.CheckConstraint(condition=~Q(quantity=0), name="adjustment_quantity_not_zero"),
             models.CheckConstraint(condition=Q(value__gte=0), name="adjustment_value_not_negative"),
         ]
+        # The write-off total reads adjustments by the day they posted.
+        indexes = [models.Index(fields=["posted_at"], name="adjustment_posted_at_idx")]
 
     def __str__(self):
         return f"ADJ-{self.pk} {self.quantity:+d} {self.sku.code}@{self.location.code}"

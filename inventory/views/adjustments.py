@@ -63,6 +63,7 @@ def adjustment_list(request):
     rows = InventoryAdjustment.objects.select_related("sku", "location", "lot", "requested_by")
     if filters.state_value():
         rows = rows.filter(state=filters.state_value())
+    rows = filters.narrow(rows)
     if filters.search():
         term = filters.search()
         rows = rows.filter(

@@ -89,7 +89,11 @@ class PurchaseOrder(models.Model):
                 condition=Q(exchange_rate__gt=0), name="purchase_order_exchange_rate_positive"
             ),
         ]
-        indexes = [models.Index(fields=["state", "expected_date"])]
+        indexes = [
+            models.Index(fields=["state", "expected_date"]),
+            # The supplier KPIs read POs by the day their receiving ended.
+            models.Index(fields=["received_at"], name="po_received_at_idx"),
+        ]
 
     def __str__(self):
         return self.number

@@ -63,6 +63,7 @@ def purchase_order_list(request):
         rows = rows.filter(state=filters.state_value())
     if filters.supplier_value():
         rows = rows.filter(supplier=filters.supplier_value())
+    rows = filters.received_between(rows)
     if filters.overdue_value():
         rows = rows.filter(state__in=timeline.OPEN_INBOUND, expected_date__lt=timezone.localdate())
     if filters.search():

@@ -45,7 +45,7 @@ KPIS = ["Dashboards", "KPI thresholds"]
 EXPECTED = {
     "warehouse": {**EVERYONE, "Insight": KPIS},
     "customer_service": {**EVERYONE, "Operations": WITH_NEW_ORDER, "Insight": KPIS},
-    "buyer": EVERYONE,
+    "buyer": {**EVERYONE, "Insight": KPIS},  # the supplier figures
     "finance": {
         **EVERYONE,
         "Finance": ["Journal", "Settlements"],
