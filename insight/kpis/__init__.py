@@ -94,4 +94,4 @@ def get_kpi(key: str) -> Kpi | None:
 
 
 def _load() -> None:
-    from insight.kpis import definitions  # noqa: F401  registers them
+    from insight.kpis import definitions, stock  # noqa: F401  registers them
