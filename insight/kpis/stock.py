@@ -27,8 +27,8 @@ from erp import roles
 from erp.models import Channel, ChannelListing
 from insight.kpis import Filters, register_kpi
 from insight.kpis.facts_query import ratio
-from inventory.models import ChannelAvailability, MovementKind, StockLedgerEntry, StockStatus
-from inventory.selectors import compute_availability
+from inventory.models import MovementKind, StockLedgerEntry, StockStatus
+from inventory.selectors import published_against_now
 
 W, CS, M, F_ = roles.WAREHOUSE, roles.CUSTOMER_SERVICE, roles.MANAGER, roles.FINANCE
 STOCK_BREAKDOWNS = ("day", "week", "node", "family")
@@ -430,14 +430,12 @@ def ats_accuracy(filters, by=None):
     ]
 
 
-def ats_comparison(filters: Filters, *, channel: Channel | None = None):
+def ats_comparison(filters: Filters):
     """(channel, family, sku_id, published or None, computed now) per active listing of
-    the active channels (or `channel`): one query for the listings, one for what was
-    published, and compute_availability's bounded set per channel."""
+    the active channels: one query for the listings, then per channel
+    inventory.selectors.published_against_now (a bounded set)."""
     listings = ChannelListing.objects.filter(active=True, channel__active=True)
-    if channel is not None:
-        listings = listings.filter(channel=channel)
-    elif filters.channel:
+    if filters.channel:
         listings = listings.filter(channel__code=filters.channel)
     if filters.family:
         listings = listings.filter(sku__product_family=filters.family)
@@ -446,22 +444,8 @@ def ats_comparison(filters: Filters, *, channel: Channel | None = None):
         "channel_id", "sku_id", "sku__product_family"
     ).order_by("channel_id", "sku_id"):
         by_channel[channel_id][sku_id] = family
-    if not by_channel:
-        return
-    channels = Channel.objects.in_bulk(list(by_channel))
-    published = {
-        (channel_id, sku_id): available
-        for channel_id, sku_id, available in ChannelAvailability.objects.filter(
-            channel_id__in=list(by_channel)
-        ).values_list("channel_id", "sku_id", "available")
-    }
+    channels = Channel.objects.in_bulk(list(by_channel)) if by_channel else {}
     for channel_id, skus in sorted(by_channel.items()):
-        figures = compute_availability(channel=channels[channel_id], sku_ids=list(skus))
+        figures = published_against_now(channel=channels[channel_id], sku_ids=list(skus))
         for sku_id, family in skus.items():
-            yield (
-                channels[channel_id],
-                family,
-                sku_id,
-                published.get((channel_id, sku_id)),
-                figures[sku_id].available,
-            )
+            yield (channels[channel_id], family, sku_id, *figures[sku_id])

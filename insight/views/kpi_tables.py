@@ -34,7 +34,9 @@ def _kpi_or_404(request, key):
 
 def _by(request, kpi) -> str:
     by = request.GET.get("by", "")
-    return by if by in kpi.breakdowns else "channel"
+    if by in kpi.breakdowns:
+        return by
+    return "channel" if "channel" in kpi.breakdowns else kpi.bars_by
 
 
 @require_GET

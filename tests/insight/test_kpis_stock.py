@@ -18,6 +18,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from erp.models import ChannelListing
 from insight.kpis import Filters, all_kpis, get_kpi
@@ -251,3 +252,36 @@ def test_every_stock_kpi_drills_down_to_a_list(ledger):
         "stock_age_days",
         "ats_accuracy",
     }
+
+
+def _codes(response) -> set[str]:
+    content = response.content.decode()
+    return {code for code in ("SHOE", "HAT", "BELT") if f">{code}</a>" in content}
+
+
+def test_the_stock_pages_filter_what_the_drill_down_names(client, manager, ledger):
+    client.force_login(manager)
+    assert _codes(client.get("/inventory/nodes/WH2/?out=1")) == {"SHOE"}
+    assert _codes(client.get("/inventory/nodes/WH2/")) == {"HAT"}
+    assert _codes(client.get("/inventory/nodes/WH1/?family=belts")) == {"BELT"}
+    assert _codes(client.get("/inventory/?out=1")) == {"SHOE"}
+    assert _codes(client.get("/inventory/?out=1&family=hats")) == set()
+    assert _codes(client.get("/inventory/?family=hats")) == {"HAT"}
+
+
+def test_the_availability_page_lists_the_mismatches(client, manager, listings):
+    client.force_login(manager)
+    assert _codes(client.get("/inventory/availability/SHOP/?mismatch=1")) == {"SHOE", "BELT"}
+    assert _codes(client.get("/inventory/availability/SHOP/")) == {"SHOE", "HAT", "BELT"}
+    assert _codes(client.get("/inventory/availability/SHOP/?mismatch=1&family=belts")) == {"BELT"}
+
+
+def test_the_kpi_page_of_a_figure_without_channels_breaks_down_by_node(client, manager, ledger):
+    client.force_login(manager)
+    query = "date_from=2026-11-02&date_to=2026-11-11"
+    page = client.get(f"{reverse('insight:kpi', args=['aged_stock_rate'])}?{query}")
+    assert page.status_code == 200
+    assert "28.6" in page.content.decode()  # WH1's bar and row
+    csv = client.get(f"{reverse('insight:kpi-csv', args=['aged_stock_rate'])}?{query}&by=family")
+    body = b"".join(csv.streaming_content) if csv.streaming else csv.content
+    assert b"belts,4,6,66.7" in body
