@@ -22,6 +22,7 @@ from fulfillment.models import Carrier, Shipment
 from fulfillment.services.labels import tracking_number_for
 from insight.models import KpiThreshold
 from insight.services.facts import refresh_facts
+from insight.stock_demo import seed_stock_history
 from inventory.models import CycleCount, StockBalance
 from inventory.services.counts import close_count, create_count, record_count
 from orders.models import Allocation, Order, OrderEvent, OrderLine
@@ -57,10 +58,11 @@ def seed_insight(users) -> str:
                 threshold._history_user, threshold._change_reason = manager, "Demo targets"
                 threshold.save()
     counts = _counts(users.get(roles.WAREHOUSE), random.Random(17))
+    stocked = seed_stock_history(manager, random.Random(18), DAYS)
     refreshed = refresh_facts(full=True)
     return (
-        f"{orders} orders over {DAYS} days of KPI history, {counts} cycle counts; "
-        f"facts for {refreshed.days} days"
+        f"{orders} orders over {DAYS} days of KPI history, {counts} cycle counts, "
+        f"stock history of {stocked} SKU × node pairs; facts for {refreshed.days} days"
     )
 
 

@@ -12,6 +12,7 @@ The ledger, sellable units, period 2–11 November 2026 (ten days), end-of-day b
 Units in quarantine and at a node that does not ship are left out.
 """
 
+import random
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -23,6 +24,7 @@ from django.urls import reverse
 from erp.models import ChannelListing
 from insight.kpis import Filters, all_kpis, get_kpi
 from insight.kpis.stock import age_buckets
+from insight.stock_demo import seed_stock_history
 from inventory.models import ChannelAvailability, MovementKind, StockStatus
 from inventory.services.availability import refresh_channel_availability
 from inventory.services.ledger import Movement, post_movements
@@ -285,3 +287,24 @@ def test_the_kpi_page_of_a_figure_without_channels_breaks_down_by_node(client, m
     csv = client.get(f"{reverse('insight:kpi-csv', args=['aged_stock_rate'])}?{query}&by=family")
     body = b"".join(csv.streaming_content) if csv.streaming else csv.content
     assert b"belts,4,6,66.7" in body
+
+
+def test_the_demo_stock_history_gives_every_stock_figure_something_to_show(manager):
+    node = LocationFactory(code="WH-DEMO")
+    channel = ChannelFactory(code="SHOPD", eligible_locations=[node])
+    for number in range(4):
+        sku = SkuFactory(product_family="mugs" if number % 2 else "caps")
+        move(manager, sku, node, 20, None, MovementKind.RECEIPT)
+        ChannelListingFactory(channel=channel, sku=sku)
+
+    assert seed_stock_history(manager, random.Random(18), 42) == 4
+
+    filters = Filters.default()
+    assert rows("stockout_rate", filters)["value"] > 0
+    assert rows("lost_sales_exposure", filters)["value"] > 0
+    assert rows("inventory_turns", filters)["value"] > 0
+    assert rows("aged_stock_rate", filters)["value"] > 0  # the slow mover's old delivery
+    assert rows("stock_age_days", filters)["value"] > 0
+    assert rows("ats_accuracy", filters)["value"] == Decimal("50.0")  # 2 of 4 not yet sent
+    days = [row for row in get_kpi("stockout_rate").rows(filters, "day") if row["value"]]
+    assert len(days) >= 10
