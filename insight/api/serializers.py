@@ -6,7 +6,7 @@ from insight.kpis import BREAKDOWNS
 class KpiDefinitionSerializer(serializers.Serializer):
     key = serializers.CharField()
     name = serializers.CharField()
-    unit = serializers.ChoiceField(choices=["percent", "hours"])
+    unit = serializers.ChoiceField(choices=["percent", "hours", "amount", "units", "turns", "days"])
     formula = serializers.CharField()
     breakdowns = serializers.ListField(child=serializers.ChoiceField(choices=BREAKDOWNS))
     good = serializers.ChoiceField(choices=["high", "low"], help_text="Which way is better.")
@@ -14,9 +14,10 @@ class KpiDefinitionSerializer(serializers.Serializer):
 
 class KpiRowSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The day, week start, channel, node or family.")
-    numerator = serializers.DecimalField(max_digits=20, decimal_places=0)
-    denominator = serializers.DecimalField(max_digits=20, decimal_places=0)
-    value = serializers.DecimalField(max_digits=14, decimal_places=1, allow_null=True)
+    # As the KPI computed them (a count, or units and averages with their own precision).
+    numerator = serializers.DecimalField(max_digits=None, decimal_places=None)
+    denominator = serializers.DecimalField(max_digits=None, decimal_places=None)
+    value = serializers.DecimalField(max_digits=None, decimal_places=None, allow_null=True)
 
 
 class KpiFiltersSerializer(serializers.Serializer):
@@ -30,7 +31,7 @@ class KpiFiltersSerializer(serializers.Serializer):
 class KpiFiguresSerializer(KpiDefinitionSerializer):
     filters = KpiFiltersSerializer()
     value = serializers.DecimalField(
-        max_digits=14, decimal_places=1, allow_null=True, help_text="Over the whole selection."
+        max_digits=None, decimal_places=None, allow_null=True, help_text="Over the whole selection."
     )
     by = serializers.CharField(allow_null=True)
     rows = KpiRowSerializer(many=True)

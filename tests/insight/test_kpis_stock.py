@@ -308,3 +308,15 @@ def test_the_demo_stock_history_gives_every_stock_figure_something_to_show(manag
     assert rows("ats_accuracy", filters)["value"] == Decimal("50.0")  # 2 of 4 not yet sent
     days = [row for row in get_kpi("stockout_rate").rows(filters, "day") if row["value"]]
     assert len(days) >= 10
+
+
+def test_the_api_answers_stock_figures_with_their_precision(api, ledger):
+    url = reverse("insight-kpi", args=["inventory_turns"])
+    body = api.get(f"{url}?date_from=2026-11-02&date_to=2026-11-11&by=node").json()
+    assert body["value"] == "1.07"
+    assert body["rows"][0] == {
+        "key": "WH1",
+        "numerator": "10",
+        "denominator": "9.00",
+        "value": "1.11",
+    }
