@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
@@ -27,13 +27,14 @@ from erp import roles
 from erp.models import Channel, ChannelListing
 from insight.kpis import Filters, register_kpi
 from insight.kpis.facts_query import ratio
-from inventory.models import MovementKind, StockLedgerEntry, StockStatus
+from inventory.models import MovementKind, StockBalance, StockLedgerEntry, StockStatus
 from inventory.selectors import published_against_now
 
 W, CS, M, F_ = roles.WAREHOUSE, roles.CUSTOMER_SERVICE, roles.MANAGER, roles.FINANCE
 STOCK_BREAKDOWNS = ("day", "week", "node", "family")
 AGED_DAYS = 90  # on-hand units received longer ago than this count as aged stock
 AGE_BUCKETS = ((0, 30), (31, 90), (91, 180), (181, None))
+AGE_HORIZON_DAYS = 365  # arrivals looked back for; older units count as this old
 
 
 def _quantize(value: Decimal, places: str = "0.1") -> Decimal:
@@ -103,56 +104,80 @@ def _bounds(day_from: date, day_to: date) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _sellable_entries(filters: Filters):
-    entries = StockLedgerEntry.objects.filter(
-        status=StockStatus.SELLABLE, location__active=True, location__can_ship=True
-    )
+def _scoped(rows, filters: Filters):
+    """Sellable rows at active shipping nodes, of the node and family filtered on."""
+    rows = rows.filter(status=StockStatus.SELLABLE, location__active=True, location__can_ship=True)
     if filters.node:
-        entries = entries.filter(location__code=filters.node)
+        rows = rows.filter(location__code=filters.node)
     if filters.family:
-        entries = entries.filter(sku__product_family=filters.family)
-    return entries
+        rows = rows.filter(sku__product_family=filters.family)
+    return rows
 
 
-PAIR_KEYS = ("sku_id", "location_id", "location__code", "sku__product_family")
-
-
-def _ledger_pairs(filters: Filters) -> dict[tuple[int, int], _Pair]:
-    """Two GROUP BYs over the sellable ledger: the balance of each SKU × node before the
-    period, then each SKU × node × day's net change and shipped units inside it."""
+def _ledger_pairs(filters: Filters, since: datetime, *, held_before: bool):
+    """The sellable balance of each SKU × node now (one query; with `held_before`, whether
+    the ledger holds an entry of the pair before `since`), and each SKU × node × day's net
+    change, shipped units and arrivals since `since` (one GROUP BY over the ledger's
+    occurred_at index). The balance is what the ledger adds up to, so the balance at any
+    moment since `since` is the balance now less what moved after it: no scan of older
+    history."""
     zone = timezone.get_default_timezone()
-    start, end = _bounds(filters.date_from, filters.date_to)
-    entries = _sellable_entries(filters)
-    pairs: dict[tuple[int, int], _Pair] = {}
-
-    def pair(row) -> _Pair:
-        key = (row["sku_id"], row["location_id"])
-        if key not in pairs:
-            pairs[key] = _Pair(node=row["location__code"], family=row["sku__product_family"])
-        return pairs[key]
-
-    before = entries.filter(occurred_at__lt=start).values(*PAIR_KEYS)
-    for row in before.annotate(units=Sum("quantity")).order_by():
-        item = pair(row)
-        item.opening, item.first_day = row["units"], filters.date_from
-    during = (
-        entries.filter(occurred_at__gte=start, occurred_at__lt=end)
+    balances = _scoped(StockBalance.objects.all(), filters).values(
+        "sku_id", "location_id", "location__code", "sku__product_family", "on_hand"
+    )
+    if held_before:
+        balances = balances.annotate(
+            held=Exists(
+                StockLedgerEntry.objects.filter(
+                    sku=OuterRef("sku_id"),
+                    location=OuterRef("location_id"),
+                    status=StockStatus.SELLABLE,
+                    occurred_at__lt=since,
+                )
+            )
+        )
+    pairs = {
+        (row["sku_id"], row["location_id"]): (row, [])
+        for row in balances.order_by("location_id", "sku_id")
+    }
+    moves = (
+        _scoped(StockLedgerEntry.objects.filter(occurred_at__gte=since), filters)
         .annotate(day=TruncDate("occurred_at", tzinfo=zone))
-        .values(*PAIR_KEYS, "day")
+        .values("sku_id", "location_id", "day")
         .annotate(
             units=Sum("quantity"),
             shipped=Sum("quantity", filter=Q(kind=MovementKind.SHIPMENT)),
+            arrived=Sum("quantity", filter=Q(quantity__gt=0)),
         )
         .order_by()
     )
-    for row in during:
-        item = pair(row)
-        item.moves[row["day"]] = row["units"]
-        if row["shipped"]:
-            item.shipped[row["day"]] = -row["shipped"]
-        if item.first_day is None or row["day"] < item.first_day:
-            item.first_day = row["day"]
-    return pairs
+    for row in moves:
+        if (row["sku_id"], row["location_id"]) in pairs:
+            pairs[(row["sku_id"], row["location_id"])][1].append(row)
+    return pairs.values()
+
+
+def _period_pairs(filters: Filters) -> list[_Pair]:
+    """Each SKU × node held at some point up to the period's end: its balance before the
+    period and its moves day by day inside it."""
+    start, _ = _bounds(filters.date_from, filters.date_to)
+    found = []
+    for balance, moves in _ledger_pairs(filters, start, held_before=True):
+        item = _Pair(node=balance["location__code"], family=balance["sku__product_family"])
+        item.opening = balance["on_hand"] - sum(row["units"] for row in moves)
+        if balance["held"]:
+            item.first_day = filters.date_from
+        for row in moves:
+            if row["day"] > filters.date_to:
+                continue
+            item.moves[row["day"]] = row["units"]
+            if row["shipped"]:
+                item.shipped[row["day"]] = -row["shipped"]
+            if item.first_day is None or row["day"] < item.first_day:
+                item.first_day = row["day"]
+        if item.first_day is not None:
+            found.append(item)
+    return found
 
 
 def _stretches(item: _Pair, day_to: date):
@@ -213,7 +238,7 @@ def _stock_days(filters: Filters, by: str | None) -> _Tally:
     """Per breakdown key: SKU × node-days observed, days at zero, on-hand unit-days, units
     shipped, and lost-sales exposure (each pair's in-stock velocity × its days at zero)."""
     tally = _Tally(filters, by)
-    for item in _ledger_pairs(filters).values():
+    for item in _period_pairs(filters):
         stretches = list(_stretches(item, filters.date_to))
         in_stock = sum(_span(first, last) for first, last, units in stretches if units > 0)
         shipped = sum(item.shipped.values())
@@ -303,36 +328,31 @@ def _age_layers(filters: Filters) -> list[tuple[_Pair, int, int]]:
     """(pair, units, age in days) of the sellable units on hand at the end of the period,
     first in, first out: the units on hand are the latest to have arrived (positive sellable
     entries: receipts, transfers in, returns restocked, releases from inspection, found
-    units). Two GROUP BYs: the balance, and the arrivals per SKU × node × day."""
-    zone = timezone.get_default_timezone()
+    units). Units not traced to an arrival within AGE_HORIZON_DAYS count as that old."""
     _, end = _bounds(filters.date_from, filters.date_to)
-    entries = _sellable_entries(filters).filter(occurred_at__lt=end)
-    pairs: dict[tuple[int, int], _Pair] = {}
-    for row in entries.values(*PAIR_KEYS).annotate(units=Sum("quantity")).order_by():
-        if row["units"] > 0:
-            pairs[(row["sku_id"], row["location_id"])] = _Pair(
-                node=row["location__code"], family=row["sku__product_family"], opening=row["units"]
-            )
-    arrivals = (
-        entries.filter(quantity__gt=0)
-        .annotate(day=TruncDate("occurred_at", tzinfo=zone))
-        .values("sku_id", "location_id", "day")
-        .annotate(units=Sum("quantity"))
-        .order_by()
-    )
-    for row in arrivals:
-        item = pairs.get((row["sku_id"], row["location_id"]))
-        if item is not None:
-            item.moves[row["day"]] = row["units"]
+    since = end - timedelta(days=AGE_HORIZON_DAYS)
     layers = []
-    for item in pairs.values():
-        left = item.opening
-        for day in sorted(item.moves, reverse=True):
-            take = min(left, item.moves[day])
+    for balance, moves in _ledger_pairs(filters, since, held_before=False):
+        item = _Pair(node=balance["location__code"], family=balance["sku__product_family"])
+        left = balance["on_hand"] - sum(
+            row["units"] for row in moves if row["day"] > filters.date_to
+        )
+        arrivals = sorted(
+            (
+                (row["day"], row["arrived"])
+                for row in moves
+                if row["arrived"] and row["day"] <= filters.date_to
+            ),
+            reverse=True,
+        )
+        for day, units in arrivals:
+            if left <= 0:
+                break
+            take = min(left, units)
             layers.append((item, take, (filters.date_to - day).days))
             left -= take
-            if not left:
-                break
+        if left > 0:
+            layers.append((item, left, AGE_HORIZON_DAYS))
     return layers
 
 

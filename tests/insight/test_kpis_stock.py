@@ -109,6 +109,9 @@ def test_stockout_frequency_filters_by_node_and_family(ledger):
     assert rows("stockout_rate", PERIOD.on(node="WH1"))["value"] == Decimal("20.0")
     assert rows("stockout_rate", PERIOD.on(family="shoes"))["value"] == Decimal("70.0")
     assert rows("stockout_rate", PERIOD.on(family="hats"))["value"] == Decimal("0.0")
+    # 2–4 Nov, read back from today's balances: HAT@WH2 was not held yet; SHOE@WH2 at zero.
+    early = rows("stockout_rate", PERIOD.on(date_to=date(2026, 11, 4)))
+    assert (early["numerator"], early["denominator"]) == (3, 9)
 
 
 def test_lost_sales_exposure_is_in_stock_velocity_times_days_at_zero(ledger):
