@@ -34,6 +34,7 @@ W, CS, M, F_ = roles.WAREHOUSE, roles.CUSTOMER_SERVICE, roles.MANAGER, roles.FIN
 STOCK_BREAKDOWNS = ("day", "week", "node", "family")
 AGED_DAYS = 90  # on-hand units received longer ago than this count as aged stock
 AGE_BUCKETS = ((0, 30), (31, 90), (91, 180), (181, None))
+AGING_KPIS = ("aged_stock_rate", "stock_age_days")
 AGE_HORIZON_DAYS = 365  # arrivals looked back for; older units count as this old
 
 
