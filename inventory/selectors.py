@@ -454,7 +454,7 @@ def _at_zero(location=None) -> Exists:
         rows = rows.filter(location=location)
     else:
         rows = rows.filter(location__active=True, location__can_ship=True)
-    return Exists(rows)
+    return Exists(rows.filter(sku__active=True))
 
 
 def _stock_skus(search: str, family: str) -> QuerySet[Sku]:

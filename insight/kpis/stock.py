@@ -2,9 +2,10 @@
 stock aging, and available-to-sell accuracy.
 
 The first four read the stock ledger (the append-only truth every balance adds up to) for
-the sellable units of active shipping nodes: one GROUP BY for what stood before the period,
-one for each day's movements inside it, then arithmetic over the constant stretches between
-movement days — never a query per SKU or per day. ATP history is not kept (reservations and
+the sellable units of active SKUs at active shipping nodes: the balances now, and one
+GROUP BY of each day's movements since the period began (the balance on any day is the
+balance now less what moved after it), then arithmetic over the constant stretches between
+movement days — never a query per SKU or per day, never a scan of older history. ATP history is not kept (reservations and
 safety stock of past days are not recorded), so a stockout is the sellable on-hand balance
 at zero, which is what the ledger does record; ATP itself is never recomputed here.
 
@@ -36,6 +37,9 @@ AGED_DAYS = 90  # on-hand units received longer ago than this count as aged stoc
 AGE_BUCKETS = ((0, 30), (31, 90), (91, 180), (181, None))
 AGING_KPIS = ("aged_stock_rate", "stock_age_days")
 AGE_HORIZON_DAYS = 365  # arrivals looked back for; older units count as this old
+# A SKU at zero whose stock has not moved at a node for this long is no longer carried
+# there: its days at zero are not stockouts.
+CARRIED_DAYS = 90
 
 
 def _quantize(value: Decimal, places: str = "0.1") -> Decimal:
@@ -106,8 +110,14 @@ def _bounds(day_from: date, day_to: date) -> tuple[datetime, datetime]:
 
 
 def _scoped(rows, filters: Filters):
-    """Sellable rows at active shipping nodes, of the node and family filtered on."""
-    rows = rows.filter(status=StockStatus.SELLABLE, location__active=True, location__can_ship=True)
+    """Sellable rows of active SKUs at active shipping nodes, of the node and family
+    filtered on (a discontinued SKU standing at zero is no stockout)."""
+    rows = rows.filter(
+        status=StockStatus.SELLABLE,
+        sku__active=True,
+        location__active=True,
+        location__can_ship=True,
+    )
     if filters.node:
         rows = rows.filter(location__code=filters.node)
     if filters.family:
@@ -117,7 +127,7 @@ def _scoped(rows, filters: Filters):
 
 def _ledger_pairs(filters: Filters, since: datetime, *, held_before: bool):
     """The sellable balance of each SKU × node now (one query; with `held_before`, whether
-    the ledger holds an entry of the pair before `since`), and each SKU × node × day's net
+    the pair moved in the CARRIED_DAYS before `since`), and each SKU × node × day's net
     change, shipped units and arrivals since `since` (one GROUP BY over the ledger's
     occurred_at index). The balance is what the ledger adds up to, so the balance at any
     moment since `since` is the balance now less what moved after it: no scan of older
@@ -128,11 +138,12 @@ def _ledger_pairs(filters: Filters, since: datetime, *, held_before: bool):
     )
     if held_before:
         balances = balances.annotate(
-            held=Exists(
+            moved=Exists(
                 StockLedgerEntry.objects.filter(
                     sku=OuterRef("sku_id"),
                     location=OuterRef("location_id"),
                     status=StockStatus.SELLABLE,
+                    occurred_at__gte=since - timedelta(days=CARRIED_DAYS),
                     occurred_at__lt=since,
                 )
             )
@@ -159,14 +170,15 @@ def _ledger_pairs(filters: Filters, since: datetime, *, held_before: bool):
 
 
 def _period_pairs(filters: Filters) -> list[_Pair]:
-    """Each SKU × node held at some point up to the period's end: its balance before the
-    period and its moves day by day inside it."""
+    """Each SKU × node the node carries in the period — it held stock when the period
+    began, or its stock moved in the CARRIED_DAYS before, or moves during the period (from
+    its first move) — with its balance before the period and its moves day by day."""
     start, _ = _bounds(filters.date_from, filters.date_to)
     found = []
     for balance, moves in _ledger_pairs(filters, start, held_before=True):
         item = _Pair(node=balance["location__code"], family=balance["sku__product_family"])
         item.opening = balance["on_hand"] - sum(row["units"] for row in moves)
-        if balance["held"]:
+        if item.opening > 0 or balance["moved"]:
             item.first_day = filters.date_from
         for row in moves:
             if row["day"] > filters.date_to:
@@ -268,9 +280,11 @@ def _stock_days(filters: Filters, by: str | None) -> _Tally:
     bars_by="node",
 )
 def stockout_rate(filters, by=None):
-    """SKU × node-days ending at zero sellable on hand ÷ SKU × node-days observed × 100.
-    Observed: each day from the first day the SKU held sellable stock at an active shipping
-    node (stock ledger, end-of-day balance) to the end of the period."""
+    """SKU × node-days ending at zero sellable on hand ÷ SKU × node-days observed × 100
+    (stock ledger, end-of-day balance, active SKUs at active shipping nodes). Observed: each
+    day of the period a node carries the SKU — from the period's start if it held stock
+    then or its stock moved in the 90 days before, else from its first move in the
+    period."""
     return [
         _row(
             key, int(sums["out"]), int(sums["observed"]), ratio(sums["out"], sums["observed"], 100)

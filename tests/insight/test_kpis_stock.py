@@ -9,7 +9,8 @@ The ledger, sellable units, period 2–11 November 2026 (ten days), end-of-day b
     HAT  @ WH2 (hats)   +5 on 6 Nov, −2 on 8 Nov → 5 5 3 3 3 3 from 6 Nov: 0 of 6, Σ 22
     BELT @ WH1 (belts)  +4 on 1 Jul, +2 on 10 Nov → 4 ×8 days, 6 ×2: 0 of 10, Σ 44
 
-Units in quarantine and at a node that does not ship are left out.
+Units in quarantine and at a node that does not ship are left out, and so are OLD @ WH1
+(at zero, unmoved since June: no longer carried) and GONE @ WH1 (an inactive SKU).
 """
 
 import random
@@ -55,6 +56,8 @@ def ledger(manager):
     shoe = SkuFactory(code="SHOE", product_family="shoes")
     hat = SkuFactory(code="HAT", product_family="hats")
     belt = SkuFactory(code="BELT", product_family="belts")
+    old = SkuFactory(code="OLD", product_family="shoes")
+    gone = SkuFactory(code="GONE", product_family="shoes", active=False)
     receipt, shipment = MovementKind.RECEIPT, MovementKind.SHIPMENT
     for sku, node, quantity, when, kind in (
         (shoe, east, 10, on(10, 30), receipt),
@@ -68,6 +71,10 @@ def ledger(manager):
         (belt, east, 4, on(7, 1), receipt),
         (belt, east, 2, on(11, 10), receipt),
         (hat, returns_desk, 7, on(11, 4), receipt),  # a node that does not ship
+        (old, east, 2, on(6, 1), receipt),  # at zero since June: no longer carried
+        (old, east, -2, on(6, 5), shipment),
+        (gone, east, 1, on(10, 1), receipt),  # a SKU no longer sold
+        (gone, east, -1, on(10, 2), shipment),
     ):
         move(manager, sku, node, quantity, when, kind)
     move(manager, hat, east, 9, on(11, 2), receipt, status=StockStatus.QUARANTINE)
