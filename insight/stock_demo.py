@@ -37,7 +37,7 @@ def seed_stock_history(actor, rng, days: int) -> int:
             sku__serial_tracked=False,
         )
         .values_list("sku_id", "location_id")
-        .order_by("location_id", "sku_id")[: PAIRS * 2]
+        .order_by("sku_id", "location_id")[: PAIRS * 2]
     )
     waiting = backordered_sku_ids({sku_id for sku_id, _ in pairs})
     pairs = [pair for pair in pairs if pair[0] not in waiting][:PAIRS]
