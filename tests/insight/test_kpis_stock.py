@@ -332,3 +332,36 @@ def test_the_api_answers_stock_figures_with_their_precision(api, ledger):
         "denominator": "9.00",
         "value": "1.11",
     }
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_drill_down_pages_read_as_many_queries_for_many_rows_as_for_few(
+    client, manager, listings
+):
+    client.force_login(manager)
+    node, shop = listings["shoe"].balances.get().location, listings["shop"]
+    urls = [
+        f"/inventory/nodes/{node.code}/?out=1",
+        "/inventory/?out=1",
+        "/inventory/availability/SHOP/?mismatch=1",
+    ]
+
+    def sold_out_and_listed():
+        sku = SkuFactory(product_family="hats")
+        move(manager, sku, node, 1, on(11, 1), MovementKind.RECEIPT)
+        move(manager, sku, node, -1, on(11, 2), MovementKind.SHIPMENT)
+        ChannelListingFactory(channel=shop, sku=sku)  # never published: a mismatch
+
+    sold_out_and_listed()
+    for url in urls:
+        client.get(url)  # the session and permissions, read once
+    few = [_queries(client, url) for url in urls]
+    for _ in range(5):
+        sold_out_and_listed()
+    assert [_queries(client, url) for url in urls] == few
+    assert len(_codes(client.get("/inventory/availability/SHOP/?mismatch=1"))) == 2
