@@ -26,6 +26,7 @@ from fulfillment.models import Carrier, Shipment
 from fulfillment.services.labels import tracking_number_for
 from insight.models import KpiThreshold
 from insight.services.facts import refresh_facts
+from insight.stock_demo import seed_stock_history
 from inventory.models import CycleCount, InventoryAdjustment, StockBalance
 from inventory.services.adjustments import WRITE_OFF_KIND, request_adjustment
 from inventory.services.counts import close_count, create_count, record_count
@@ -66,11 +67,12 @@ def seed_insight(users) -> str:
     counts = _counts(users.get(roles.WAREHOUSE), random.Random(17))
     write_offs = _write_offs(users.get(roles.WAREHOUSE) or manager, random.Random(18))
     purchase_orders = _purchase_orders(manager, random.Random(19))
+    stocked = seed_stock_history(manager, random.Random(20), DAYS)
     refreshed = refresh_facts(full=True)
     return (
         f"{orders} orders over {DAYS} days of KPI history, {counts} cycle counts, "
-        f"{write_offs} write-offs, {purchase_orders} received purchase orders; "
-        f"facts for {refreshed.days} days"
+        f"{write_offs} write-offs, {purchase_orders} received purchase orders, "
+        f"stock history of {stocked} SKU × node pairs; facts for {refreshed.days} days"
     )
 
 

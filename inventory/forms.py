@@ -421,6 +421,35 @@ class SearchForm(Form):
         return self.cleaned_data.get("q", "").strip() if self.is_valid() else ""
 
 
+class StockFilterForm(SearchForm):
+    """Search plus the filters the insight KPIs drill down with: `?family=` (SKU family)
+    and `?out=1` (only SKUs whose sellable stock stands at zero)."""
+
+    family = forms.CharField(required=False, max_length=64)
+    out = forms.BooleanField(required=False)
+
+    def chosen(self) -> dict:
+        if not self.is_valid():
+            return {"family": "", "out": False}
+        return {"family": self.cleaned_data["family"].strip(), "out": self.cleaned_data["out"]}
+
+
+class AvailabilityFilterForm(SearchForm):
+    """Search plus `?family=` and `?mismatch=1` (only SKUs whose figure last published
+    differs from the figure now: the available-to-sell accuracy drill-down)."""
+
+    family = forms.CharField(required=False, max_length=64)
+    mismatch = forms.BooleanField(required=False)
+
+    def chosen(self) -> dict:
+        if not self.is_valid():
+            return {"family": "", "mismatch": False}
+        return {
+            "family": self.cleaned_data["family"].strip(),
+            "mismatch": self.cleaned_data["mismatch"],
+        }
+
+
 class StateFilterForm(SearchForm):
     """Search plus a document state (`?state=`)."""
 

@@ -16,7 +16,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
@@ -435,12 +446,31 @@ def _atp_of_row(*, sku_sql: str, location_sql: str, params: list) -> RawSQL:
     )
 
 
-def stock_overview(*, search: str = "") -> QuerySet[Sku]:
-    """SKUs (searched like the SKU list: code, name or exact barcode) with their stock
-    summed over every node: one query per page."""
+def _at_zero(location=None) -> Exists:
+    """The SKU has a sellable balance standing at zero at `location` (or at any active node
+    that ships): the stockouts the insight KPIs count, as they stand now."""
+    rows = StockBalance.objects.filter(sku=OuterRef("pk"), status=StockStatus.SELLABLE, on_hand=0)
+    if location is not None:
+        rows = rows.filter(location=location)
+    else:
+        rows = rows.filter(location__active=True, location__can_ship=True)
+    return Exists(rows.filter(sku__active=True))
+
+
+def _stock_skus(search: str, family: str) -> QuerySet[Sku]:
+    skus = sku_list(search=search)
+    return skus.filter(product_family=family) if family else skus
+
+
+def stock_overview(*, search: str = "", family: str = "", out: bool = False) -> QuerySet[Sku]:
+    """SKUs (searched like the SKU list: code, name or exact barcode; of one family; only
+    those out of stock at some node when `out`) with their stock summed over every node:
+    one query per page."""
+    skus = _stock_skus(search, family)
+    if out:
+        skus = skus.filter(_at_zero())
     return (
-        sku_list(search=search)
-        .annotate(
+        skus.annotate(
             **_by_status(),
             nodes=Count("balances__location", filter=Q(balances__on_hand__gt=0), distinct=True),
         )
@@ -449,27 +479,30 @@ def stock_overview(*, search: str = "") -> QuerySet[Sku]:
     )
 
 
-def stock_at_node(*, location: Location, search: str = "") -> QuerySet[Sku]:
-    """Every SKU with units at `location`, per status, with safety stock and ATP there.
+def stock_at_node(
+    *, location: Location, search: str = "", family: str = "", out: bool = False
+) -> QuerySet[Sku]:
+    """Every SKU with units at `location` (of one family; or, when `out`, every SKU whose
+    sellable stock there stands at zero), per status, with safety stock and ATP there.
 
     Filtering on the balances before annotating makes the sums run over this node's rows
     only; rows at zero add nothing (reserved never exceeds on hand), so they are skipped.
     """
-    return (
-        sku_list(search=search)
-        .filter(balances__location=location, balances__on_hand__gt=0)
-        .annotate(
-            **_by_status(),
-            safety=_safety_stock(location=location),
-            available=Coalesce(
-                _atp_of_row(
-                    sku_sql=f"{Sku._meta.db_table}.id", location_sql="%s", params=[location.pk]
-                ),
-                0,
+    skus = _stock_skus(search, family)
+    if out:
+        skus = skus.filter(_at_zero(location), balances__location=location)
+    else:
+        skus = skus.filter(balances__location=location, balances__on_hand__gt=0)
+    return skus.annotate(
+        **_by_status(),
+        safety=_safety_stock(location=location),
+        available=Coalesce(
+            _atp_of_row(
+                sku_sql=f"{Sku._meta.db_table}.id", location_sql="%s", params=[location.pk]
             ),
-        )
-        .order_by("code")
-    )
+            0,
+        ),
+    ).order_by("code")
 
 
 def sku_stock_by_node(*, sku: Sku) -> list[Location]:
@@ -539,3 +572,18 @@ def sku_availability_by_channel(*, sku: Sku) -> list[ChannelFigure]:
         ChannelFigure(listing, figures[listing.channel_id], published.get(listing.channel_id))
         for listing in listings
     ]
+
+
+def published_against_now(*, channel: Channel, sku_ids: list[int]) -> dict[int, tuple]:
+    """(figure last published to `channel` or None, ATS computed now) per SKU of `sku_ids`:
+    compute_availability's bounded set of queries and one for what was published. The
+    figure is accurate when both agree (available-to-sell accuracy, the mismatch filter)."""
+    if not sku_ids:
+        return {}
+    figures = compute_availability(channel=channel, sku_ids=sku_ids)
+    published = dict(
+        ChannelAvailability.objects.filter(channel=channel, sku_id__in=sku_ids).values_list(
+            "sku_id", "available"
+        )
+    )
+    return {sku_id: (published.get(sku_id), figures[sku_id].available) for sku_id in sku_ids}

@@ -7,7 +7,8 @@ class KpiDefinitionSerializer(serializers.Serializer):
     key = serializers.CharField()
     name = serializers.CharField()
     unit = serializers.ChoiceField(
-        choices=["percent", "hours", "amount"], help_text="An amount is in the shop's money."
+        choices=["percent", "hours", "amount", "units", "turns", "days"],
+        help_text="An amount is in the shop's money.",
     )
     formula = serializers.CharField()
     breakdowns = serializers.ListField(child=serializers.ChoiceField(choices=BREAKDOWNS))

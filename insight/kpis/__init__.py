@@ -94,4 +94,4 @@ def get_kpi(key: str) -> Kpi | None:
 
 
 def _load() -> None:
-    from insight.kpis import definitions, money  # noqa: F401  registers them
+    from insight.kpis import definitions, money, stock  # noqa: F401  registers them

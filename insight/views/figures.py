@@ -11,7 +11,7 @@ from insight import charts
 from insight.kpis import Filters, Kpi
 from insight.kpis.thresholds import is_crossed
 
-UNIT_SUFFIX = {"percent": "%", "hours": "h"}
+UNIT_SUFFIX = {"percent": "%", "hours": "h", "units": "units", "turns": "×", "days": "days"}
 
 
 def query_string(filters: Filters, bucket: str = "day", **extra) -> str:

@@ -11,6 +11,7 @@ from erp.views.access import backoffice_view
 from erp.views.rendering import render_page_or_fragment
 from insight.forms import KpiFilterForm
 from insight.kpis import get_kpi
+from insight.kpis.stock import AGE_BUCKETS, AGING_KPIS, age_buckets
 from insight.kpis.wiring import may_read
 from insight.views.figures import kpi_panel, query_string
 
@@ -33,9 +34,19 @@ def _kpi_or_404(request, key):
     return kpi
 
 
+def _age_table(kpi, filters) -> dict | None:
+    """The aging figures' table: units on hand per node and age bucket."""
+    if kpi.key not in AGING_KPIS:
+        return None
+    labels = [f"{low}–{high} days" if high else f"over {low - 1} days" for low, high in AGE_BUCKETS]
+    return {"labels": labels, "rows": age_buckets(filters)}
+
+
 def _by(request, kpi) -> str:
     by = request.GET.get("by", "")
-    return by if by in kpi.breakdowns else "channel"
+    if by in kpi.breakdowns:
+        return by
+    return "channel" if "channel" in kpi.breakdowns else kpi.bars_by
 
 
 @require_GET
@@ -56,6 +67,7 @@ def kpi_page(request, key):
         "panel": kpi_panel(kpi, filters, bucket),
         "query": query_string(filters, bucket),
         "csv_query": query_string(filters, bucket, by=by),
+        "age_table": _age_table(kpi, filters),
     }
     return render_page_or_fragment(
         request,

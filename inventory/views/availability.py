@@ -14,7 +14,7 @@ from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.forms import add_domain_errors, raise_if_not_permitted
 from erp.views.rendering import render_page_or_fragment, wants_fragment
 from inventory import selectors
-from inventory.forms import AllocationRuleForm, SafetyStockForm, SearchForm
+from inventory.forms import AllocationRuleForm, AvailabilityFilterForm, SafetyStockForm
 from inventory.models import AllocationRule, ChannelAvailability, SafetyStock
 from inventory.services import rules as rule_services
 from inventory.views.outcomes import PAGE_SIZE, signal_write
@@ -53,14 +53,24 @@ SAFETY = "inventory/partials/safety_stock.html"
 
 def _availability_context(request, channel: Channel) -> dict:
     """One page of the channel's active listings with their figures computed now."""
-    search = SearchForm(request.GET)
+    search = AvailabilityFilterForm(request.GET)
     listings = ChannelListing.objects.filter(channel=channel, active=True).select_related("sku")
-    term = search.search()
+    term, chosen = search.search(), search.chosen()
     if term:
         listings = listings.filter(
             Q(sku__code__icontains=term)
             | Q(sku__name__icontains=term)
             | Q(channel_sku__icontains=term)
+        )
+    if chosen["family"]:
+        listings = listings.filter(sku__product_family=chosen["family"])
+    if chosen["mismatch"]:
+        # Every listing's figure now against what was published (a bounded set of queries),
+        # then the page shows the ones that differ.
+        sku_ids = list(listings.values_list("sku_id", flat=True).distinct())
+        figures = selectors.published_against_now(channel=channel, sku_ids=sku_ids)
+        listings = listings.filter(
+            sku_id__in=[sku_id for sku_id, (sent, now) in figures.items() if sent != now]
         )
     page = Paginator(listings.order_by("sku__code", "pk"), PAGE_SIZE).get_page(
         request.GET.get("page")

@@ -9,7 +9,7 @@ from erp.models import Location, Sku
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.rendering import render_page_or_fragment, wants_fragment
 from inventory import selectors
-from inventory.forms import SearchForm
+from inventory.forms import StockFilterForm
 from inventory.views.outcomes import PAGE_SIZE
 
 VIEW_STOCK = "inventory.view_stockbalance"
@@ -64,8 +64,8 @@ def _movement_permissions(user) -> dict:
 def stock_search(request):
     """Find a SKU by code, name or barcode (a scanner works too) and see its stock."""
     forbid_unless_permitted(request.user, VIEW_STOCK)
-    search = SearchForm(request.GET)
-    rows = selectors.stock_overview(search=search.search())
+    search = StockFilterForm(request.GET)
+    rows = selectors.stock_overview(search=search.search(), **search.chosen())
     if wants_csv(request):
         return export_rows("stock", rows, STOCK_COLUMNS)
     context = {
@@ -116,8 +116,8 @@ def node_stock(request, code: str):
     """Every SKU held at one node, per status, with the node's inventory accuracy."""
     forbid_unless_permitted(request.user, VIEW_STOCK)
     location = get_object_or_404(Location, code=code)
-    search = SearchForm(request.GET)
-    rows = selectors.stock_at_node(location=location, search=search.search())
+    search = StockFilterForm(request.GET)
+    rows = selectors.stock_at_node(location=location, search=search.search(), **search.chosen())
     if wants_csv(request):
         return export_rows(f"stock-{location.code}", rows, NODE_STOCK_COLUMNS)
     context = {

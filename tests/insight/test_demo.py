@@ -42,6 +42,8 @@ def test_the_demo_gives_every_kpi_a_figure_and_runs_once(manager, warehouse_user
         if kpi.key in FROM_FINANCE_DEMO:
             continue
         assert kpi.value(filters) is not None, kpi.key
+        if "day" not in kpi.breakdowns:
+            continue  # read as of now (stock aging, ATS accuracy): no series
         days = [row for row in kpi.rows(filters, "day") if row["value"] is not None]
         assert len(days) >= FEWER_DAYS.get(kpi.key, 10), kpi.key
     assert KpiThreshold.objects.count() == 4
