@@ -676,7 +676,7 @@ def test_the_hold_queue_runs_the_same_queries_for_one_order_and_for_many(
             ship_postal_code="ABC",
             payment_status="pending" if number % 2 else "captured",
         )
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(9):
         response = client.get(url)
     assert len(response.context["page"].object_list) == 13
 
