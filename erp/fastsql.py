@@ -425,9 +425,8 @@ def insert_history(
     model with `HistoricalRecords`, as they now are: after a save, "~"; after a create,
     "+"), in one INSERT, without its per-instance manager, historical instances or ORM
     insert. The user is the object's own `_history_user`, else `actor`; the change reason
-    the object's own `_change_reason`, else `reason` (a save writes none, NULL;
-    `bulk_update_with_history` an empty one: `update_many_with_history`). The project
-    has no receivers of simple_history's create-record signals, so none are sent."""
+    the object's own `_change_reason`, else `reason` (none: NULL, as simple_history). The
+    project has no receivers of simple_history's create-record signals: none are sent."""
     if not objs or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         return
     from django.utils import timezone
@@ -519,7 +518,9 @@ def _update_values_sql(model, fields: tuple[str, ...], rows: int) -> str:
     )
 
 
-def update_many_with_history(objs: list, fields: list[str], *, actor, reason: str = "") -> None:
+def update_many_with_history(
+    objs: list, fields: list[str], *, actor, reason: str | None = None
+) -> None:
     """`bulk_update_with_history(objs, model, fields, default_user=actor)` in two
     hand-built statements: one UPDATE for every row, one INSERT of their history rows."""
     if not objs:
