@@ -491,6 +491,9 @@ def update_values(model, rows, fields: list[str]) -> None:
         return
     meta = model._meta
     db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql":  # SQLite names no columns of a VALUES list
+        update_rows(model, rows, fields)
+        return
     targets = [meta.pk] + [meta.get_field(name) for name in fields]
     params = []
     for row in rows:
