@@ -249,40 +249,6 @@ def update(obj, fields: list[str]) -> None:
         cur.execute(sql, [*params, obj.pk])
 
 
-@cache
-def _history_model(model):
-    """The historical model django-simple-history made for `model` (read once: its
-    descriptor builds a manager class on every access)."""
-    return getattr(model, model._meta.simple_history_manager_attribute).model
-
-
-def insert_history(objs: list, *, history_type: str, actor, reason: str = "") -> None:
-    """Write the history rows of `objs` (instances of one model registered with
-    django-simple-history) as its signal would after a save — every tracked field, the
-    actor, the reason, "+" created / "~" changed — in one statement, without waiting for
-    an answer (a `pipeline()` sends it with the change itself)."""
-    if not objs:
-        return
-    history = _history_model(type(objs[0]))
-    from django.utils import timezone
-
-    now = timezone.now()
-    names = [field.attname for field in history.tracked_fields]
-    insert(
-        [
-            history(
-                history_date=getattr(obj, "_history_date", now),
-                history_type=history_type,
-                history_user_id=getattr(actor, "pk", None),
-                history_change_reason=reason or getattr(obj, "_change_reason", None) or None,
-                **{name: getattr(obj, name) for name in names},
-            )
-            for obj in objs
-        ],
-        returning=False,
-    )
-
-
 def insert_keys(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
     """INSERT … ON CONFLICT DO NOTHING of `rows` (values of `fields`, primary key included,
     prepared as the ORM does): a work queue whose rows are keys that may already be there."""
@@ -456,3 +422,198 @@ def copy_rows(model, fields: tuple[str, ...], rows) -> int:
         for row in rows:
             copy.write_row(row)
     return len(rows)
+
+
+@cache
+def _select_plan(model) -> tuple[tuple[str, ...], tuple[str, ...], tuple]:
+    """(attnames, columns, (index, converters) of the fields the database's value is not
+    the Python value of), once per model: what `column_list`/`build` need to load a row as the
+    ORM does."""
+    db = connections[DEFAULT_DB_ALIAS]
+    fields = model._meta.concrete_fields
+    converting = []
+    for index, field in enumerate(fields):
+        converters = db.ops.get_db_converters(field.cached_col) + field.get_db_converters(db)
+        if converters:
+            converting.append((index, field.cached_col, tuple(converters)))
+    return (
+        tuple(f.attname for f in fields),
+        tuple(f.column for f in fields),
+        tuple(converting),
+    )
+
+
+@cache
+def column_list(model, alias: str) -> str:
+    """Every column of `model` qualified by `alias`, in field order, for a hand-written
+    SELECT whose rows `build` turns into instances."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(column)}" for column in _select_plan(model)[1])
+
+
+def width(model) -> int:
+    """How many values `column_list(model, …)` selects."""
+    return len(_select_plan(model)[0])
+
+
+def build(model, row, start: int = 0):
+    """An instance of `model` from `row[start:start + width(model)]` (selected with
+    `column_list`), with the values converted as the ORM converts them."""
+    attnames, _columns, converting = _select_plan(model)
+    values = list(row[start : start + len(attnames)])
+    if converting:
+        db = connections[DEFAULT_DB_ALIAS]
+        for index, expression, converters in converting:
+            for converter in converters:
+                values[index] = converter(values[index], expression, db)
+    return model.from_db(DEFAULT_DB_ALIAS, attnames, values)
+
+
+def for_update(of: str) -> str:
+    """` FOR UPDATE OF <of>` where the database locks rows (not SQLite)."""
+    if not connections[DEFAULT_DB_ALIAS].features.has_select_for_update:
+        return ""
+    return f" FOR UPDATE OF {of}"
+
+
+_HISTORY_OWN = ("history_date", "history_type", "history_change_reason", "history_user")
+
+
+@cache
+def _history_plan(model) -> tuple:
+    """The historical model's table, columns and, per column, where its value comes from
+    (a field of the instance, one of the history row's own, a default) and the field to
+    prepare it with (None when the value goes as it is)."""
+    history_model = getattr(model, model._meta.simple_history_manager_attribute).model
+    tracked = {f.attname for f in history_model.tracked_fields}
+    steps, columns_ = [], []
+    for field in history_model._meta.concrete_fields:
+        if field.primary_key and not field.has_default():
+            continue
+        if field.name in _HISTORY_OWN:
+            source = ("own", _HISTORY_OWN.index(field.name))
+        elif field.attname in tracked:
+            source = ("obj", field.attname)
+        else:
+            source = ("default", field.get_default())
+        steps.append((source, None if _is_plain(field) else field))
+        columns_.append(field.column)
+    return history_model._meta.db_table, tuple(columns_), steps
+
+
+def insert_history(
+    objs: list, *, actor, history_type: str = "~", reason: str | None = None
+) -> None:
+    """The history rows django-simple-history would write for `objs` (instances of one
+    model with `HistoricalRecords`, as they now are: after a save, "~"; after a create,
+    "+"), in one INSERT, without its per-instance manager, historical instances or ORM
+    insert. The user is the object's own `_history_user`, else `actor`; the change reason
+    the object's own `_change_reason`, else `reason` (none: NULL, as simple_history). The
+    project has no receivers of simple_history's create-record signals: none are sent."""
+    if not objs or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return
+    from django.utils import timezone
+
+    table, columns_, steps = _history_plan(type(objs[0]))
+    db = connections[DEFAULT_DB_ALIAS]
+    now = timezone.now()
+    params = []
+    for obj in objs:
+        user = getattr(obj, "_history_user", actor)
+        own = (
+            getattr(obj, "_history_date", now),
+            history_type,
+            getattr(obj, "_change_reason", None) or reason,
+            user.pk if user is not None else None,
+        )
+        for (kind, key), field in steps:
+            if kind == "obj":
+                value = getattr(obj, key)
+            elif kind == "own":
+                value = own[key]
+            else:
+                value = key
+            params.append(value if field is None else field.get_db_prep_save(value, db))
+    with cursor() as cur:
+        cur.execute(_insert_sql(table, columns_, len(objs), ""), params)
+
+
+def update_with_history(obj, fields: list[str], *, actor, reason: str | None = None) -> None:
+    """`obj.save(update_fields=fields)` with its history row, as two hand-built statements
+    (no signals: the project has no receivers on the models that use it)."""
+    update(obj, fields)
+    insert_history([obj], actor=actor, reason=reason)
+
+
+@lru_cache(maxsize=256)
+def _select_sql(model, where: str, order_by: str) -> str:
+    sql = (
+        f"SELECT {column_list(model, 't')} FROM {connection.ops.quote_name(model._meta.db_table)} t"
+    )
+    sql += f" WHERE {where}" if where else ""
+    return sql + (f" ORDER BY {order_by}" if order_by else "")
+
+
+def select(model, where: str = "", params=(), *, order_by: str = "") -> list:
+    """Instances of `model` whose row (alias `t`) matches `where` — every column loaded,
+    as the ORM loads them — through one prepared statement: for the small reads a hot
+    path repeats (a node, the boxes in use), whose ORM query costs more to compile than
+    to run."""
+    with cursor() as cur:
+        cur.execute(_select_sql(model, where, order_by), list(params))
+        return [build(model, row) for row in cur.fetchall()]
+
+
+def update_values(model, rows, fields: list[str]) -> None:
+    """Write `fields` of several rows (instances of `model`) from the instances with one
+    UPDATE … FROM (VALUES …): one statement however many rows, and none of the CASE
+    expressions `bulk_update` compiles per row and field. Values are prepared as the ORM
+    does; no signals, no history rows (`update_many_with_history` writes them)."""
+    rows = list(rows)
+    if not rows:
+        return
+    meta = model._meta
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql":  # SQLite names no columns of a VALUES list
+        update_rows(model, rows, fields)
+        return
+    targets = [meta.pk] + [meta.get_field(name) for name in fields]
+    params = []
+    for row in rows:
+        params.append(row.pk)
+        params += [f.get_db_prep_save(getattr(row, f.attname), db) for f in targets[1:]]
+    with cursor() as cur:
+        cur.execute(_update_values_sql(model, tuple(fields), len(rows)), params)
+
+
+@lru_cache(maxsize=64)
+def _update_values_sql(model, fields: tuple[str, ...], rows: int) -> str:
+    meta = model._meta
+    db = connections[DEFAULT_DB_ALIAS]
+    quote = db.ops.quote_name
+    targets = [meta.pk] + [meta.get_field(name) for name in fields]
+    # Typed without length or precision: an explicit cast would truncate or round a value
+    # the column refuses, the assignment checks it as any UPDATE does.
+    casts = "(" + ", ".join(f"CAST(%s AS {_bare_type(f, db)})" for f in targets) + ")"
+    names = ", ".join(f"c{n}" for n in range(len(targets)))
+    return (
+        f"UPDATE {quote(meta.db_table)} SET "
+        + ", ".join(f"{quote(f.column)} = v.c{n}" for n, f in enumerate(targets) if n)
+        + f" FROM (VALUES {', '.join([casts] * rows)}) AS v({names})"
+        + f" WHERE {quote(meta.db_table)}.{quote(meta.pk.column)} = v.c0"
+    )
+
+
+def update_many_with_history(
+    objs: list, fields: list[str], *, actor, reason: str | None = None
+) -> None:
+    """`bulk_update_with_history(objs, model, fields, default_user=actor)` in two
+    hand-built statements: one UPDATE for every row, one INSERT of their history rows."""
+    if not objs:
+        return
+    update_values(type(objs[0]), objs, fields)
+    insert_history(objs, actor=actor, reason=reason)
+
+
+def _bare_type(field, db) -> str:
+    return field.cast_db_type(db).split("(")[0].strip()

@@ -24,7 +24,8 @@ from django.utils import timezone
 from erp import fastsql
 from erp.errors import Conflict, NotFound, ValidationFailed
 from erp.roles import require_permission
-from fulfillment.models import Carrier, Package, Shipment
+from fulfillment import locking
+from fulfillment.models import Carrier, Shipment
 from fulfillment.pdf import render_label_pdf, render_packing_slip_pdf
 from fulfillment.services import rates
 from orders.models import OrderState
@@ -59,13 +60,14 @@ def create_label(*, package_id: int, actor, service_code: str | None = None) -> 
     quoted carrier uses) when the packer picks another of the quoted services. Refused for
     a cancelled or shipped order, an empty package, and a package with a live label."""
     require_permission(actor, "fulfillment.add_shipment", action="create shipping labels")
-    order_id = Package.objects.filter(pk=package_id).values_list("order_id", flat=True).first()
-    if order_id is None:
+    order = locking.lock_order_of_package(package_id)
+    if order is None:
         raise NotFound("No such package.", field="package_id")
-    order = lock_order(order_id)
-    package = Package.objects.select_related("location").get(pk=package_id)
-    _check_labellable(order, package)
-    earlier_labels = list(Shipment.objects.filter(package=package))
+    package, packed = locking.package_with_location(package_id)
+    _check_labellable(order, package, packed)
+    earlier_labels = fastsql.select(
+        Shipment, "t.package_id = %s", [package.pk], order_by="t.id DESC"
+    )
     _refuse_live_label(package, earlier_labels)
     quote = rates.quote(
         origin=package.location,
@@ -180,11 +182,11 @@ def _within_digits(carrier, number: str, sequence: int, digits: int) -> str:
     return number
 
 
-def _check_labellable(order, package) -> None:
+def _check_labellable(order, package, packed: bool) -> None:
     if order.state in _NOT_LABELLABLE:
         message, code = _NOT_LABELLABLE[order.state]
         raise Conflict(message, field="order", code=code)
-    if not package.lines.exists():
+    if not packed:
         raise ValidationFailed(
             f"Package {package.number} holds nothing: pack the order first.",
             field="package_id",
@@ -215,7 +217,7 @@ def _insert(order, package, quote, option, *, actor, overridden: bool) -> Shipme
     carrier = option.service.carrier
     pk = _next_shipment_id()
     tracking_number = tracking_number_for(carrier, pk)
-    if Shipment.objects.filter(carrier=carrier, tracking_number=tracking_number).exists():
+    if locking.tracking_number_taken(carrier.pk, tracking_number):
         # Only a number a 3PL reported for this carrier can be here first.
         raise Conflict(
             f"Tracking number {tracking_number} is already used for {carrier.code}.",
@@ -241,8 +243,8 @@ def _insert(order, package, quote, option, *, actor, overridden: bool) -> Shipme
         rate_explanation=explanation,
         created_by=actor,
     )
-    shipment._history_user = actor
-    shipment.save(force_insert=True)
+    fastsql.insert([shipment], with_pk=True)
+    fastsql.insert_history([shipment], actor=actor, history_type="+")
     return shipment
 
 

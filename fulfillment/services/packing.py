@@ -10,13 +10,14 @@ order is packed once nothing is left to pick and every picked unit is in a packa
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, Sum
 
+from erp import fastsql
 from erp.errors import Conflict, NotFound, ValidationFailed
 from erp.models import Location
 from erp.roles import require_permission
-from fulfillment.models import Box, Package, PackageLine, PickTask
-from orders.models import Allocation, OrderState
+from fulfillment import locking
+from fulfillment.models import Box, Package, PackageLine
+from orders.models import OrderState
 from orders.services import in_fulfillment
 from orders.services.locking import lock_order
 
@@ -35,8 +36,9 @@ class BoxSuggestion:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (box code, why not)
 
 
-def suggest_box(items) -> BoxSuggestion:
-    """The smallest active box that fits `items` ((sku, quantity) pairs), and why."""
+def suggest_box(items, boxes=None) -> BoxSuggestion:
+    """The smallest active box that fits `items` ((sku, quantity) pairs), and why.
+    `boxes`: the active boxes, when the caller has read them already."""
     items = [(sku, quantity) for sku, quantity in items if quantity > 0]
     volume = sum(sku.length_mm * sku.width_mm * sku.height_mm * qty for sku, qty in items)
     weight = sum(sku.weight_grams * qty for sku, qty in items)
@@ -45,7 +47,9 @@ def suggest_box(items) -> BoxSuggestion:
     measured = [dims for dims in measured if all(dims)]
     unmeasured = sorted({sku.code for sku, _ in items if not all(_dims(sku))})
     rejected = []
-    boxes = sorted(Box.objects.filter(active=True), key=lambda b: (b.volume_mm3, b.code))
+    if boxes is None:
+        boxes = active_boxes()
+    boxes = sorted(boxes, key=lambda b: (b.volume_mm3, b.code))
     for box in boxes:
         inner = sorted((box.length_mm, box.width_mm, box.height_mm))
         reason = _why_not(box, inner, needed, weight, measured)
@@ -105,7 +109,8 @@ def pack_order(
     cannot carry the weight, a cancelled order."""
     require_permission(actor, "fulfillment.add_package", action="pack orders")
     wanted = _parse_lines(lines)
-    box = _box(box_code)
+    boxes = active_boxes()
+    box = _box(box_code, boxes)
     dims = _package_dimensions(box, dimensions)
     _check_weight(weight_grams, box)
     order = lock_order(order_id)
@@ -119,10 +124,10 @@ def pack_order(
             field="order",
             code="not_picked",
         )
-    location = Location.objects.filter(pk=location_id).first()
+    [location] = fastsql.select(Location, "t.id = %s", [location_id]) or [None]
     if location is None:
         raise NotFound("No such location.", field="location_id")
-    order_lines = {line.pk: line for line in order.lines.select_related("sku")}
+    order_lines = {line.pk: line for line in locking.order_lines_with_skus(order.pk)}
     packable = packable_quantities(order, location_id)
     for line_id, quantity in wanted.items():
         if line_id not in order_lines:
@@ -138,20 +143,25 @@ def pack_order(
                 field=f"lines.{line_id}",
                 code="more_than_picked",
             )
-    suggestion = suggest_box((order_lines[pk].sku, qty) for pk, qty in wanted.items())
-    package = Package.objects.create(
-        order=order,
-        location=location,
-        box=box,
-        suggested_box=suggestion.box,
-        length_mm=dims[0],
-        width_mm=dims[1],
-        height_mm=dims[2],
-        weight_grams=weight_grams,
-        packed_by=actor,
+    suggestion = suggest_box([(order_lines[pk].sku, qty) for pk, qty in wanted.items()], boxes)
+    [package] = fastsql.insert(
+        [
+            Package(
+                order=order,
+                location=location,
+                box=box,
+                suggested_box=suggestion.box,
+                length_mm=dims[0],
+                width_mm=dims[1],
+                height_mm=dims[2],
+                weight_grams=weight_grams,
+                packed_by=actor,
+            )
+        ]
     )
-    PackageLine.objects.bulk_create(
-        [PackageLine(package=package, line_id=pk, quantity=qty) for pk, qty in wanted.items()]
+    fastsql.insert(
+        [PackageLine(package=package, line_id=pk, quantity=qty) for pk, qty in wanted.items()],
+        returning=False,
     )
     in_fulfillment.note_warehouse_event(
         order=order,
@@ -184,10 +194,15 @@ def _parse_lines(lines) -> dict[int, int]:
     return wanted
 
 
-def _box(box_code: str | None) -> Box | None:
+def active_boxes() -> list[Box]:
+    """The boxes in use (a handful: one statement, read once per package)."""
+    return fastsql.select(Box, "t.active")
+
+
+def _box(box_code: str | None, boxes) -> Box | None:
     if not box_code:
         return None
-    box = Box.objects.filter(code=box_code.strip(), active=True).first()
+    box = next((box for box in boxes if box.code == box_code.strip()), None)
     if box is None:
         raise ValidationFailed(
             f"There is no box {box_code} in use.", field="box_code", code="unknown_box"
@@ -229,44 +244,15 @@ def _check_weight(weight_grams, box: Box | None) -> None:
 
 def packable_quantities(order, location_id: int) -> dict[int, int]:
     """Per order line: units picked at the node and not in a package yet."""
-    picked = dict(
-        PickTask.objects.filter(order=order, location_id=location_id)
-        .exclude(state=PickTask.State.CANCELLED)
-        .values("line_id")
-        .annotate(units=Sum("quantity_picked"))
-        .values_list("line_id", "units")
-    )
-    packed = dict(
-        PackageLine.objects.filter(package__order=order, package__location_id=location_id)
-        .values("line_id")
-        .annotate(units=Sum("quantity"))
-        .values_list("line_id", "units")
-    )
-    return {line_id: units - packed.get(line_id, 0) for line_id, units in picked.items()}
+    return {
+        line_id: picked - packed
+        for line_id, picked, packed in locking.picked_and_packed(order.pk, location_id)
+    }
 
 
 def _everything_packed(order) -> bool:
     """Nothing left to pick anywhere, and every picked unit is in a package."""
-    live_task = PickTask.objects.filter(allocation=OuterRef("pk")).exclude(
-        state=PickTask.State.CANCELLED
-    )
-    unwaved = Allocation.objects.filter(
-        line__order=order, active=True, dropship=False, quantity__gt=0
-    ).exclude(Exists(live_task))
-    if unwaved.exists():
+    unwaved, open_tasks, picked, packed = locking.packing_progress(order.pk)
+    if unwaved or open_tasks:
         return False
-    tasks = (
-        PickTask.objects.filter(order=order)
-        .exclude(state=PickTask.State.CANCELLED)
-        .aggregate(
-            open=Count("pk", filter=Q(state=PickTask.State.OPEN)), units=Sum("quantity_picked")
-        )
-    )
-    if tasks["open"]:
-        return False
-    picked = tasks["units"] or 0
-    packed = (
-        PackageLine.objects.filter(package__order=order).aggregate(units=Sum("quantity"))["units"]
-        or 0
-    )
     return picked == packed

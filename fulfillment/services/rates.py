@@ -31,11 +31,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Prefetch
 from django.utils import timezone
 
+from erp import fastsql
 from erp.errors import ValidationFailed
 from erp.models import Location
+from fulfillment import locking
 from fulfillment.models import CarrierService, RateCard
 from orders.models import Order, ShippingZone
 from orders.services.routing import MAX_TRANSIT_DAYS, destination_zone
@@ -182,12 +183,12 @@ def quote(
     now: datetime | None = None,
 ) -> Quote:
     """Price every service that can carry this parcel from `origin` to the order's ship-to,
-    and choose the cheapest that meets the promise (module docstring). Three queries,
+    and choose the cheapest that meets the promise (module docstring). Two queries,
     however many services and rate cards there are. Raises ValidationFailed for a
     non-positive weight, negative dimensions, or a ship-to/weight nothing is priced for."""
     _validate_parcel(weight_grams, length_mm, width_mm, height_mm)
     now = now or timezone.now()
-    zones = list(ShippingZone.objects.filter(country=order.ship_country))
+    zones = fastsql.select(ShippingZone, "t.country = %s", [order.ship_country])
     zone = destination_zone(order, zones)
     dimensional = dimensional_weight_grams(length_mm, width_mm, height_mm)
     billable = max(weight_grams, dimensional)
@@ -235,14 +236,8 @@ def _validate_parcel(weight_grams, length_mm, width_mm, height_mm) -> None:
 
 
 def _services_with_lane_rates(region: str, zone: str) -> list[CarrierService]:
-    """Active services of active carriers, each with its bands for this lane (2 queries)."""
-    lane = RateCard.objects.filter(origin_region=region, zone=zone).order_by("min_weight_grams")
-    return list(
-        CarrierService.objects.filter(active=True, carrier__active=True)
-        .select_related("carrier")
-        .prefetch_related(Prefetch("rates", queryset=lane, to_attr="lane_rates"))
-        .order_by("carrier__code", "code")
-    )
+    """Active services of active carriers, each with its bands for this lane (1 query)."""
+    return locking.services_with_lane_rates(region, zone)
 
 
 def _rate_for(service, weight_grams: int, billable: int) -> tuple[RateCard | None, str]:

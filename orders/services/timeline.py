@@ -4,7 +4,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
 
 from erp import fastsql
 from erp.errors import Conflict
@@ -102,8 +101,7 @@ def advance(order: Order, steps: list[tuple[str, str]], *, actor, cancelled_at=N
     if getattr(order, "skip_history_when_saving", False):
         fastsql.update(order, sorted(fields))  # a new order: no history row, no signal
     else:
-        order._history_user = actor
-        order.save(update_fields=sorted(fields))
+        fastsql.update_with_history(order, sorted(fields), actor=actor)
     _write(order, events)
 
 
@@ -143,8 +141,8 @@ def advance_each(
                 )
             )
     if fields:
-        bulk_update_with_history(
-            [order for order, _ in changes], Order, sorted(fields), default_user=actor
+        fastsql.update_many_with_history(
+            [order for order, _ in changes], sorted(fields), actor=actor
         )
     if events:
         fastsql.insert(events, returning=False)
@@ -173,8 +171,8 @@ def advance_many(*, orders: list[Order], to_state: str, actor, message: str) -> 
     fields = set()
     for order in orders:
         fields |= _enter(order, to_state, now)
-    bulk_update_with_history(orders, Order, sorted(fields), default_user=actor)
-    OrderEvent.objects.bulk_create(events)
+    fastsql.update_many_with_history(orders, sorted(fields), actor=actor)
+    fastsql.insert(events, returning=False)
 
 
 def set_state(order: Order, to_state: str, *, actor, message: str = "", cancelled_at=None) -> None:

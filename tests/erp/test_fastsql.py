@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from erp import fastsql
@@ -114,3 +114,78 @@ def test_pipelined_statements_all_land_and_an_error_rolls_the_block_back():
         fastsql.insert([_order(channel, "DUP-3")], returning=False)
     assert not Order.objects.filter(external_id="NEW-3").exists()
     assert Order.objects.filter(external_id__startswith="PL-").count() == 3
+
+
+HISTORY_FIELDS = ("history_type", "history_user_id", "history_change_reason", "state", "extra")
+
+
+def _history(order):
+    return list(order.history.order_by("history_id").values_list(*HISTORY_FIELDS))[1:]
+
+
+def test_history_rows_are_the_ones_simple_history_writes():
+    """A save with history and a bulk update with history, written both ways."""
+    from simple_history.utils import bulk_update_with_history
+
+    from tests.factories import UserFactory
+
+    actor, other = UserFactory(), UserFactory()
+    orm, fast = OrderFactory(extra={"gift": True}), OrderFactory(extra={"gift": True})
+    for order in (orm, fast):
+        order.history.all().delete()
+        order.save()  # a first history row, dropped by _history
+        order.state, order.extra = "ready", {"gift": False, "note": "ü"}
+    orm._history_user = actor
+    orm.save(update_fields=["state", "extra"])
+    fastsql.update_with_history(fast, ["state", "extra"], actor=actor)
+    for order in (orm, fast):
+        order.state, order._history_user, order._change_reason = "on_hold", other, "held"
+    bulk_update_with_history([orm], Order, ["state"], default_user=actor)
+    fastsql.update_many_with_history([fast], ["state"], actor=actor)
+    for order in (orm, fast):
+        del order._history_user, order._change_reason
+        order.state = "cancelled"
+    bulk_update_with_history([orm], Order, ["state"], default_user=actor)
+    fastsql.update_many_with_history([fast], ["state"], actor=actor)
+
+    assert (
+        _history(fast)
+        == _history(orm)
+        == [
+            ("~", actor.pk, None, "ready", {"gift": False, "note": "ü"}),
+            ("~", other.pk, "held", "on_hold", {"gift": False, "note": "ü"}),
+            ("~", actor.pk, None, "cancelled", {"gift": False, "note": "ü"}),
+        ]
+    )
+    fast.refresh_from_db()
+    assert (fast.state, fast.extra) == ("cancelled", {"gift": False, "note": "ü"})
+
+
+def test_update_values_writes_each_row_its_own_values_in_one_statement():
+    orders = [OrderFactory(order_number=f"V-{n}") for n in range(3)]
+    for n, order in enumerate(orders):
+        order.state, order.order_number = ["ready", "on_hold", "cancelled"][n], "in memory only"
+    with CaptureQueriesContext(connection) as queries:
+        fastsql.update_values(Order, orders, ["state"])
+    assert len(queries) == 1
+    assert list(
+        Order.objects.filter(pk__in=[o.pk for o in orders])
+        .order_by("pk")
+        .values_list("state", "order_number")
+    ) == [("ready", "V-0"), ("on_hold", "V-1"), ("cancelled", "V-2")]
+
+
+def test_update_values_refuses_a_value_too_long_for_its_column_rather_than_cutting_it():
+    order = OrderFactory()
+    order.state = "x" * 40  # state is varchar(24)
+    with pytest.raises(DataError), transaction.atomic():
+        fastsql.update_values(Order, [order], ["state"])
+
+
+def test_select_and_build_load_rows_as_the_orm_does():
+    order = OrderFactory(extra={"a": [1, 2]}, risk_score=Decimal("3.5"))
+    [loaded] = fastsql.select(Order, "t.id = %s", [order.pk])
+    orm = Order.objects.get(pk=order.pk)
+    for field in Order._meta.concrete_fields:
+        assert getattr(loaded, field.attname) == getattr(orm, field.attname), field.name
+    assert loaded._state.adding is False and loaded._state.db == "default"

@@ -33,10 +33,10 @@ from tests.factories import (
 from tests.fulfillment.test_rates import carrier_service, east_zones
 
 pytestmark = pytest.mark.django_db
-# With the actor's permissions already resolved: savepoint, package → order, lock order,
-# package, lines exist, earlier labels, quote (3), next id, number taken, insert + history
-# (2), timeline row, release.
-LABEL_QUERIES = 15
+# With the actor's permissions already resolved: savepoint, lock the package's order,
+# package (with whether it holds lines), earlier labels, quote (2), next id, number taken,
+# insert + history (2), timeline row, release.
+LABEL_QUERIES = 12
 
 
 def packer_with(*codenames, username="packer", role="customer_service"):

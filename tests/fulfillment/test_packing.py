@@ -274,3 +274,37 @@ def test_customer_service_cannot_pack(shop, node, skus, boxes, manager, warehous
     order, lines = picked_order(shop, node, [(skus[0], 1)], manager, warehouse_user)
     with pytest.raises(NotPermitted):
         pack(order, node, [(lines[skus[0].pk], 1)], cs_user)
+
+
+# Savepoint, the boxes in use, lock the order, the node, the order's lines, what is
+# packable, insert the package, insert its lines, timeline row, is everything packed; the
+# order becomes packed: update, history row, timeline row; release.
+PACK_QUERIES = 14
+
+
+def test_packing_takes_the_same_queries_for_one_line_or_many(
+    shop, node, boxes, manager, warehouse_user, django_assert_num_queries
+):
+    many = [
+        stocked_sku(node, 20, manager, slot=f"C-0{n}-1", code=f"P{n}", weight_grams=100)
+        for n in range(1, 6)
+    ]
+    first, first_lines = picked_order(shop, node, [(many[0], 1)], manager, warehouse_user)
+    one, one_lines = picked_order(shop, node, [(many[1], 1)], manager, warehouse_user)
+    five, five_lines = picked_order(shop, node, [(sku, 1) for sku in many], manager, warehouse_user)
+    pack(first, node, [(first_lines[many[0].pk], 1)], warehouse_user)  # permissions resolved
+
+    with django_assert_num_queries(PACK_QUERIES):
+        pack(one, node, [(one_lines[many[1].pk], 1)], warehouse_user)
+    with django_assert_num_queries(PACK_QUERIES):
+        pack(five, node, [(five_lines[sku.pk], 1) for sku in many], warehouse_user)
+
+    five.refresh_from_db()
+    assert five.state == OrderState.PACKED
+    assert PackageLine.objects.filter(package__order=five).count() == 5
+    [latest] = five.history.order_by("-history_id")[:1]
+    assert (latest.state, latest.history_type, latest.history_user) == (
+        OrderState.PACKED,
+        "~",
+        warehouse_user,
+    )

@@ -471,3 +471,30 @@ def test_cancelling_an_order_cancels_its_pick_tasks_and_refuses_further_picks(
         pick(task, warehouse_user, 1)
     assert refused.value.errors[0].code == "cancelled"
     assert StockBalance.objects.get(sku=tee, location=node, status="sellable").reserved == 0
+
+
+# Savepoint, lock the task's order, lock the task with its pick list, insert the
+# confirmation, update the task, is a task of the list still open, release.
+PICK_QUERIES = 7
+
+
+def test_a_pick_takes_the_same_queries_for_an_order_of_three_lines_or_five(
+    shop, node, manager, warehouse_user, django_assert_num_queries
+):
+    skus = [
+        stocked_sku(node, 10, manager, slot=f"B-0{n}-1", code=f"Q{n}", barcode=f"04000000001{n}")
+        for n in range(1, 6)
+    ]
+    _, small = waved(shop, [(sku, 2) for sku in skus[:3]], manager, node)
+    _, large = waved(shop, [(sku, 2) for sku in skus], manager, node)
+    pick(small[0], warehouse_user)  # permissions resolved, each list started
+    pick(large[0], warehouse_user)
+    assert (small[1].sku, large[1].sku) == (skus[1], skus[1])  # the scans read, not counted
+
+    with django_assert_num_queries(PICK_QUERIES):
+        pick(small[1], warehouse_user)
+    with django_assert_num_queries(PICK_QUERIES):
+        pick(large[1], warehouse_user)
+
+    assert PickTask.objects.get(pk=large[1].pk).state == PickTask.State.PICKED
+    assert PickTask.objects.filter(pick_list=large[1].pick_list_id, state="open").count() == 3

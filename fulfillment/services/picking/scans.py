@@ -8,11 +8,13 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from erp import fastsql
 from erp.errors import Conflict, NotFound, ValidationFailed
 from erp.roles import require_permission
-from fulfillment.models import PickConfirmation, PickList, PickTask, Wave, slot_sort_key
+from fulfillment import locking
+from fulfillment.models import PickList, PickTask, Wave, slot_sort_key
 from fulfillment.services.picking.units import confirmations_for
-from orders.models import Order, OrderState
+from orders.models import OrderState
 
 T = PickTask.State
 
@@ -45,7 +47,7 @@ def _start(pick_list: PickList, actor) -> None:
         actor,
         now,
     )
-    pick_list.save(update_fields=["state", "assigned_to", "started_at"])
+    fastsql.update(pick_list, ["state", "assigned_to", "started_at"])
     Wave.objects.filter(pk=pick_list.wave_id, state=Wave.State.OPEN).update(
         state=Wave.State.PICKING, started_at=now
     )
@@ -76,26 +78,17 @@ def confirm_pick(
             code="more_than_remaining",
         )
     confirmations = confirmations_for(task, quantity, lot_code, serials, actor, barcode.strip())
-    PickConfirmation.objects.bulk_create(confirmations)
+    fastsql.insert(confirmations, returning=False)
     record_picks(task, picked=quantity, short=0, actor=actor)
     return task
 
 
 def lock_open_task(task_id: int):
     """Lock the task's order, then the task and its pick list (the fixed order)."""
-    order = (
-        Order.objects.select_for_update(of=("self",))
-        .select_related("channel")
-        .filter(pick_tasks__pk=task_id)
-        .first()
-    )
-    if order is None:
+    order = locking.lock_order_of_task(task_id)
+    task = locking.lock_task(task_id) if order is not None else None
+    if task is None:
         raise NotFound("No such pick task.", field="task_id")
-    task = (
-        PickTask.objects.select_for_update(of=("self", "pick_list"))
-        .select_related("sku", "location", "pick_list")
-        .get(pk=task_id)
-    )
     if order.state == OrderState.CANCELLED or task.state == T.CANCELLED:
         raise Conflict(
             f"Order {order} was cancelled: put the units back in the slot.",
@@ -150,7 +143,7 @@ def record_picks(task: PickTask, *, picked: int, short: int, actor) -> None:
         task.state = T.SHORT if task.quantity_short else T.PICKED
         task.picked_by, task.picked_at = actor, timezone.now()
         fields += ["state", "picked_by", "picked_at"]
-    task.save(update_fields=fields)
+    fastsql.update(task, fields)
     _start(task.pick_list, actor)
     if task.state != T.OPEN:
         close_if_done(task.pick_list)
@@ -158,11 +151,11 @@ def record_picks(task: PickTask, *, picked: int, short: int, actor) -> None:
 
 def close_if_done(pick_list: PickList) -> None:
     """The last task of a pick list closes it; the last pick list of a wave, the wave."""
-    if pick_list.tasks.filter(state=T.OPEN).exists():
+    if locking.has_open_tasks(pick_list.pk):
         return
     now = timezone.now()
     pick_list.state, pick_list.completed_at = PickList.State.DONE, now
-    pick_list.save(update_fields=["state", "completed_at"])
+    fastsql.update(pick_list, ["state", "completed_at"])
     # Locked, then read again: two lists of one wave finishing together both see the other.
     wave = Wave.objects.select_for_update().get(pk=pick_list.wave_id)
     if not wave.pick_lists.exclude(state=PickList.State.DONE).exists():

@@ -5,9 +5,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
 
-from erp import events
+from erp import events, fastsql
 from erp.errors import Conflict
 from erp.services.outbox import enqueue_messages
 from fulfillment.models import (
@@ -145,12 +144,9 @@ def ship_many(parcels: list[Parcel], *, actor) -> None:
         )
     if consumptions:
         consume_reservations(consumptions=consumptions, actor=actor, reference="shipment")
-    ShipmentLine.objects.bulk_create(shipment_lines)
-    bulk_update_with_history(
-        [parcel.shipment for parcel in parcels],
-        Shipment,
-        ["state", "shipped_by", "shipped_at"],
-        default_user=actor,
+    fastsql.insert(shipment_lines, returning=False)
+    fastsql.update_many_with_history(
+        [parcel.shipment for parcel in parcels], ["state", "shipped_by", "shipped_at"], actor=actor
     )
     record_shipments(order_parcels, actor=actor)
     if messages:
