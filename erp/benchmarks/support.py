@@ -110,7 +110,9 @@ def gunicorn_server(
         deadline = time.monotonic() + 120
         while True:
             try:
-                httpx.get(f"{url}/login/", timeout=10)
+                # A JSON answer (401 without a token): no page that needs collected static
+                # files, which only servers started with `static_root` have.
+                httpx.get(f"{url}/api/v1/", headers={"Accept": "application/json"}, timeout=10)
                 break
             except httpx.HTTPError:
                 if process.poll() is not None or time.monotonic() > deadline:
