@@ -73,36 +73,32 @@ def _save(instance, *, actor, reason: str, many_to_many: dict) -> None:
 
 
 def _write(model, *, instance, actor, data: dict, reason: str, rules) -> models.Model:
-    creating = instance is None
-    action = "add" if creating else "change"
-    require_permission(
-        actor,
-        f"erp.{action}_{model._meta.model_name}",
-        action=f"{action} {model._meta.verbose_name_plural}",
+    """Master data (SKUs, nodes, channels, listings) through the one record write; their
+    rules also see the many-to-many values the write sets and whether it creates."""
+    return save_record(
+        model, instance=instance, actor=actor, data=data, reason=reason, relation_rules=rules
     )
-    if instance is not None:
-        _require_channel_scope(actor, instance)
-    instance = instance or model()
-    many_to_many = _apply(instance, data)
-    _require_channel_scope(actor, instance)
-    _full_clean(instance)
-    errors = rules(instance, many_to_many, creating)
-    if errors:
-        raise ValidationFailed.from_errors(errors)
-    _save(instance, actor=actor, reason=reason, many_to_many=many_to_many)
-    return instance
 
 
 def save_record(
-    model, *, instance, actor, data: dict, reason: str, checks=None, rules=None
+    model,
+    *,
+    instance,
+    actor,
+    data: dict,
+    reason: str,
+    checks=None,
+    rules=None,
+    relation_rules=None,
 ) -> models.Model:
-    """The write every setting and master-data record of the other apps goes through.
+    """The write every setting and master-data record goes through.
 
     The actor holds `<app>.add_/change_<model>`; a reason is given (it becomes the
     history entry's change reason); `checks(instance)` run before the model's own
     validation, so a rule the database also holds is refused in words under its field;
-    the model's validation runs; `rules(instance)` (rules spanning records) run last.
-    Any error refuses the whole write and nothing is saved.
+    the model's validation runs; `rules(instance)` (rules spanning records) run last, or
+    `relation_rules(instance, many_to_many, creating)` for rules that also need the
+    many-to-many values being set. Any error refuses the whole write and nothing is saved.
     """
     creating = instance is None
     action = "add" if creating else "change"
@@ -124,6 +120,8 @@ def save_record(
         raise ValidationFailed.from_errors(errors)
     _full_clean(instance)
     errors = rules(instance) if rules else []
+    if relation_rules:
+        errors = [*errors, *relation_rules(instance, many_to_many, creating)]
     if errors:
         raise ValidationFailed.from_errors(errors)
     _save(instance, actor=actor, reason=reason, many_to_many=many_to_many)
