@@ -125,7 +125,7 @@ def _scoped(rows, filters: Filters):
     return rows
 
 
-def _ledger_pairs(filters: Filters, since: datetime, *, held_before: bool):
+def _ledger_pairs(filters: Filters, since: datetime, *, held_before: bool, only: Q | None = None):
     """The sellable balance of each SKU × node now (one query; with `held_before`, whether
     the pair moved in the CARRIED_DAYS before `since`), and each SKU × node × day's net
     change, shipped units and arrivals since `since` (one GROUP BY over the ledger's
@@ -152,8 +152,11 @@ def _ledger_pairs(filters: Filters, since: datetime, *, held_before: bool):
         (row["sku_id"], row["location_id"]): (row, [])
         for row in balances.order_by("location_id", "sku_id")
     }
+    entries = StockLedgerEntry.objects.filter(occurred_at__gte=since)
+    if only is not None:
+        entries = entries.filter(only)
     moves = (
-        _scoped(StockLedgerEntry.objects.filter(occurred_at__gte=since), filters)
+        _scoped(entries, filters)
         .annotate(day=TruncDate("occurred_at", tzinfo=zone))
         .values("sku_id", "location_id", "day")
         .annotate(
@@ -347,7 +350,10 @@ def _age_layers(filters: Filters) -> list[tuple[_Pair, int, int]]:
     _, end = _bounds(filters.date_from, filters.date_to)
     since = end - timedelta(days=AGE_HORIZON_DAYS)
     layers = []
-    for balance, moves in _ledger_pairs(filters, since, held_before=False):
+    # Only what aging needs: what moved after the period (to step back to its closing
+    # balance) and the arrivals before its end; the year's outgoing entries are not read.
+    needed = Q(occurred_at__gte=end) | Q(quantity__gt=0)
+    for balance, moves in _ledger_pairs(filters, since, held_before=False, only=needed):
         item = _Pair(node=balance["location__code"], family=balance["sku__product_family"])
         left = balance["on_hand"] - sum(
             row["units"] for row in moves if row["day"] > filters.date_to
