@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from erp.models import Channel, Location
+from erp.models import Channel, Location, Sku
 
 
 class OrderDayFact(models.Model):
@@ -93,11 +93,69 @@ class LineDayFact(models.Model):
         return f"{self.day} {self.channel_id}/{self.node_id}/{self.family}"
 
 
+class StockDayFact(models.Model):
+    """The sellable stock of the SKUs of `family` at `node` at the end of `day`, from the
+    stock ledger (insight.services.stock_facts defines each figure): how many SKUs the node
+    carried, how many of them stood at zero, the units on hand and their age since arrival
+    (first in, first out), the units shipped that day, and the sales those at zero were
+    likely to lose (Σ their in-stock velocity before they ran out)."""
+
+    day = models.DateField()
+    node = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="+")
+    family = models.CharField(max_length=64, blank=True)
+    carried = models.PositiveIntegerField(default=0, help_text="SKUs the node carried.")
+    out = models.PositiveIntegerField(default=0, help_text="Of them, at zero at the day's end.")
+    on_hand = models.BigIntegerField(default=0, help_text="Σ sellable units at the day's end.")
+    shipped = models.BigIntegerField(default=0, help_text="Units shipped that day.")
+    lost = models.DecimalField(
+        max_digits=16, decimal_places=6, default=0, help_text="Σ velocity of the SKUs at zero."
+    )
+    age_0_30 = models.BigIntegerField(default=0, help_text="Units on hand 0–30 days old.")
+    age_31_90 = models.BigIntegerField(default=0, help_text="Units on hand 31–90 days old.")
+    age_91_180 = models.BigIntegerField(default=0, help_text="Units on hand 91–180 days old.")
+    age_over_180 = models.BigIntegerField(default=0, help_text="Units on hand over 180 days old.")
+    age_unit_days = models.BigIntegerField(
+        default=0, help_text="Σ units on hand × days since they arrived (365 at most)."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "node", "family"], name="stock_fact_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.node_id}/{self.family}"
+
+
+class StockPairState(models.Model):
+    """A SKU at a node at the end of the stock facts' last final day, as the next refresh
+    carries it on: the arrival layers of the units it holds (oldest first, [arrival day or
+    null when untraced, units]), or, at zero, the day its stock last moved (it stays carried
+    CARRIED_DAYS after) and its in-stock velocity before it ran out."""
+
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="+")
+    layers = models.JSONField(default=list, blank=True)
+    last_move = models.DateField(null=True, blank=True)
+    velocity = models.DecimalField(max_digits=16, decimal_places=6, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sku", "location"], name="stock_pair_state_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.sku_id}@{self.location_id}"
+
+
 class FactRefresh(models.Model):
-    """The watermark: facts include every change recorded before `refreshed_to`."""
+    """The watermark: facts include every change recorded before `refreshed_to`. The stock
+    facts' row also keeps the last day they hold final and the highest ledger id seen."""
 
     name = models.CharField(max_length=32, unique=True)
     refreshed_to = models.DateTimeField(null=True, blank=True)
+    final_day = models.DateField(null=True, blank=True)
+    last_ledger_id = models.BigIntegerField(default=0)
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_duration_ms = models.PositiveIntegerField(default=0)
     last_days = models.PositiveIntegerField(default=0, help_text="Days re-computed last time.")

@@ -1,8 +1,9 @@
 """`bench kpis`: 1,000,000 orders with 3,000,000 lines over a year (their allocations,
-parcels and a few short-stock timeline rows), loaded with COPY straight into the tables the
-KPI facts are computed from. Then: the full build of the facts, the p95 of the dashboards'
-KPI queries (each role's dashboard under several filters), and an incremental refresh
-after a day's worth of changes (new orders and shipments)."""
+parcels and a few short-stock timeline rows) and 3,000,000 sellable stock ledger entries
+with the balances they add up to, loaded with COPY straight into the tables the KPI facts
+are computed from. Then: the full build of the facts, the p95 of the dashboards' KPI
+queries (each role's dashboard under several filters), and an incremental refresh after
+a day's worth of changes (new orders, changed ones, shipments through the ledger)."""
 
 import random
 import time
@@ -18,9 +19,11 @@ from erp.models import Channel, Location, Sku
 from erp.roles import system_actor
 from fulfillment.models import Carrier, Shipment
 from insight.kpis import Filters, all_kpis
-from insight.models import LineDayFact, OrderDayFact
+from insight.models import LineDayFact, OrderDayFact, StockDayFact
 from insight.services.facts import refresh_facts
 from insight.views.dashboards import DASHBOARDS
+from inventory.models import StockBalance, StockLedgerEntry
+from inventory.services.ledger import Movement, post_movements
 from orders.models import Allocation, Order, OrderEvent, OrderLine
 
 ORDERS = 1_000_000
@@ -209,7 +212,67 @@ def _seed(stamp: str, orders: int):
             ),
         )
     analyze(Order, OrderLine, Allocation, Shipment, OrderEvent)
-    return channels, nodes, carrier, order_ids, time.perf_counter() - started
+    return channels, nodes, skus, order_ids, time.perf_counter() - started
+
+
+def _ledger_rows(nodes, skus, slots: int, actor_id: int, now):
+    """The sellable ledger of every SKU × node over the year, `slots` movement slots shared
+    out evenly in time: shipments of 1–3 units while in stock; at zero, a wait of a few
+    slots (a stockout of up to a few days) and then a receipt of 20–60. Every tenth SKU is a
+    slow mover that ships on one slot in ten, so its stock ages. Yields ledger tuples and,
+    at the end of each pair, its balance."""
+    rng = random.Random(17)
+    pairs = [(sku.pk, node.pk) for sku in skus for node in nodes]
+    per_pair = max(slots // len(pairs), 1)
+    start, step = now - timedelta(days=DAYS), timedelta(days=DAYS) / per_pair
+    for number, (sku_id, location_id) in enumerate(pairs):
+        balance, wait, slow = 0, 0, number % 10 == 0
+        offset = step * number / len(pairs)
+        for slot in range(per_pair):
+            when = start + offset + step * slot
+            if balance == 0:
+                if wait:
+                    wait -= 1
+                    continue
+                units, kind = rng.randint(20, 60), "receipt"
+                wait = rng.choice((0, 0, 2, 7, 14, 28))
+            elif slow and rng.random() > 0.1:
+                continue
+            else:
+                units, kind = -min(balance, rng.randint(1, 3)), "shipment"
+            balance += units
+            yield (sku_id, location_id, "sellable", units, kind, "bench", "", actor_id, when, when)
+        yield (sku_id, location_id, balance)
+
+
+def _seed_ledger(nodes, skus, slots: int) -> tuple[int, float]:
+    """Write the ledger of _ledger_rows with COPY (in chunks) and the balances it adds up
+    to; ANALYZE. Returns (entries written, seconds)."""
+    started = time.perf_counter()
+    fields = (
+        "sku", "location", "status", "quantity", "kind", "reference", "reason", "actor",
+        "occurred_at", "recorded_at",
+    )  # fmt: skip
+    written, chunk, balances = 0, [], []
+    with transaction.atomic():
+        rows = _ledger_rows(nodes, skus, slots, system_actor().pk, timezone.now())
+        for row in rows:
+            if len(row) == 3:
+                sku_id, location_id, on_hand = row
+                balances.append(
+                    StockBalance(
+                        sku_id=sku_id, location_id=location_id, status="sellable", on_hand=on_hand
+                    )
+                )
+                continue
+            chunk.append(row)
+            if len(chunk) == 200_000:
+                written += copy_rows(StockLedgerEntry, fields, chunk)
+                chunk = []
+        written += copy_rows(StockLedgerEntry, fields, chunk)
+        StockBalance.objects.bulk_create(balances, batch_size=5000)
+    analyze(StockLedgerEntry, StockBalance)
+    return written, time.perf_counter() - started
 
 
 def _dashboard_queries(channels, nodes, today) -> list[float]:
@@ -263,20 +326,46 @@ def _touch(stamp: str, channels, order_ids, count: int) -> None:
     )
 
 
+def _ship_today(nodes, skus, count: int) -> None:
+    """`count` one-unit shipments now from pairs in stock, posted through the ledger service
+    twenty to a posting (as a wave ships)."""
+    in_stock = list(
+        StockBalance.objects.filter(location__in=nodes, sku__in=skus, on_hand__gt=0)
+        .order_by("pk")
+        .values_list("sku_id", "location_id", "on_hand")
+    )
+    moves = []
+    for sku_id, location_id, on_hand in in_stock:
+        moves.extend([Movement(sku_id, location_id, "sellable", -1)] * min(on_hand, 3))
+    moves = moves[:count]
+    actor = system_actor()
+    for first in range(0, len(moves), 20):
+        post_movements(movements=moves[first : first + 20], kind="shipment", actor=actor)
+
+
 @register_benchmark("kpis", "KPI dashboards over 1,000,000 orders / 3,000,000 lines (p95)")
 def run(out, orders: int = ORDERS, **options):
     stamp = f"{int(time.time()) % 10_000_000:07d}"
-    channels, nodes, carrier, order_ids, seeded = _seed(stamp, orders)
+    channels, nodes, skus, order_ids, seeded = _seed(stamp, orders)
     out.write(f"database: {database_label()}")
     out.write(
         f"seeded {orders:,} orders, {orders * LINES_PER_ORDER:,} lines with allocations, "
         f"parcels and timeline rows over {DAYS} days in {seeded:.1f} s (COPY)"
     )
+    entries, ledger_seconds = _seed_ledger(nodes, skus, orders * LINES_PER_ORDER)
+    out.write(
+        f"seeded {entries:,} sellable ledger entries of {len(skus) * len(nodes):,} SKU × "
+        f"nodes over {DAYS} days in {ledger_seconds:.1f} s (COPY)"
+    )
     full = refresh_facts(full=True)
-    analyze(OrderDayFact, LineDayFact)
+    analyze(OrderDayFact, LineDayFact, StockDayFact)
     out.write(
         f"full build of the facts: {full.days} days in {full.duration_ms / 1000:.1f} s → "
         f"{OrderDayFact.objects.count():,} order facts, {LineDayFact.objects.count():,} line facts"
+    )
+    out.write(
+        f"full build of the stock facts: {full.stock.days} days in "
+        f"{full.stock.duration_ms / 1000:.1f} s → {StockDayFact.objects.count():,} stock facts"
     )
     today = timezone.localdate()
     _dashboard_queries(channels, nodes, today)  # warm the caches once
@@ -288,9 +377,14 @@ def run(out, orders: int = ORDERS, **options):
     )
     touched = min(TOUCHED, max(orders // 10, 1))
     _touch(stamp, channels, order_ids, touched)
+    _ship_today(nodes, skus, touched)
     incremental = refresh_facts()
     out.write(
         f"incremental refresh after {touched:,} new and {touched:,} changed orders: "
         f"{incremental.days} days re-computed in {incremental.duration_ms} ms"
+    )
+    out.write(
+        f"incremental refresh of the stock facts after {touched:,} shipments today: "
+        f"{incremental.stock.days} day(s) re-computed in {incremental.stock.duration_ms} ms"
     )
     return f"{p95:.0f}", "ms p95"

@@ -37,6 +37,7 @@ from django.utils import timezone
 from erp.models import Channel
 from fulfillment.models import Shipment
 from insight.models import FactRefresh, LineDayFact, OrderDayFact
+from insight.services.stock_facts import StockRefreshResult, refresh_stock_facts
 from orders.models import (
     Allocation,
     HoldReason,
@@ -61,6 +62,7 @@ class RefreshResult:
     days: int
     duration_ms: int
     refreshed_to: datetime
+    stock: StockRefreshResult | None = None
 
 
 class _SecondsBetween(Func):
@@ -380,7 +382,8 @@ def all_days() -> list[date]:
 
 def refresh_facts(*, full: bool = False) -> RefreshResult:
     """Bring the facts up to now: the days touched since the watermark (every day the first
-    time, or when `full`). Refreshes take turns on the watermark row."""
+    time, or when `full`), then the stock facts (insight.services.stock_facts). Refreshes
+    take turns on the watermark rows."""
     started, began = timezone.now(), time.perf_counter()
     with transaction.atomic():
         state, _ = FactRefresh.objects.get_or_create(name=WATERMARK)
@@ -394,4 +397,5 @@ def refresh_facts(*, full: bool = False) -> RefreshResult:
         state.refreshed_to, state.last_run_at = started, timezone.now()
         state.last_duration_ms, state.last_days = duration, len(days)
         state.save()
-    return RefreshResult(days=len(days), duration_ms=duration, refreshed_to=started)
+    stock = refresh_stock_facts(full=full)
+    return RefreshResult(days=len(days), duration_ms=duration, refreshed_to=started, stock=stock)

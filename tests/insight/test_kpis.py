@@ -90,7 +90,7 @@ def test_a_refresh_recomputes_only_the_days_whose_orders_changed(world):
     result = refresh_facts()
 
     assert result.days == 1
-    assert FactRefresh.objects.get().last_days == 1
+    assert FactRefresh.objects.get(name="facts").last_days == 1
     assert value("cancellation_rate") == Decimal("40.0")
     assert (
         set(OrderDayFact.objects.filter(day=date(2026, 11, 10)).values_list("pk", flat=True))

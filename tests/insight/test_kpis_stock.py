@@ -25,6 +25,7 @@ from django.urls import reverse
 from erp.models import ChannelListing
 from insight.kpis import Filters, all_kpis, get_kpi
 from insight.kpis.stock import age_buckets
+from insight.services.stock_facts import refresh_stock_facts
 from insight.stock_demo import seed_stock_history
 from inventory.models import ChannelAvailability, MovementKind, StockStatus
 from inventory.services.availability import refresh_channel_availability
@@ -78,6 +79,7 @@ def ledger(manager):
     ):
         move(manager, sku, node, quantity, when, kind)
     move(manager, hat, east, 9, on(11, 2), receipt, status=StockStatus.QUARANTINE)
+    refresh_stock_facts()
     return {"shoe": shoe, "hat": hat, "belt": belt, "east": east, "west": west}
 
 
@@ -122,18 +124,19 @@ def test_stockout_frequency_filters_by_node_and_family(ledger):
 
 
 def test_lost_sales_exposure_is_in_stock_velocity_times_days_at_zero(ledger):
-    # SHOE@WH1 shipped 10 in its 6 days in stock, then spent 4 days at zero: 4 × 10 ÷ 6.
-    # SHOE@WH2 shipped nothing in the period: no velocity, nothing counted as lost.
+    # SHOE@WH1 ran out on 5 Nov: 10 shipped over the 28 days to then, on 7 days that began
+    # or ended with stock (30 Oct – 5 Nov) → 10 ÷ 7 a day, over its 4 days at zero.
+    # SHOE@WH2 ran out on 25 Oct: 3 shipped on 6 days with stock → 0.5 a day, × 10 days.
     assert rows("lost_sales_exposure") == {
         "key": "all",
-        "numerator": Decimal("6.7"),
+        "numerator": Decimal("10.7"),
         "denominator": 14,
-        "value": Decimal("6.7"),
+        "value": Decimal("10.7"),
     }
-    assert rows("lost_sales_exposure", by="node") == {"WH1": Decimal("6.7"), "WH2": Decimal("0.0")}
+    assert rows("lost_sales_exposure", by="node") == {"WH1": Decimal("5.7"), "WH2": Decimal("5.0")}
     daily = rows("lost_sales_exposure", by="day")
-    assert daily[date(2026, 11, 5)] == Decimal("1.7")
-    assert daily[date(2026, 11, 9)] == Decimal("0.0")
+    assert daily[date(2026, 11, 5)] == Decimal("1.9")  # 10 ÷ 7 + 0.5
+    assert daily[date(2026, 11, 9)] == Decimal("0.5")  # SHOE@WH1 restocked
 
 
 def test_inventory_turns_divide_units_shipped_by_average_on_hand(ledger):
@@ -191,14 +194,15 @@ def test_stock_figures_read_a_bounded_number_of_queries(ledger, manager):
     for number in range(6):
         sku = SkuFactory(product_family="shoes")
         move(manager, sku, ledger["east"], 3 + number, on(11, 2 + number), MovementKind.RECEIPT)
+    refresh_stock_facts()
     for key in ("stockout_rate", "lost_sales_exposure", "inventory_turns"):
         with CaptureQueriesContext(connection) as queries:
             get_kpi(key).rows(PERIOD, "day")
-        assert len(queries) == 2, key
+        assert len(queries) == 1, key  # one GROUP BY over the stock facts
     for key in ("aged_stock_rate", "stock_age_days"):
         with CaptureQueriesContext(connection) as queries:
             get_kpi(key).rows(PERIOD, "node")
-        assert len(queries) == 2, key
+        assert len(queries) == 1, key
 
 
 @pytest.fixture
@@ -310,6 +314,7 @@ def test_the_demo_stock_history_gives_every_stock_figure_something_to_show(manag
         ChannelListingFactory(channel=channel, sku=sku)
 
     assert seed_stock_history(manager, random.Random(18), 42) == 4
+    refresh_stock_facts()
 
     filters = Filters.default()
     assert rows("stockout_rate", filters)["value"] > 0
