@@ -284,6 +284,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "insight.kpis.tasks.refresh_kpi_facts",
         "schedule": 300.0,
     },
+    "insight-rebuild-stock-facts": {
+        "task": "insight.kpis.tasks.rebuild_stock_facts",
+        "schedule": crontab(hour=3, minute=45),
+    },
     "outbox-purge-delivered": {
         "task": "erp.tasks.purge_delivered_outbox_messages",
         "schedule": crontab(hour=3, minute=15),

@@ -34,6 +34,7 @@ def test_the_kpi_benchmark_measures_the_dashboards_and_the_refresh(role_groups):
     assert re.search(r"incremental refresh after 30 new and 30 changed orders: \d+ days", text)
     assert re.search(r"seeded [\d,]+ sellable ledger entries of 1,200 SKU × nodes", text)
     assert re.search(r"full build of the stock facts: 36\d days in [\d.]+ s", text)
+    assert re.search(r"of which stock KPIs \(over the stock facts\): \d+ timed, p95", text)
     assert "incremental refresh of the stock facts after 30 shipments today: 1 day(s)" in text
     # The facts count every order and line the bench wrote (and the 30 it added).
     assert OrderDayFact.objects.aggregate(n=Sum("orders"))["n"] == Order.objects.count() == 330

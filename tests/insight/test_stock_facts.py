@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from django.utils import timezone
 
+from insight.kpis.tasks import rebuild_stock_facts
 from insight.models import FactRefresh, StockDayFact, StockPairState
 from insight.services.facts import refresh_facts
 from insight.services.stock_facts import (
@@ -223,3 +224,21 @@ def test_the_beat_refresh_keeps_the_stock_facts_current(manager, pairs):
     today = timezone.localdate()
     fact = StockDayFact.objects.get(day=today, node=node)
     assert (fact.carried, fact.out, fact.on_hand) == (1, 0, 7)
+
+
+def test_the_nightly_rebuild_takes_a_sku_out_of_past_days(settings, manager, pairs):
+    entry = settings.CELERY_BEAT_SCHEDULE["insight-rebuild-stock-facts"]
+    assert entry["task"] == "insight.kpis.tasks.rebuild_stock_facts"
+    sku, node = pairs[0]
+    book = []
+    post(manager, sku, node, 5, at(START, 9), MovementKind.RECEIPT, book)
+    now = at(START + timedelta(days=4), 12)
+    refresh_stock_facts(now=now)
+    assert StockDayFact.objects.filter(node=node, family="shoes").count() == 5
+
+    sku.active = False  # no longer sold: no ledger entry says so
+    sku.save()
+    refresh_stock_facts(now=now)
+    assert StockDayFact.objects.filter(node=node, family="shoes").count() == 4  # final days
+    rebuild_stock_facts.apply()
+    assert not StockDayFact.objects.filter(node=node, family="shoes").exists()
