@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from erp.errors import DomainError, NotFound
-from erp.list_export import Column, export_rows, wants_csv
+from erp.exports import export_format
+from erp.list_export import Column, export_rows
 from erp.models import Channel
 from erp.queues import get_queue
 from erp.views.access import backoffice_view, forbid_unless_permitted
@@ -91,8 +92,8 @@ def settlement_list(request):
     forbid_unless_permitted(request.user, "finance.view_settlement")
     filters = SettlementFilterForm(request.GET)
     rows = filters.results(selectors.settlement_list()).order_by("-imported_at", "-pk")
-    if wants_csv(request):
-        return export_rows("settlements", rows, EXPORT_COLUMNS)
+    if fmt := export_format(request):
+        return export_rows("settlements", rows, EXPORT_COLUMNS, fmt)
     context = {
         "section": "settlements",
         "filters": filters,

@@ -6,10 +6,10 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def export_csv_url(context) -> str:
-    """The current list's URL and filters, asking for CSV (every row, so no page)."""
+def export_url(context, fmt: str = "csv") -> str:
+    """The current list's URL and filters, asking for `fmt` (every row, so no page)."""
     request = context["request"]
     query = request.GET.copy()
     query.pop("page", None)
-    query[EXPORT_PARAMETER] = "csv"
+    query[EXPORT_PARAMETER] = fmt
     return f"{request.path}?{query.urlencode()}"

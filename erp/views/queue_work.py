@@ -15,7 +15,7 @@ from django_htmx.http import trigger_client_event
 
 from erp import selectors
 from erp.errors import DomainError, NotFound
-from erp.exports import csv_response
+from erp.exports import export_format, export_response
 from erp.models import QueueSla
 from erp.queues import sla_hours_by_queue
 from erp.services import queue_claims
@@ -117,13 +117,16 @@ def _action_label(queue, action: str) -> str:
 @require_GET
 @backoffice_view
 def export(request, key: str):
-    """The queue's rows, filters applied, as CSV (streamed)."""
+    """The queue's rows, filters applied, as CSV (streamed) or XLSX (`?export=xlsx`)."""
     queue = _queue_or_404(key)
     rows, _, _ = filtered_rows(request, queue)
     fields = queue.csv_fields()
     header = [_header(name, queue) for name in fields] + ["Owner", "Claimed at"]
-    return csv_response(
-        queue.key, header, selectors.queue_export_rows(rows, queue_key=queue.key, fields=fields)
+    return export_response(
+        export_format(request, default="csv"),
+        queue.key,
+        header,
+        selectors.queue_export_rows(rows, queue_key=queue.key, fields=fields),
     )
 
 

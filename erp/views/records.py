@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from erp.errors import DomainError
-from erp.exports import csv_response
+from erp.exports import export_format, export_response
 from erp.input_bounds import change_reason_max_length
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.forms import add_domain_errors
@@ -228,7 +228,7 @@ def record_list(request, screen: Screen):
 @require_GET
 @backoffice_view
 def record_export(request, screen: Screen):
-    """The filtered list as CSV, every row (not one page), streamed."""
+    """The filtered list, every row (not one page), as streamed CSV or `?export=xlsx`."""
     forbid_unless_permitted(request.user, screen.permission("view"))
     filters = screen.filter_form_class(request.GET)
     rows = _list_rows(screen, filters)
@@ -236,7 +236,8 @@ def record_export(request, screen: Screen):
     lines = (
         [value(record) for _, value in columns] for record in rows.iterator(chunk_size=EXPORT_CHUNK)
     )
-    return csv_response(screen.title, [str(header) for header, _ in columns], lines)
+    header = [str(title) for title, _ in columns]
+    return export_response(export_format(request, default="csv"), screen.title, header, lines)
 
 
 # --- record page and history ---------------------------------------------------------------

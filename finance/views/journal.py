@@ -6,7 +6,8 @@ from django.db.models import DecimalField, OuterRef, Subquery, Sum
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from erp.list_export import Column, export_rows, wants_csv
+from erp.exports import export_format
+from erp.list_export import Column, export_rows
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.rendering import render_page_or_fragment
 from finance import selectors
@@ -32,7 +33,7 @@ EXPORT_COLUMNS = [
 ]
 
 
-def _export_journal(entries):
+def _export_journal(entries, fmt: str):
     """The entries with their total (the sum of the debits) computed in the same query."""
     debits = (
         JournalLine.objects.filter(entry=OuterRef("pk"))
@@ -44,7 +45,7 @@ def _export_journal(entries):
     entries = entries.annotate(
         export_total=Subquery(debits, output_field=DecimalField(max_digits=18, decimal_places=2))
     )
-    return export_rows("journal", entries, EXPORT_COLUMNS)
+    return export_rows("journal", entries, EXPORT_COLUMNS, fmt)
 
 
 def _decorate(entries) -> list:
@@ -63,8 +64,8 @@ def journal(request):
     kinds = [(kind, spec.label) for kind, spec in DOCUMENT_KINDS.items()]
     filters = JournalFilterForm(request.GET, kinds=kinds)
     entries = selectors.journal_entries(**filters.values())
-    if wants_csv(request):
-        return _export_journal(entries)
+    if fmt := export_format(request):
+        return _export_journal(entries, fmt)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     _decorate(page.object_list)
     return render_page_or_fragment(

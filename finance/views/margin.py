@@ -1,13 +1,12 @@
 """Margin per channel, SKU or order, from the postings: a table, a server-drawn SVG chart
 and a streamed CSV export of the same rows."""
 
-import csv
 from decimal import Decimal
 
-from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from erp.exports import export_format, export_response
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from finance import selectors
 from finance.forms import MarginFilterForm
@@ -76,11 +75,6 @@ def margin(request):
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 CSV_HEADER = [
     "group",
     "id",
@@ -100,26 +94,20 @@ CSV_HEADER = [
 def margin_csv(request):
     forbid_unless_permitted(request.user, VIEW_MARGIN)
     values = MarginFilterForm(request.GET).values()
-    writer = csv.writer(_Echo())
-
-    def lines():
-        yield writer.writerow(CSV_HEADER)
-        for row in selectors.margin_rows(**values):
-            yield writer.writerow(
-                [
-                    values["group"],
-                    row.key if row.key is not None else "",
-                    row.label,
-                    row.detail,
-                    row.revenue,
-                    row.refunds,
-                    row.cogs,
-                    row.fees,
-                    row.shipping,
-                    row.margin,
-                ]
-            )
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="margin-by-{values["group"]}.csv"'
-    return response
+    rows = (
+        [
+            values["group"],
+            row.key if row.key is not None else "",
+            row.label,
+            row.detail,
+            row.revenue,
+            row.refunds,
+            row.cogs,
+            row.fees,
+            row.shipping,
+            row.margin,
+        ]
+        for row in selectors.margin_rows(**values)
+    )
+    fmt = export_format(request, default="csv")
+    return export_response(fmt, f"margin-by-{values['group']}", CSV_HEADER, rows)

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from erp.errors import DomainError
-from erp.list_export import Column, export_rows, wants_csv
+from erp.exports import export_format
+from erp.list_export import Column, export_rows
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.forms import add_domain_errors
 from erp.views.rendering import render_page_or_fragment, wants_fragment
@@ -105,9 +106,9 @@ def waves_panel(request):
     """Today's waves at a node; the panel reloads itself when the floor changes."""
     forbid_unless_permitted(request.user, VIEW_WAVES)
     _, node = node_choice(request.GET)
-    if wants_csv(request):
+    if fmt := export_format(request):
         waves = selectors.todays_waves(location=node) if node else Wave.objects.none()
-        return export_rows(f"waves-{node.code if node else 'none'}", waves, WAVE_COLUMNS)
+        return export_rows(f"waves-{node.code if node else 'none'}", waves, WAVE_COLUMNS, fmt)
     return render(request, "fulfillment/partials/waves_panel.html", _waves_context(request, node))
 
 

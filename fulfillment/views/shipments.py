@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from erp.errors import DomainError, NotFound
-from erp.list_export import Column, export_rows, wants_csv
+from erp.exports import export_format
+from erp.list_export import Column, export_rows
 from erp.models import OutboxMessage
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.forms import add_domain_errors, raise_if_not_permitted
@@ -55,8 +56,8 @@ def shipment_list(request):
     shipments = filters.results(
         Shipment.objects.select_related("order__channel", "location", "carrier", "service")
     ).order_by("-pk")
-    if wants_csv(request):
-        return export_rows("shipments", shipments, SHIPMENT_COLUMNS)
+    if fmt := export_format(request):
+        return export_rows("shipments", shipments, SHIPMENT_COLUMNS, fmt)
     page = Paginator(shipments, PAGE_SIZE).get_page(request.GET.get("page"))
     for shipment in page.object_list:
         shipment.tracking_link = shipment.carrier.tracking_url(shipment.tracking_number)

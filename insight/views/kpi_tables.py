@@ -6,7 +6,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from erp.exports import csv_response
+from erp.exports import export_format, export_response
 from erp.views.access import backoffice_view
 from erp.views.rendering import render_page_or_fragment
 from insight.forms import KpiFilterForm
@@ -85,7 +85,8 @@ def kpi_csv(request, key):
     by = _by(request, kpi)
     rows = kpi.rows(filters, by)
     header = [BY_LABELS[by], "numerator", "denominator", f"{kpi.name} ({kpi.unit})"]
-    return csv_response(
+    return export_response(
+        export_format(request, default="csv"),
         f"{kpi.key}-by-{by}-{filters.date_from}-{filters.date_to}",
         header,
         ([row["key"], row["numerator"], row["denominator"], row["value"]] for row in rows),

@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from erp.errors import DomainError, NotFound
-from erp.list_export import Column, export_rows, wants_csv
+from erp.exports import export_format
+from erp.list_export import Column, export_rows
 from erp.models import ApprovalRequest
 from erp.services import approvals
 from erp.views.access import backoffice_view, forbid_unless_permitted
@@ -71,8 +72,8 @@ def adjustment_list(request):
             | Q(location__code__icontains=term)
             | Q(note__icontains=term)
         )
-    if wants_csv(request):
-        return export_rows("adjustments", rows.order_by("-id"), ADJUSTMENT_COLUMNS)
+    if fmt := export_format(request):
+        return export_rows("adjustments", rows.order_by("-id"), ADJUSTMENT_COLUMNS, fmt)
     context = {
         "section": "stock",
         "filters": filters,

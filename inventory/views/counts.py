@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from erp.errors import DomainError, NotFound
-from erp.list_export import Column, export_rows, wants_csv
+from erp.exports import export_format
+from erp.list_export import Column, export_rows
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.forms import add_domain_errors, raise_if_not_permitted
 from erp.views.rendering import render_page_or_fragment, wants_fragment
@@ -58,8 +59,8 @@ def count_list(request):
         counts = counts.filter(
             Q(location__code__icontains=term) | Q(product_family__icontains=term)
         )
-    if wants_csv(request):
-        return export_rows("counts", counts.order_by("-id"), COUNT_COLUMNS)
+    if fmt := export_format(request):
+        return export_rows("counts", counts.order_by("-id"), COUNT_COLUMNS, fmt)
     context = {
         "section": "counts",
         "filters": filters,

@@ -4,7 +4,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from erp.list_export import Column, export_rows, wants_csv
+from erp.exports import export_format
+from erp.list_export import Column, export_rows
 from erp.models import Location, Sku
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.rendering import render_page_or_fragment, wants_fragment
@@ -66,8 +67,8 @@ def stock_search(request):
     forbid_unless_permitted(request.user, VIEW_STOCK)
     search = StockFilterForm(request.GET)
     rows = selectors.stock_overview(search=search.search(), **search.chosen())
-    if wants_csv(request):
-        return export_rows("stock", rows, STOCK_COLUMNS)
+    if fmt := export_format(request):
+        return export_rows("stock", rows, STOCK_COLUMNS, fmt)
     context = {
         "section": "stock",
         "search": search,
@@ -118,8 +119,8 @@ def node_stock(request, code: str):
     location = get_object_or_404(Location, code=code)
     search = StockFilterForm(request.GET)
     rows = selectors.stock_at_node(location=location, search=search.search(), **search.chosen())
-    if wants_csv(request):
-        return export_rows(f"stock-{location.code}", rows, NODE_STOCK_COLUMNS)
+    if fmt := export_format(request):
+        return export_rows(f"stock-{location.code}", rows, NODE_STOCK_COLUMNS, fmt)
     context = {
         "section": "stock",
         "location": location,

@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from erp.errors import DomainError, NotFound
-from erp.list_export import Column, export_rows, wants_csv
+from erp.exports import export_format
+from erp.list_export import Column, export_rows
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.forms import add_domain_errors, raise_if_not_permitted
 from erp.views.history import record_history
@@ -72,8 +73,8 @@ def transfer_list(request):
             | Q(from_location__code__icontains=term)
             | Q(to_location__code__icontains=term)
         )
-    if wants_csv(request):
-        return export_rows("transfers", transfers.order_by("-id"), TRANSFER_COLUMNS)
+    if fmt := export_format(request):
+        return export_rows("transfers", transfers.order_by("-id"), TRANSFER_COLUMNS, fmt)
     context = {
         "section": "transfers",
         "filters": filters,

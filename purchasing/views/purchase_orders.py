@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from erp.errors import DomainError, NotFound
-from erp.list_export import Column, export_rows, wants_csv
+from erp.exports import export_format
+from erp.list_export import Column, export_rows
 from erp.services import approvals
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.forms import add_domain_errors, raise_if_not_permitted
@@ -74,8 +75,8 @@ def purchase_order_list(request):
             | Q(supplier__name__icontains=term)
             | Q(reference__icontains=term)
         )
-    if wants_csv(request):
-        return export_rows("purchase-orders", rows.order_by("-id"), EXPORT_COLUMNS)
+    if fmt := export_format(request):
+        return export_rows("purchase-orders", rows.order_by("-id"), EXPORT_COLUMNS, fmt)
     context = {
         "section": "purchasing",
         "filters": filters,

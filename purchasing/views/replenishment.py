@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from erp.errors import DomainError
-from erp.list_export import Column, export_rows, wants_csv
+from erp.exports import export_format
+from erp.list_export import Column, export_rows
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.forms import add_domain_errors, raise_if_not_permitted
 from inventory.views.outcomes import after_write
@@ -48,7 +49,7 @@ def _supplier_matches(term: str, prefix: str = "") -> Q:
     )
 
 
-def _export(supplier: str):
+def _export(supplier: str, fmt: str):
     lines = ProposalLine.objects.filter(
         state=ProposalLine.State.OPEN, proposal__state=Proposal.State.OPEN
     ).order_by(
@@ -56,7 +57,7 @@ def _export(supplier: str):
     )
     if supplier:
         lines = lines.filter(_supplier_matches(supplier, "proposal__"))
-    return export_rows("replenishment-proposals", lines, EXPORT_COLUMNS)
+    return export_rows("replenishment-proposals", lines, EXPORT_COLUMNS, fmt)
 
 
 def _queue(request, *, errors=None, status=200):
@@ -109,8 +110,8 @@ def _queue(request, *, errors=None, status=200):
 @backoffice_view
 def proposal_queue(request):
     forbid_unless_permitted(request.user, VIEW_PROPOSALS)
-    if wants_csv(request):
-        return _export(request.GET.get("supplier", "").strip())
+    if fmt := export_format(request):
+        return _export(request.GET.get("supplier", "").strip(), fmt)
     return _queue(request)
 
 

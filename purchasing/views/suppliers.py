@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from erp.errors import DomainError
-from erp.list_export import Column, export_rows, wants_csv
+from erp.exports import export_format
+from erp.list_export import Column, export_rows
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.forms import add_domain_errors
 from erp.views.rendering import render_page_or_fragment
@@ -48,8 +49,8 @@ def supplier_list(request):
     if filters.search():
         term = filters.search()
         rows = rows.filter(Q(code__icontains=term) | Q(name__icontains=term))
-    if wants_csv(request):
-        return export_rows("suppliers", rows.order_by("code"), EXPORT_COLUMNS)
+    if fmt := export_format(request):
+        return export_rows("suppliers", rows.order_by("code"), EXPORT_COLUMNS, fmt)
     context = {
         "section": "purchasing",
         "filters": filters,

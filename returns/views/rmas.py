@@ -4,7 +4,8 @@ from django.core.paginator import Paginator
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from erp.list_export import Column, export_rows, wants_csv
+from erp.exports import export_format
+from erp.list_export import Column, export_rows
 from erp.views.access import backoffice_view, forbid_unless_permitted
 from erp.views.rendering import render_page_or_fragment
 from returns import selectors
@@ -34,8 +35,8 @@ def rma_list(request):
     forbid_unless_permitted(request.user, "returns.view_rma")
     filters = RmaFilterForm(request.GET)
     rows = filters.results(selectors.rma_list()).order_by("-pk")
-    if wants_csv(request):
-        return export_rows("rmas", rows, EXPORT_COLUMNS)
+    if fmt := export_format(request):
+        return export_rows("rmas", rows, EXPORT_COLUMNS, fmt)
     context = {
         "section": "returns",
         "filters": filters,

@@ -11,6 +11,7 @@ import pytest
 from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from erp.errors import Conflict, NotFound, NotPermitted, ValidationFailed
 from erp.models import OutboxMessage, QueueClaim, QueueSla
@@ -337,6 +338,12 @@ def test_the_csv_export_applies_the_page_filters_and_names_owners(client, manage
     assert rows[0][0] == "ID" and rows[0][-2:] == ["Owner", "Claimed at"]
     assert len(rows) == 2
     assert rows[1][0] == str(kept.pk) and rows[1][-2] == manager.username
+    book = client.get(
+        reverse("exception-queue-export", args=[QUEUE]), {"q": "tracking", "export": "xlsx"}
+    )
+    sheet = load_workbook(io.BytesIO(b"".join(book.streaming_content))).active
+    cells = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert len(cells) == 2 and cells[1][-2] == manager.username
 
 
 def test_the_sla_page_refuses_minus_one_inline_and_saves_a_valid_change(client, manager):

@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from erp.errors import ValidationFailed
 from erp.models import ApprovalPolicy, Channel
@@ -339,6 +340,14 @@ def test_a_settings_list_exports_its_filtered_rows_as_csv(client, manager, rules
     assert rows == [
         ["origin region", "zone", "cost", "transit days"],
         ["us-west", "pacific", "5.00", "2"],
+    ]
+    book = client.get(reverse("orders:shipping-rate-export"), {"q": "pacific", "export": "xlsx"})
+    sheet = load_workbook(io.BytesIO(b"".join(book.streaming_content))).active
+    assert [[cell.value for cell in row] for row in sheet.iter_rows()][1] == [
+        "us-west",
+        "pacific",
+        5,  # numbers stay numbers in the sheet
+        2,
     ]
 
 

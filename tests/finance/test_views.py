@@ -2,9 +2,11 @@
 valuation and margin pages (with the chart and the CSV), for finance only."""
 
 import datetime
+import io
 
 import pytest
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from finance.models import JournalEntry, Period
 from fulfillment.models import Shipment
@@ -85,6 +87,11 @@ def test_the_margin_page_draws_a_chart_and_exports_csv(signed_in, sale):
     rows = b"".join(response.streaming_content).decode().splitlines()
     assert rows[0].startswith("group,id,name")
     assert any(row.startswith("sku,") and ",MUG," in row and row.endswith(",28.00") for row in rows)
+    book = signed_in.get(reverse("finance:margin-csv"), {"by": "sku", "export": "xlsx"})
+    sheet = load_workbook(io.BytesIO(b"".join(book.streaming_content))).active
+    cells = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert cells[0][:3] == ["group", "id", "name"]
+    assert any(row[0] == "sku" and row[2] == "MUG" and row[-1] == 28 for row in cells[1:])
 
 
 def test_warehouse_staff_cannot_open_the_books(client, warehouse_user):

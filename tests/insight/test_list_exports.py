@@ -3,7 +3,7 @@ fixed number of queries whatever its length, and each list links to its export."
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,7 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
+from erp.exports import XLSX_TYPE
 from finance.models import Settlement
 from fulfillment.models import Shipment
 from inventory.models import CycleCount, InventoryAdjustment, Transfer
@@ -39,20 +41,30 @@ def boss(db):
     return user
 
 
-def exported(client, url_name, *args, **params) -> list[dict]:
-    response = client.get(reverse(url_name, args=args), {**params, "export": "csv"})
+def exported(client, url_name, *args, fmt="csv", **params) -> list[dict]:
+    """The rows a list exports as `fmt`, each a dict by column header."""
+    response = client.get(reverse(url_name, args=args), {**params, "export": fmt})
     assert response.status_code == 200
-    assert response["Content-Type"] == "text/csv"
+    assert response["Content-Type"] == XLSX_TYPE if fmt == "xlsx" else "text/csv"
     assert response["Content-Disposition"].startswith("attachment; filename=")
-    body = b"".join(response.streaming_content).decode()
-    return list(csv.DictReader(io.StringIO(body)))
+    assert response["Content-Disposition"].endswith(f'.{fmt}"')
+    body = b"".join(response.streaming_content)
+    if fmt == "csv":
+        return list(csv.DictReader(io.StringIO(body.decode())))
+    sheet = load_workbook(io.BytesIO(body)).active
+    header, *rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    return [dict(zip(header, row, strict=True)) for row in rows]
 
 
-def test_an_order_export_keeps_the_filters_on_screen(client, boss):
+@pytest.fixture
+def three_orders():
     amazon, ebay = ChannelFactory(code="AMZ"), ChannelFactory(code="EBY")
     OrderFactory(channel=amazon, external_id="A-1", state="on_hold")
     OrderFactory(channel=amazon, external_id="A-2", state="ready")
     OrderFactory(channel=ebay, external_id="E-1", state="on_hold")
+
+
+def test_an_order_export_keeps_the_filters_on_screen(client, boss, three_orders):
     client.force_login(boss)
 
     rows = exported(client, "orders:list", channel="AMZ", state="on_hold")
@@ -311,3 +323,48 @@ def test_todays_waves_export_for_the_chosen_node(client, boss):
     assert [(row["Wave"], row["Node"], row["Orders"]) for row in rows] == [
         (mine.number, "WH1", "3")
     ]
+
+
+def test_a_list_exports_the_same_filtered_rows_as_xlsx_with_typed_cells(client, boss, three_orders):
+    client.force_login(boss)
+
+    rows = exported(client, "orders:list", channel="AMZ", state="on_hold", fmt="xlsx")
+    csv_rows = exported(client, "orders:list", channel="AMZ", state="on_hold")
+
+    assert [(row["External id"], row["Channel"], row["State"]) for row in rows] == [
+        ("A-1", "AMZ", "On hold")
+    ]
+    assert list(rows[0]) == list(csv_rows[0])  # the same columns
+    placed = timezone.localtime(datetime.fromisoformat(csv_rows[0]["Placed at"]))
+    assert abs((rows[0]["Placed at"] - placed.replace(tzinfo=None)).total_seconds()) < 1
+
+
+def test_every_list_page_links_to_csv_and_xlsx(client, boss):
+    client.force_login(boss)
+
+    page = client.get(reverse("orders:list"), {"channel": "AMZ", "page": "1"}).content.decode()
+
+    assert 'href="/orders/?channel=AMZ&amp;export=xlsx"' in page
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    [
+        "returns:list",
+        "stock-search",
+        "count-list",
+        "adjustment-list",
+        "transfer-list",
+        "fulfillment:shipment-list",
+        "finance:journal",
+        "purchasing:po-list",
+    ],
+)
+def test_each_list_exports_as_xlsx_what_it_exports_as_csv(client, boss, url_name):
+    SkuFactory(code="TEE")
+    client.force_login(boss)
+
+    xlsx_rows = exported(client, url_name, fmt="xlsx")
+    csv_rows = exported(client, url_name)
+
+    assert len(xlsx_rows) == len(csv_rows)

@@ -1,12 +1,14 @@
 """The dashboards in the back office: who sees which, tiles and bars that lead to the
 orders behind the figure, the KPI table and its CSV, filters in the URL, thresholds."""
 
+import io
 import re
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from insight.models import KpiThreshold
 from insight.services.facts import refresh_facts
@@ -106,6 +108,13 @@ def test_the_kpi_table_exports_as_csv_with_the_filters_on_screen(client, manager
         "SKU family,numerator,denominator,Fill rate (percent)",
         "hats,3,3,100.0",
         "shoes,2,7,28.6",
+    ]
+    book = client.get(f"{url}&export=xlsx")
+    sheet = load_workbook(io.BytesIO(b"".join(book.streaming_content))).active
+    assert [[cell.value for cell in row] for row in sheet.iter_rows()] == [
+        ["SKU family", "numerator", "denominator", "Fill rate (percent)"],
+        ["hats", 3, 3, 100],
+        ["shoes", 2, 7, 28.6],
     ]
     table = client.get(f"{reverse('insight:kpi', args=['fill_rate'])}?{WEEKS_QUERY}&by=node")
     assert table.status_code == 200 and "WH1" in table.content.decode()
