@@ -22,11 +22,16 @@ from orders.services.locking import lock_order_where
 T = PickTask.State
 
 
-def lock_order_of_task(task_id: int) -> Order | None:
-    """Lock the order of a pick task (the order comes first in the fixed lock order)."""
+def _lock_order_of(model, row_id: int) -> Order | None:
+    """Lock the order of a pick task or package (the order comes first in the fixed lock
+    order)."""
     return lock_order_where(
-        f"o.id = (SELECT order_id FROM {PickTask._meta.db_table} WHERE id = %s)", [task_id]
+        f"o.id = (SELECT order_id FROM {model._meta.db_table} WHERE id = %s)", [row_id]
     )
+
+
+def lock_order_of_task(task_id: int) -> Order | None:
+    return _lock_order_of(PickTask, task_id)
 
 
 @cache
@@ -137,10 +142,7 @@ def packing_progress(order_id: int) -> tuple[bool, bool, int, int]:
 
 
 def lock_order_of_package(package_id: int) -> Order | None:
-    """Lock the order of a package (the order comes first in the fixed lock order)."""
-    return lock_order_where(
-        f"o.id = (SELECT order_id FROM {_PACKAGES} WHERE id = %s)", [package_id]
-    )
+    return _lock_order_of(Package, package_id)
 
 
 @cache

@@ -20,14 +20,13 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Sum
-from django.db.models.functions import TruncWeek
 from django.urls import reverse
 from django.utils.http import urlencode
 
 from erp import roles
 from erp.models import Channel, ChannelListing
 from insight.kpis import Filters, register_kpi
-from insight.kpis.facts_query import ratio
+from insight.kpis.facts_query import facts, grouped_sums, ratio
 from insight.models import StockDayFact
 from insight.services.stock_facts import AGE_BUCKETS as STOCK_AGE_BUCKETS
 from inventory.selectors import published_against_now
@@ -100,27 +99,15 @@ def _days_in(filters: Filters, by: str | None, key) -> int:
     return _span(filters.date_from, filters.date_to)
 
 
-FACT_GROUPS = {"day": "day", "week": "week", "node": "node__code", "family": "family"}
-
-
 def _stock_days(filters: Filters, by: str | None) -> list[tuple]:
     """(key, sums) per breakdown key from the stock facts (insight.services.stock_facts,
     which defines each figure per SKU × node and day): SKU × node-days carried, days at zero,
     on-hand unit-days, units shipped and lost-sales exposure. One GROUP BY."""
-    rows = StockDayFact.objects.filter(day__gte=filters.date_from, day__lte=filters.date_to)
-    if filters.node:
-        rows = rows.filter(node__code=filters.node)
-    if filters.family:
-        rows = rows.filter(family=filters.family)
     sums = {name: Sum(name) for name in ("carried", "out", "on_hand", "shipped", "lost")}
-    if by is None:
-        totals = rows.aggregate(**sums)
-        return [("all", {name: value or 0 for name, value in totals.items()})]
-    if by == "week":
-        rows = rows.annotate(week=TruncWeek("day"))
-    field_name = FACT_GROUPS[by]
-    grouped = rows.values(field_name).annotate(**sums).order_by(field_name)
-    return [(row[field_name], {name: row[name] or 0 for name in sums}) for row in grouped]
+    return [
+        (key, {name: row[name] or 0 for name in sums})
+        for key, row in grouped_sums(facts(StockDayFact, filters), by, sums)
+    ]
 
 
 # --- stockouts, lost sales, turns ------------------------------------------------------------
@@ -201,26 +188,13 @@ def _on_last_day(filters: Filters, by: str | None) -> list[tuple]:
     """(key, units, units over 90 days old, Σ units × age, units per age bucket) of the
     sellable units on hand at the end of the period's last day, per breakdown key, from
     that day's stock facts (first in, first out: insight.services.stock_facts). One query."""
-    rows = StockDayFact.objects.filter(day=filters.date_to)
-    if filters.node:
-        rows = rows.filter(node__code=filters.node)
-    if filters.family:
-        rows = rows.filter(family=filters.family)
+    last_day = filters.on(date_from=filters.date_to)
     sums = {name: Sum(name) for name in (*AGE_FIELDS, "age_unit_days")}
-    if by is None:
-        grouped = [{"key": "all", **rows.aggregate(**sums)}]
-    else:
-        field_name = FACT_GROUPS[by]
-        grouped = [
-            {"key": row[field_name], **row}
-            for row in rows.values(field_name).annotate(**sums).order_by(field_name)
-        ]
+    grouped = grouped_sums(facts(StockDayFact, last_day), by, sums)
     found = []
-    for row in grouped:
+    for key, row in grouped:
         buckets = [row[name] or 0 for name in AGE_FIELDS]
-        found.append(
-            (row["key"], sum(buckets), sum(buckets[2:]), row["age_unit_days"] or 0, buckets)
-        )
+        found.append((key, sum(buckets), sum(buckets[2:]), row["age_unit_days"] or 0, buckets))
     return found
 
 

@@ -186,26 +186,39 @@ class _Pair:
     velocity: Decimal = Decimal(0)
 
 
-def _velocity(pair: _Pair, balances: list, upto: date) -> Decimal:
-    """Units shipped over the VELOCITY_DAYS ending `upto` ÷ those days that began or ended
-    with stock (balances: the pair's (day, end-of-day balance) at each move, sorted)."""
-    first = upto - timedelta(days=VELOCITY_DAYS - 1)
-    days = [day for day, _ in balances]
-    shipped = sum(move[2] for move in pair.moves if first <= move[0] <= upto)
+class _History:
+    """A pair's end-of-day balance and shipped units at each move day (history included),
+    built once per pair, so each velocity is two bisects and VELOCITY_DAYS steps."""
 
-    def end_of(day: date) -> int:
-        index = bisect.bisect_right(days, day) - 1
-        return balances[index][1] if index >= 0 else pair.history_opening
+    def __init__(self, pair: _Pair):
+        self.opening = pair.history_opening
+        self.days, self.ends, self.shipped = [], [], [0]  # shipped: running Σ
+        balance = pair.history_opening
+        for day, net, shipped, _ in pair.moves:
+            balance += net
+            self.days.append(day)
+            self.ends.append(balance)
+            self.shipped.append(self.shipped[-1] + shipped)
 
-    stocked, previous = 0, end_of(first - timedelta(days=1))
-    day = first
-    while day <= upto:
-        current = end_of(day)
-        stocked += previous > 0 or current > 0
-        previous, day = current, day + timedelta(days=1)
-    if not stocked:
-        return Decimal(0)
-    return (Decimal(shipped) / stocked).quantize(SIX_PLACES, rounding=ROUND_HALF_UP)
+    def _end_of(self, day: date) -> int:
+        index = bisect.bisect_right(self.days, day) - 1
+        return self.ends[index] if index >= 0 else self.opening
+
+    def velocity(self, upto: date) -> Decimal:
+        """Units shipped over the VELOCITY_DAYS ending `upto` ÷ those days that began or
+        ended with stock."""
+        first = upto - timedelta(days=VELOCITY_DAYS - 1)
+        low = bisect.bisect_left(self.days, first)
+        shipped = self.shipped[bisect.bisect_right(self.days, upto)] - self.shipped[low]
+        stocked, previous = 0, self._end_of(first - timedelta(days=1))
+        day = first
+        while day <= upto:
+            current = self._end_of(day)
+            stocked += previous > 0 or current > 0
+            previous, day = current, day + timedelta(days=1)
+        if not stocked:
+            return Decimal(0)
+        return (Decimal(shipped) / stocked).quantize(SIX_PLACES, rounding=ROUND_HALF_UP)
 
 
 class _Walk:
@@ -261,10 +274,7 @@ class _Walk:
             )
 
     def run(self, keep_on: date | None) -> "_Walk":
-        balance, balances = self.pair.history_opening, []
-        for day, net, _, _ in self.pair.moves:
-            balance += net
-            balances.append((day, balance))
+        history = _History(self.pair)
         for moved, net, shipped, arrived in self.pair.moves:
             if moved < self.day:
                 continue
@@ -283,7 +293,7 @@ class _Walk:
                 self.layers.append([moved, arrived, moved])
             self._fit(moved)
             if self.units <= 0:
-                self.velocity = _velocity(self.pair, balances, moved)
+                self.velocity = history.velocity(moved)
         if keep_on is not None:
             self.keep(keep_on)
         self._stretch(self.last)
